@@ -1,0 +1,152 @@
+//! Box encodings at the edges: `xyxy`, `xywh` (COCO) and `cxcywh` (YOLO, DETR).
+
+use crate::aabb::widen;
+use crate::{Coord, GeomError};
+
+/// How four numbers describe a box.
+///
+/// # Examples
+///
+/// ```
+/// use softkit_geom::BoxFormat;
+///
+/// assert_eq!("cxcywh".parse::<BoxFormat>(), Ok(BoxFormat::Cxcywh));
+/// assert!("xyz".parse::<BoxFormat>().is_err());
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum BoxFormat {
+    /// `[x1, y1, x2, y2]`: two corners. The engine's native form.
+    #[default]
+    Xyxy,
+    /// `[x, y, w, h]`: top-left corner and size, as in COCO.
+    Xywh,
+    /// `[cx, cy, w, h]`: centre and size, as in YOLO and DETR heads.
+    Cxcywh,
+}
+
+impl std::str::FromStr for BoxFormat {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "xyxy" => Ok(BoxFormat::Xyxy),
+            "xywh" => Ok(BoxFormat::Xywh),
+            "cxcywh" => Ok(BoxFormat::Cxcywh),
+            other => Err(format!("unknown box format {other:?}: expected xyxy, xywh or cxcywh")),
+        }
+    }
+}
+
+impl BoxFormat {
+    fn field_names(self) -> [&'static str; 4] {
+        match self {
+            BoxFormat::Xyxy => ["x1", "y1", "x2", "y2"],
+            BoxFormat::Xywh => ["x", "y", "w", "h"],
+            BoxFormat::Cxcywh => ["cx", "cy", "w", "h"],
+        }
+    }
+}
+
+/// Converts boxes between encodings, in `f64`.
+///
+/// Every input is checked: coordinates must be finite, sizes non-negative, and `xyxy` corners
+/// ordered.
+///
+/// # Errors
+///
+/// [`GeomError`] naming the first offending box, field and value.
+///
+/// # Examples
+///
+/// ```
+/// use softkit_geom::{convert_boxes, BoxFormat};
+///
+/// let xyxy = convert_boxes(&[[10.0_f32, 20.0, 4.0, 6.0]], BoxFormat::Cxcywh, BoxFormat::Xyxy)?;
+/// assert_eq!(xyxy, vec![[8.0, 17.0, 12.0, 23.0]]);
+/// let back = convert_boxes(&xyxy, BoxFormat::Xyxy, BoxFormat::Xywh)?;
+/// assert_eq!(back, vec![[8.0, 17.0, 4.0, 6.0]]);
+/// # Ok::<(), softkit_geom::GeomError>(())
+/// ```
+pub fn convert_boxes<T: Coord>(boxes: &[[T; 4]], from: BoxFormat, to: BoxFormat) -> Result<Vec<[f64; 4]>, GeomError> {
+    let names = from.field_names();
+    boxes
+        .iter()
+        .enumerate()
+        .map(|(index, b)| {
+            let b = widen(b);
+            for (field, &value) in names.iter().zip(&b) {
+                if !value.is_finite() {
+                    return Err(GeomError::NonFinite { index, field, value });
+                }
+            }
+            let xyxy = match from {
+                BoxFormat::Xyxy => {
+                    crate::validate_boxes(&[b]).map_err(|e| reindex(e, index))?;
+                    b
+                }
+                BoxFormat::Xywh | BoxFormat::Cxcywh => {
+                    for (field, value) in [("w", b[2]), ("h", b[3])] {
+                        if value < 0.0 {
+                            return Err(GeomError::NegativeSize { index, field, value });
+                        }
+                    }
+                    if from == BoxFormat::Xywh {
+                        [b[0], b[1], b[0] + b[2], b[1] + b[3]]
+                    } else {
+                        let (hw, hh) = (b[2] * 0.5, b[3] * 0.5);
+                        [b[0] - hw, b[1] - hh, b[0] + hw, b[1] + hh]
+                    }
+                }
+            };
+            Ok(encode(xyxy, to))
+        })
+        .collect()
+}
+
+fn encode(b: [f64; 4], to: BoxFormat) -> [f64; 4] {
+    let (w, h) = (b[2] - b[0], b[3] - b[1]);
+    match to {
+        BoxFormat::Xyxy => b,
+        BoxFormat::Xywh => [b[0], b[1], w, h],
+        BoxFormat::Cxcywh => [b[0] + w * 0.5, b[1] + h * 0.5, w, h],
+    }
+}
+
+fn reindex(err: GeomError, index: usize) -> GeomError {
+    match err {
+        GeomError::NonFinite { field, value, .. } => GeomError::NonFinite { index, field, value },
+        GeomError::Inverted { field, value, lower_field, lower, .. } => {
+            GeomError::Inverted { index, field, value, lower_field, lower }
+        }
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn negative_width_is_named() {
+        let err = convert_boxes(&[[0.0_f64, 0.0, 1.0, 1.0], [0.0, 0.0, -2.0, 1.0]], BoxFormat::Xywh, BoxFormat::Xyxy)
+            .unwrap_err();
+        assert_eq!(err.to_string(), "boxes[1].w = -2 is negative");
+    }
+
+    #[test]
+    fn inverted_xyxy_keeps_its_index() {
+        let err = convert_boxes(&[[0.0_f64, 0.0, 1.0, 1.0], [3.0, 0.0, 2.0, 1.0]], BoxFormat::Xyxy, BoxFormat::Xywh)
+            .unwrap_err();
+        assert_eq!(err.to_string(), "boxes[1].x2 = 2 is less than x1 = 3");
+    }
+
+    #[test]
+    fn round_trips() {
+        let boxes = [[1.0_f64, 2.0, 5.0, 9.0]];
+        for fmt in [BoxFormat::Xywh, BoxFormat::Cxcywh] {
+            let there = convert_boxes(&boxes, BoxFormat::Xyxy, fmt).unwrap();
+            let back = convert_boxes(&there, fmt, BoxFormat::Xyxy).unwrap();
+            assert_eq!(back, boxes.to_vec());
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! The suppression engine: hard NMS and Soft-NMS as policies over any [`Overlap`] geometry.
+//!
+//! Every member of the NMS family is a [`Policy`] (how a selected item decays the others) applied
+//! to an overlap measure over a geometry, within a scope (one set, or per label). The engine is
+//! exact: it returns what the plain greedy algorithm returns, in selection order, with the decayed
+//! scores, for any thread count.
+//!
+//! - [`suppress`] and [`suppress_batched`] work on any [`Overlap`] set.
+//! - [`nms`], [`batched_nms`] and [`soft_nms`] are the familiar entry points for `[x1, y1, x2, y2]`
+//!   boxes in continuous coordinates.
+//!
+//! # Examples
+//!
+//! ```
+//! use softkit_nms::{soft_nms, SuppressParams};
+//!
+//! let boxes = [[0.0_f32, 0.0, 10.0, 10.0], [1.0, 0.0, 11.0, 10.0], [50.0, 50.0, 60.0, 60.0]];
+//! let scores = [0.9_f32, 0.8, 0.7];
+//! let kept = soft_nms(&boxes, &scores, &SuppressParams::gaussian(0.5))?;
+//! // The far box is untouched; the near duplicate is decayed, not deleted.
+//! assert_eq!(kept.indices, vec![0, 2, 1]);
+//! assert!(kept.scores[2] < 0.8 * 0.3);
+//! # Ok::<(), softkit_nms::NmsError>(())
+//! ```
+//!
+//! [`Overlap`]: softkit_geom::Overlap
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod boxes;
+mod engine;
+mod error;
+mod grid;
+mod hard;
+mod merge;
+mod policy;
+mod soft;
+
+pub use boxes::{batched_nms, nms, soft_nms};
+pub use engine::{Kept, suppress, suppress_batched};
+pub use error::NmsError;
+pub use policy::{Policy, SuppressParams};

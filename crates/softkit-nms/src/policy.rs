@@ -1,0 +1,200 @@
+//! How a selected item decays the items it overlaps.
+
+use crate::NmsError;
+
+/// The suppression policy: the weight `w(overlap)` by which a selected item multiplies the score
+/// of every remaining item.
+///
+/// These are the semantics of Bodla et al. 2017 (reference code `cpu_soft_nms`), with an
+/// overlap of zero or less never changing a score:
+///
+/// | policy | `w(o)` |
+/// |---|---|
+/// | `Hard { iou_threshold: nt }` | `0` if `o > nt`, else `1` (the item is removed) |
+/// | `Linear { iou_threshold: nt }` | `1 - o` if `o > nt`, else `1` |
+/// | `Gaussian { sigma }` | `exp(-o^2 / sigma)` |
+///
+/// Other libraries differ: TensorFlow and ONNX use `exp(-o^2 / (2 sigma))` (pass `2 * sigma` to
+/// reproduce them), and mmcv compares with `>=` instead of `>`.
+///
+/// # Examples
+///
+/// ```
+/// use softkit_nms::Policy;
+///
+/// assert_eq!(Policy::Linear { iou_threshold: 0.3 }.weight(0.5), 0.5);
+/// assert_eq!(Policy::Linear { iou_threshold: 0.3 }.weight(0.2), 1.0);
+/// assert!((Policy::Gaussian { sigma: 0.5 }.weight(0.5) - (-0.5_f64).exp()).abs() < 1e-15);
+/// assert_eq!(Policy::Hard { iou_threshold: 0.5 }.weight(0.6), 0.0);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Policy {
+    /// Classic NMS: remove every item whose overlap with a selected one exceeds the threshold.
+    Hard {
+        /// Overlap above which an item is removed (torchvision's `iou_threshold`).
+        iou_threshold: f64,
+    },
+    /// Linear Soft-NMS: scale by `1 - overlap` above the threshold (the paper's `Nt`).
+    Linear {
+        /// Overlap above which an item is decayed.
+        iou_threshold: f64,
+    },
+    /// Gaussian Soft-NMS: scale by `exp(-overlap^2 / sigma)`.
+    Gaussian {
+        /// Width of the Gaussian penalty, `> 0`; the paper uses 0.5.
+        sigma: f64,
+    },
+}
+
+impl Policy {
+    /// The factor applied to a remaining item's score when an item it overlaps by `overlap`
+    /// is selected.
+    #[inline]
+    pub fn weight(&self, overlap: f64) -> f64 {
+        if overlap <= 0.0 {
+            return 1.0;
+        }
+        match *self {
+            Policy::Hard { iou_threshold } => {
+                if overlap > iou_threshold {
+                    0.0
+                } else {
+                    1.0
+                }
+            }
+            Policy::Linear { iou_threshold } => {
+                if overlap > iou_threshold {
+                    1.0 - overlap
+                } else {
+                    1.0
+                }
+            }
+            Policy::Gaussian { sigma } => (-overlap * overlap / sigma).exp(),
+        }
+    }
+
+    fn validate(&self) -> Result<(), NmsError> {
+        match *self {
+            Policy::Hard { iou_threshold } | Policy::Linear { iou_threshold } => {
+                if !(0.0..=1.0).contains(&iou_threshold) {
+                    return Err(NmsError::InvalidParameter {
+                        name: "iou_threshold",
+                        value: iou_threshold,
+                        expected: "a number in [0, 1]",
+                    });
+                }
+            }
+            Policy::Gaussian { sigma } => {
+                if !(sigma.is_finite() && sigma > 0.0) {
+                    return Err(NmsError::InvalidParameter {
+                        name: "sigma",
+                        value: sigma,
+                        expected: "a finite number > 0",
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A policy with the options every suppression call shares.
+///
+/// # Examples
+///
+/// ```
+/// use softkit_nms::{Policy, SuppressParams};
+///
+/// let p = SuppressParams::gaussian(0.5).with_max_output(100);
+/// assert_eq!(p.policy, Policy::Gaussian { sigma: 0.5 });
+/// assert_eq!(p.score_threshold, 0.001);
+/// assert_eq!(p.max_output, Some(100));
+///
+/// // Hard NMS keeps every score, as torchvision's `nms` does.
+/// assert_eq!(SuppressParams::hard(0.5).score_threshold, f64::NEG_INFINITY);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SuppressParams {
+    /// The decay policy.
+    pub policy: Policy,
+    /// An item whose current score falls below this is dropped and never selected.
+    pub score_threshold: f64,
+    /// Stop after selecting this many items (top-k), or run to the end with `None`.
+    pub max_output: Option<usize>,
+}
+
+/// The paper's default `score_threshold` for Soft-NMS.
+const SOFT_SCORE_THRESHOLD: f64 = 0.001;
+
+impl SuppressParams {
+    /// Hard NMS at `iou_threshold`, keeping every score (torchvision semantics).
+    pub fn hard(iou_threshold: f64) -> Self {
+        Self::new(Policy::Hard { iou_threshold }, f64::NEG_INFINITY)
+    }
+
+    /// Linear Soft-NMS with the paper's defaults (`score_threshold` 0.001).
+    pub fn linear(iou_threshold: f64) -> Self {
+        Self::new(Policy::Linear { iou_threshold }, SOFT_SCORE_THRESHOLD)
+    }
+
+    /// Gaussian Soft-NMS with the paper's defaults (`score_threshold` 0.001).
+    pub fn gaussian(sigma: f64) -> Self {
+        Self::new(Policy::Gaussian { sigma }, SOFT_SCORE_THRESHOLD)
+    }
+
+    fn new(policy: Policy, score_threshold: f64) -> Self {
+        Self { policy, score_threshold, max_output: None }
+    }
+
+    /// Sets the score below which items are dropped.
+    pub fn with_score_threshold(mut self, score_threshold: f64) -> Self {
+        self.score_threshold = score_threshold;
+        self
+    }
+
+    /// Sets the number of items after which selection stops.
+    pub fn with_max_output(mut self, max_output: usize) -> Self {
+        self.max_output = Some(max_output);
+        self
+    }
+
+    /// Checks every parameter against its domain.
+    ///
+    /// # Errors
+    ///
+    /// [`NmsError::InvalidParameter`] naming the parameter and its value.
+    pub fn validate(&self) -> Result<(), NmsError> {
+        self.policy.validate()?;
+        if self.score_threshold.is_nan() || self.score_threshold == f64::INFINITY {
+            return Err(NmsError::InvalidParameter {
+                name: "score_threshold",
+                value: self.score_threshold,
+                expected: "a number, or -inf to keep every score",
+            });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_bad_parameters() {
+        let err = SuppressParams::gaussian(-0.5).validate().unwrap_err();
+        assert_eq!(err.to_string(), "sigma = -0.5 is invalid: a finite number > 0");
+        let err = SuppressParams::hard(1.5).validate().unwrap_err();
+        assert_eq!(err.to_string(), "iou_threshold = 1.5 is invalid: a number in [0, 1]");
+        let err = SuppressParams::linear(0.3).with_score_threshold(f64::NAN).validate().unwrap_err();
+        assert!(err.to_string().starts_with("score_threshold = NaN is invalid"));
+    }
+
+    #[test]
+    fn zero_overlap_never_decays() {
+        for policy in [Policy::Hard { iou_threshold: 0.0 }, Policy::Linear { iou_threshold: 0.0 }, Policy::Gaussian { sigma: 0.5 }] {
+            assert_eq!(policy.weight(0.0), 1.0);
+            assert_eq!(policy.weight(-0.3), 1.0);
+        }
+    }
+}
