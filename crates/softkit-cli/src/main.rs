@@ -1,0 +1,2 @@
+//! The `softkit` command line.
+fn main() {}
