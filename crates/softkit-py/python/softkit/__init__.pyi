@@ -1,0 +1,31 @@
+from typing import Optional, Tuple
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+
+def nms(boxes: npt.ArrayLike, scores: npt.ArrayLike, iou_threshold: float) -> npt.NDArray[np.int64]: ...
+def batched_nms(
+    boxes: npt.ArrayLike, scores: npt.ArrayLike, labels: npt.ArrayLike, iou_threshold: float
+) -> npt.NDArray[np.int64]: ...
+def soft_nms(
+    boxes: npt.ArrayLike,
+    scores: npt.ArrayLike,
+    *,
+    method: str = "gaussian",
+    sigma: float = 0.5,
+    iou_threshold: float = 0.3,
+    score_threshold: float = 0.001,
+    labels: Optional[npt.ArrayLike] = None,
+    max_output: Optional[int] = None,
+    pixel_offset: float = 0.0,
+) -> Tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
+def box_iou(boxes1: npt.ArrayLike, boxes2: npt.ArrayLike, *, pixel_offset: float = 0.0) -> npt.NDArray[np.float64]: ...
+def generalized_box_iou(
+    boxes1: npt.ArrayLike, boxes2: npt.ArrayLike, *, pixel_offset: float = 0.0
+) -> npt.NDArray[np.float64]: ...
+def distance_box_iou(
+    boxes1: npt.ArrayLike, boxes2: npt.ArrayLike, *, pixel_offset: float = 0.0
+) -> npt.NDArray[np.float64]: ...
+def box_convert(boxes: npt.ArrayLike, in_fmt: str, out_fmt: str) -> npt.NDArray[np.float64]: ...

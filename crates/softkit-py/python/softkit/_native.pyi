@@ -1,0 +1,32 @@
+"""Type stubs for the compiled module; call the wrappers in ``softkit`` instead."""
+
+from typing import Optional, Tuple
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+
+def nms(boxes: npt.NDArray[np.floating], scores: npt.NDArray[np.floating], iou_threshold: float) -> npt.NDArray[np.int64]: ...
+def batched_nms(
+    boxes: npt.NDArray[np.floating],
+    scores: npt.NDArray[np.floating],
+    labels: npt.NDArray[np.int64],
+    iou_threshold: float,
+) -> npt.NDArray[np.int64]: ...
+def soft_nms(
+    boxes: npt.NDArray[np.floating],
+    scores: npt.NDArray[np.floating],
+    method: str,
+    sigma: float,
+    iou_threshold: float,
+    score_threshold: float,
+    labels: Optional[npt.NDArray[np.int64]],
+    max_output: Optional[int],
+    pixel_offset: float,
+) -> Tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
+def sort_floor(scores: npt.NDArray[np.floating]) -> int: ...
+def box_overlap(
+    a: npt.NDArray[np.floating], b: npt.NDArray[np.floating], measure: str, pixel_offset: float
+) -> npt.NDArray[np.float64]: ...
+def box_convert(boxes: npt.NDArray[np.floating], in_fmt: str, out_fmt: str) -> npt.NDArray[np.float64]: ...

@@ -1,0 +1,27 @@
+//! Python bindings for softkit: numpy arrays in, numpy arrays out, the GIL released during compute.
+//!
+//! The Python package `softkit` wraps this extension module (`softkit._native`): the wrapper
+//! checks dtypes and shapes and gives the functions their keyword signatures, and this module does
+//! the work on borrowed array memory.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod arrays;
+mod geometry;
+mod guard;
+mod suppression;
+
+use pyo3::prelude::*;
+
+/// The compiled half of the `softkit` Python package.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(suppression::nms, m)?)?;
+    m.add_function(wrap_pyfunction!(suppression::batched_nms, m)?)?;
+    m.add_function(wrap_pyfunction!(suppression::soft_nms, m)?)?;
+    m.add_function(wrap_pyfunction!(suppression::sort_floor, m)?)?;
+    m.add_function(wrap_pyfunction!(geometry::box_overlap, m)?)?;
+    m.add_function(wrap_pyfunction!(geometry::box_convert, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}
