@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: Rust (unit, integration, doc tests), lints, then the
+# Python package built into a local venv and tested against its reference libraries.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r python/requirements-test.txt
+
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+cargo test --workspace --exclude softkit-py
+
+# Editable install into .venv, built once in the dev profile that `cargo test` already compiled.
+VIRTUAL_ENV="$PWD/.venv" .venv/bin/maturin develop --quiet -m crates/softkit-py/Cargo.toml
+.venv/bin/python -m pytest -q python/tests crates/softkit-py/python/softkit --doctest-modules
