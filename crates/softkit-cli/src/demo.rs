@@ -62,7 +62,11 @@ fn tally(scene: &Scene, kept: &Kept) -> Tally {
                 }
             }
             None if rank < top => {
-                if scene.source[i].is_some() { t.duplicates += 1 } else { t.false_positives += 1 }
+                if scene.source[i].is_some() {
+                    t.duplicates += 1
+                } else {
+                    t.false_positives += 1
+                }
             }
             None => {}
         }
@@ -83,13 +87,18 @@ fn median_micros(repeats: usize, mut run: impl FnMut()) -> f64 {
 }
 
 pub(crate) fn run(args: &DemoArgs) -> Result<(), String> {
-    if args.objects == 0 || !(args.image_size >= 64.0) || args.classes < 1 {
+    if args.objects == 0 || args.image_size.is_nan() || args.image_size < 64.0 || args.classes < 1 {
         return Err(format!(
             "--objects {} / --image-size {} / --classes {}: need at least 1 object, a 64 px image and 1 class",
             args.objects, args.image_size, args.classes
         ));
     }
-    let scene = generate(&SceneSpec { seed: args.seed, objects: args.objects, image_size: args.image_size, classes: args.classes });
+    let scene = generate(&SceneSpec {
+        seed: args.seed,
+        objects: args.objects,
+        image_size: args.image_size,
+        classes: args.classes,
+    });
     let set = BoxSet::new(&scene.boxes, BoxMeasure::Iou, 0.0).map_err(|e| e.to_string())?;
     let pairs = scene.in_pair.iter().filter(|&&p| p).count();
     let false_positives = scene.source.iter().filter(|s| s.is_none()).count();
@@ -107,7 +116,10 @@ pub(crate) fn run(args: &DemoArgs) -> Result<(), String> {
         scene.boxes.len() - false_positives,
         false_positives
     );
-    println!("class-wise suppression; 'top N' = the {} highest-scoring kept boxes (one per true object)\n", args.objects);
+    println!(
+        "class-wise suppression; 'top N' = the {} highest-scoring kept boxes (one per true object)\n",
+        args.objects
+    );
     println!(
         "{:<28} {:>5} {:>7} {:>11} {:>11} {:>9} {:>13} {:>10}",
         "method", "kept", "recall", "found topN", "dups topN", "FP topN", "pairs found", "time (us)"

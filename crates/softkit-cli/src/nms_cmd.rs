@@ -21,6 +21,7 @@ pub(crate) enum Method {
 
 /// Arguments of `softkit nms`.
 #[derive(Args, Debug)]
+#[command(allow_negative_numbers = true)]
 pub(crate) struct NmsArgs {
     /// A candidate table (`{"images", "candidates": [[image_id, class_index, x1, y1, x2, y2, score]]}`)
     /// or a COCO results list.

@@ -116,7 +116,8 @@ pub(crate) fn generate(spec: &SceneSpec) -> Scene {
         let quality = rng.uniform(0.55, 0.97);
         for _ in 0..4 + (rng.unit() * 12.0) as usize {
             let spread = rng.uniform(0.03, 0.14);
-            let (cx, cy) = ((t[0] + t[2]) * 0.5 + spread * w * rng.normal(), (t[1] + t[3]) * 0.5 + spread * h * rng.normal());
+            let (cx, cy) =
+                ((t[0] + t[2]) * 0.5 + spread * w * rng.normal(), (t[1] + t[3]) * 0.5 + spread * h * rng.normal());
             let (bw, bh) = (w * (spread * rng.normal()).exp(), h * (spread * rng.normal()).exp());
             let b = clip([cx - bw * 0.5, cy - bh * 0.5, cx + bw * 0.5, cy + bh * 0.5], size);
             let fit = softkit_geom::box_iou_pair(&b, t, 0.0);

@@ -73,7 +73,10 @@ impl Detections {
     pub fn rows_by_image(&self) -> Vec<(i64, Vec<usize>)> {
         let mut order: Vec<usize> = (0..self.len()).collect();
         order.sort_by_key(|&i| self.image_ids[i]);
-        order.chunk_by(|&a, &b| self.image_ids[a] == self.image_ids[b]).map(|g| (self.image_ids[g[0]], g.to_vec())).collect()
+        order
+            .chunk_by(|&a, &b| self.image_ids[a] == self.image_ids[b])
+            .map(|g| (self.image_ids[g[0]], g.to_vec()))
+            .collect()
     }
 }
 
@@ -151,7 +154,8 @@ pub fn parse_detections(text: &str, path: &str) -> Result<Detections, IoError> {
             "expected a COCO results list or an object with a \"candidates\" table".into(),
         ));
     }
-    let table: CandidateTable = serde_json::from_value(value).map_err(|e| invalid("top level".into(), e.to_string()))?;
+    let table: CandidateTable =
+        serde_json::from_value(value).map_err(|e| invalid("top level".into(), e.to_string()))?;
     dets.images = table.images;
     for (i, row) in table.candidates.iter().enumerate() {
         let [image_id, class_index, x1, y1, x2, y2, score] = *row;
@@ -238,8 +242,11 @@ mod tests {
     #[test]
     fn non_finite_numbers_are_rejected() {
         // JSON has no NaN or inf: Python's `json.dump` writes `NaN`, and a huge exponent overflows.
-        let err = parse_detections("[{\"image_id\": 1, \"category_id\": 1, \"bbox\": [0,0,1,1], \"score\": 1e999}]", "r.json")
-            .unwrap_err();
+        let err = parse_detections(
+            "[{\"image_id\": 1, \"category_id\": 1, \"bbox\": [0,0,1,1], \"score\": 1e999}]",
+            "r.json",
+        )
+        .unwrap_err();
         assert_eq!(err.to_string(), "r.json:1:68: malformed JSON: number out of range");
         let err = parse_detections("{\"candidates\": [[1, 0, NaN, 0, 1, 1, 0.5]]}", "c.json").unwrap_err();
         assert_eq!(err.to_string(), "c.json:1:24: malformed JSON: expected value");

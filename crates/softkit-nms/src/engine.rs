@@ -112,11 +112,14 @@ where
         .collect();
     keyed.sort_unstable();
     let members: Vec<u32> = keyed.iter().map(|&(_, i)| i).collect();
-    let groups: Vec<&[u32]> = keyed.chunk_by(|a, b| a.0 == b.0).scan(0, |at, g| {
-        let range = *at..*at + g.len();
-        *at += g.len();
-        Some(&members[range])
-    }).collect();
+    let groups: Vec<&[u32]> = keyed
+        .chunk_by(|a, b| a.0 == b.0)
+        .scan(0, |at, g| {
+            let range = *at..*at + g.len();
+            *at += g.len();
+            Some(&members[range])
+        })
+        .collect();
     let run = |group: &&[u32]| run_scope(set, group, &scores, params);
     let per_label: Vec<Vec<(u32, f64)>> = if members.len() >= PARALLEL_MIN_ITEMS && groups.len() > 1 {
         groups.par_iter().map(run).collect()
@@ -152,7 +155,12 @@ fn prepare<T: Coord>(len: usize, scores: &[T], params: &SuppressParams) -> Resul
 }
 
 /// Runs one scope: `members` are global indices in ascending order. Returns global indices.
-fn run_scope<S: Overlap + ?Sized>(set: &S, members: &[u32], scores: &[f64], params: &SuppressParams) -> Vec<(u32, f64)> {
+fn run_scope<S: Overlap + ?Sized>(
+    set: &S,
+    members: &[u32],
+    scores: &[f64],
+    params: &SuppressParams,
+) -> Vec<(u32, f64)> {
     if members.is_empty() {
         return Vec::new();
     }

@@ -46,7 +46,7 @@ impl Grid {
         let extent = if finite.is_empty() { 0.0 } else { (hi[0] - lo[0]).max(hi[1] - lo[1]) };
 
         // A cell about the size of a typical item keeps each query to a few cells.
-        let mut cell = if n <= SMALL || !(extent > 0.0) {
+        let mut cell = if n <= SMALL || extent <= 0.0 {
             f64::INFINITY
         } else {
             let mut widths: Vec<f64> = finite.iter().map(|e| e.max[0] - e.min[0]).collect();

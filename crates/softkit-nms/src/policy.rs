@@ -192,7 +192,11 @@ mod tests {
 
     #[test]
     fn zero_overlap_never_decays() {
-        for policy in [Policy::Hard { iou_threshold: 0.0 }, Policy::Linear { iou_threshold: 0.0 }, Policy::Gaussian { sigma: 0.5 }] {
+        for policy in [
+            Policy::Hard { iou_threshold: 0.0 },
+            Policy::Linear { iou_threshold: 0.0 },
+            Policy::Gaussian { sigma: 0.5 },
+        ] {
             assert_eq!(policy.weight(0.0), 1.0);
             assert_eq!(policy.weight(-0.3), 1.0);
         }
