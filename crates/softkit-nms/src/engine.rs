@@ -1,7 +1,7 @@
 //! Scopes: one set, or one independent set per label, run in parallel and merged deterministically.
 
 use rayon::prelude::*;
-use softkit_geom::{Coord, Envelope, Overlap};
+use softkit_geom::{Coord, Overlap};
 
 use crate::grid::Grid;
 use crate::{NmsError, Policy, SuppressParams, hard, merge, soft};
@@ -148,7 +148,8 @@ fn prepare<T: Coord>(len: usize, scores: &[T], params: &SuppressParams) -> Resul
         .iter()
         .enumerate()
         .map(|(index, s)| {
-            let value = s.to_f64();
+            // `+ 0.0` turns -0.0 into 0.0, so the two tie (by index) like any equal scores.
+            let value = s.to_f64() + 0.0;
             if value.is_finite() { Ok(value) } else { Err(NmsError::NonFiniteScore { index, value }) }
         })
         .collect()
@@ -164,14 +165,13 @@ fn run_scope<S: Overlap + ?Sized>(
     if members.is_empty() {
         return Vec::new();
     }
-    let envelopes: Vec<Envelope> = members.iter().map(|&g| set.envelope(g as usize)).collect();
-    let mut grid = Grid::new(&envelopes);
+    let grid = Grid::new(members.iter().map(|&g| set.envelope(g as usize)).collect());
     let local_scores: Vec<f64> = members.iter().map(|&g| scores[g as usize]).collect();
     let overlap = |a: u32, b: u32| set.overlap(members[a as usize] as usize, members[b as usize] as usize);
     let limit = params.max_output.unwrap_or(usize::MAX);
     let selected = match params.policy {
-        Policy::Hard { iou_threshold } => hard::select(&local_scores, &mut grid, overlap, iou_threshold, limit),
-        soft_policy => soft::select(&local_scores, &mut grid, overlap, &soft_policy, params.score_threshold, limit),
+        Policy::Hard { iou_threshold } => hard::select(&local_scores, &grid, overlap, iou_threshold, limit),
+        soft_policy => soft::select(&local_scores, &grid, overlap, &soft_policy, params.score_threshold, limit),
     };
     selected.into_iter().map(|(local, score)| (members[local as usize], score)).collect()
 }

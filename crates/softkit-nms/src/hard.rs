@@ -1,27 +1,33 @@
 //! Hard NMS: one sort, then each kept item removes its undecided neighbours.
 
-use std::cmp::Ordering;
-
 use crate::grid::Grid;
+
+/// A key whose ascending order is descending `score` (`-0.0` equal to `0.0`), so that sorting
+/// `(key, index)` pairs visits items by score with ties to the lower index, without the
+/// indirect, branchy comparator of sorting indices by looked-up scores.
+#[inline]
+pub(crate) fn descending_key(score: f64) -> u64 {
+    let bits = (score + 0.0).to_bits();
+    let ascending = if bits >> 63 == 1 { !bits } else { bits | 1 << 63 };
+    !ascending
+}
 
 /// Greedy hard NMS with torchvision's semantics: visit items by non-increasing score (ties to the
 /// lower index) and keep one unless a kept item overlaps it by more than `iou_threshold`.
 pub(crate) fn select(
     scores: &[f64],
-    grid: &mut Grid,
+    grid: &Grid,
     overlap: impl Fn(u32, u32) -> f64,
     iou_threshold: f64,
     limit: usize,
 ) -> Vec<(u32, f64)> {
-    let mut order: Vec<u32> = (0..scores.len() as u32).collect();
-    order.sort_unstable_by(|&a, &b| {
-        scores[b as usize].partial_cmp(&scores[a as usize]).unwrap_or(Ordering::Equal).then(a.cmp(&b))
-    });
+    let mut order: Vec<(u64, u32)> = scores.iter().enumerate().map(|(i, &s)| (descending_key(s), i as u32)).collect();
+    order.sort_unstable();
     // An item is decided once it is visited or removed; a kept item only looks at undecided ones,
     // which all come later in the order.
     let mut decided = vec![false; scores.len()];
     let mut kept = Vec::new();
-    for &i in &order {
+    for &(_, i) in &order {
         if kept.len() >= limit {
             break;
         }
@@ -37,4 +43,18 @@ pub(crate) fn select(
         });
     }
     kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::descending_key;
+
+    #[test]
+    fn key_order_is_descending_score() {
+        let scores = [f64::MAX, 2.5, 1.0, 1e-300, 0.0, -0.0, -1e-300, -1.0, -2.5, f64::MIN];
+        for pair in scores.windows(2) {
+            assert!(descending_key(pair[0]) <= descending_key(pair[1]), "{pair:?}");
+        }
+        assert_eq!(descending_key(0.0), descending_key(-0.0));
+    }
 }

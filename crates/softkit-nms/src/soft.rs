@@ -1,5 +1,5 @@
-//! Soft-NMS with a lazy max-heap: a selected item decays only its neighbours, and each decay
-//! pushes a fresh heap entry while the old one goes stale.
+//! Soft-NMS with a lazy max-heap: a selected item decays only its neighbours, in place, and a
+//! decayed item's heap entry becomes a stale upper bound that is refreshed only if it reaches the top.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -40,10 +40,12 @@ impl Eq for Entry {}
 /// `score_threshold`. Returns local indices with their scores at selection.
 ///
 /// Scores are multiplied in selection order, so the floating-point result equals the eager
-/// paper loop's.
+/// paper loop's. Each item has one heap entry at a time, holding a score at least its current
+/// one; a popped entry that is out of date is pushed back with the current score. So the first
+/// up-to-date pop is the true maximum, and decays cost no heap operation.
 pub(crate) fn select(
     scores: &[f64],
-    grid: &mut Grid,
+    grid: &Grid,
     overlap: impl Fn(u32, u32) -> f64,
     policy: &Policy,
     score_threshold: f64,
@@ -56,8 +58,16 @@ pub(crate) fn select(
     let mut selected = Vec::new();
     while selected.len() < limit {
         let Some(Entry { score, index: i }) = heap.pop() else { break };
-        if !alive[i as usize] || current[i as usize].to_bits() != score.to_bits() {
-            continue; // stale: the item was selected, dropped or decayed since this push
+        if !alive[i as usize] {
+            continue; // dropped below the threshold since this push
+        }
+        let now = current[i as usize];
+        if now < score {
+            heap.push(Entry { score: now, index: i }); // decayed since this push
+            continue;
+        }
+        if now > score {
+            continue; // a negative score rose towards 0; its newer entry is in the heap
         }
         alive[i as usize] = false;
         selected.push((i, score));
@@ -70,12 +80,12 @@ pub(crate) fn select(
             if weight >= 1.0 {
                 return;
             }
-            let decayed = current[j_us] * weight;
-            current[j_us] = decayed;
-            if decayed < score_threshold {
+            let before = current[j_us];
+            current[j_us] *= weight;
+            if current[j_us] < score_threshold {
                 alive[j_us] = false;
-            } else {
-                heap.push(Entry { score: decayed, index: j });
+            } else if current[j_us] > before {
+                heap.push(Entry { score: current[j_us], index: j });
             }
         });
     }
