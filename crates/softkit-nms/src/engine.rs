@@ -1,7 +1,7 @@
 //! Scopes: one set, or one independent set per label, run in parallel and merged deterministically.
 
 use rayon::prelude::*;
-use softkit_geom::{Coord, Overlap};
+use softkit_geom::{Coord, Envelope, Overlap};
 
 use crate::grid::Grid;
 use crate::{NmsError, Policy, SuppressParams, hard, merge, soft};
@@ -165,7 +165,7 @@ fn run_scope<S: Overlap + ?Sized>(
     if members.is_empty() {
         return Vec::new();
     }
-    let grid = Grid::new(members.iter().map(|&g| set.envelope(g as usize)).collect());
+    let grid = Grid::new(&members.iter().map(|&g| set.envelope(g as usize)).collect::<Vec<Envelope>>());
     let local_scores: Vec<f64> = members.iter().map(|&g| scores[g as usize]).collect();
     let overlap = |a: u32, b: u32| set.overlap(members[a as usize] as usize, members[b as usize] as usize);
     let limit = params.max_output.unwrap_or(usize::MAX);

@@ -10,6 +10,31 @@ const CELLS_PER_ITEM: f64 = 2.0;
 /// The finest cell fits this quantile of item sizes; larger items go to coarser levels.
 const BASE_QUANTILE: f64 = 0.75;
 
+/// An envelope rounded outwards to `f32`: half the memory of [`Envelope`] for the scans, and
+/// never smaller, so the filter it feeds never drops a pair that touches.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Compact([f32; 4]);
+
+impl Compact {
+    fn new(e: &Envelope) -> Self {
+        let down = |v: f64| {
+            let r = v as f32;
+            if f64::from(r) > v { r.next_down() } else { r }
+        };
+        let up = |v: f64| {
+            let r = v as f32;
+            if f64::from(r) < v { r.next_up() } else { r }
+        };
+        Self([down(e.min[0]), down(e.min[1]), up(e.max[0]), up(e.max[1])])
+    }
+
+    #[inline]
+    fn intersects(&self, other: &Compact) -> bool {
+        let (a, b) = (&self.0, &other.0);
+        a[0] <= b[2] && b[0] <= a[2] && a[1] <= b[3] && b[1] <= a[3]
+    }
+}
+
 /// One level: items no larger than `cell`, each filed once, under the cell of its lower corner.
 struct Level {
     cell: f64,
@@ -19,13 +44,16 @@ struct Level {
     /// Cell `c` holds `items[start[c]..start[c + 1]]`, in ascending item order.
     start: Vec<u32>,
     items: Vec<u32>,
+    /// The envelope of each entry of `items`, stored alongside so that a scan reads memory in order.
+    envelopes: Vec<Compact>,
 }
 
 /// Items are split by size into levels whose cells double in size. An item lives in exactly one
 /// cell, so a query needs no de-duplication: it scans, on each level, the cells whose items could
 /// reach its envelope, and keeps those whose envelopes intersect it.
 pub(crate) struct Grid {
-    envelopes: Vec<Envelope>,
+    /// Per item: its level and position there, or `None` when roaming.
+    slots: Vec<Option<(u32, u32)>>,
     origin: [f64; 2],
     levels: Vec<Level>,
     /// Items with a non-finite envelope: they may touch anything.
@@ -33,7 +61,7 @@ pub(crate) struct Grid {
 }
 
 impl Grid {
-    pub(crate) fn new(envelopes: Vec<Envelope>) -> Self {
+    pub(crate) fn new(envelopes: &[Envelope]) -> Self {
         let n = envelopes.len();
         let mut lo = [f64::INFINITY; 2];
         let mut hi = [f64::NEG_INFINITY; 2];
@@ -58,6 +86,9 @@ impl Grid {
         } else {
             let at = ((sizes.len() - 1) as f64 * BASE_QUANTILE) as usize;
             let typical = *sizes.select_nth_unstable_by(at, f64::total_cmp).1;
+            let largest = sizes[at..].iter().copied().fold(typical, f64::max);
+            // When every item fits in twice the typical size, one level beats two.
+            let typical = if largest <= 2.0 * typical { largest } else { typical };
             // Too fine a grid costs more cells than it saves visits.
             typical.max(extent / (sizes.len() as f64 * CELLS_PER_ITEM).sqrt())
         };
@@ -80,22 +111,29 @@ impl Grid {
                 per_level[level].push(i as u32);
             }
         }
+        let mut slots = vec![None; n];
         let levels = per_level
             .into_iter()
             .enumerate()
-            .map(|(level, members)| Level::new(&envelopes, &members, base * f64::powi(2.0, level as i32), origin, hi))
+            .map(|(index, members)| {
+                let level = Level::new(&envelopes, &members, base * f64::powi(2.0, index as i32), origin, hi);
+                for (at, &item) in level.items.iter().enumerate() {
+                    slots[item as usize] = Some((index as u32, at as u32));
+                }
+                level
+            })
             .collect();
-        Self { envelopes, origin, levels, roaming }
+        Self { slots, origin, levels, roaming }
     }
 
     /// Calls `visit` once for every item whose envelope intersects item `i`'s, except `i`.
     #[inline]
     pub(crate) fn for_each_neighbour(&self, i: u32, mut visit: impl FnMut(u32)) {
-        let query = self.envelopes[i as usize];
-        if !query.is_finite() {
-            (0..self.envelopes.len() as u32).filter(|&j| j != i).for_each(visit);
+        let Some((level, at)) = self.slots[i as usize] else {
+            (0..self.slots.len() as u32).filter(|&j| j != i).for_each(visit);
             return;
-        }
+        };
+        let query = self.levels[level as usize].envelopes[at as usize];
         for level in &self.levels {
             if level.items.is_empty() {
                 continue;
@@ -103,15 +141,16 @@ impl Grid {
             // An item filed at cell (cx, cy) has its lower corner there and is at most one cell
             // wide, so only cells from one cell before the query's lower corner can reach it.
             let cell_of = |v: f64, axis: usize, cells: usize| -> usize {
-                (((v - self.origin[axis]) * level.inv_cell).max(0.0) as usize).min(cells - 1)
+                (((v - self.origin[axis]) * level.inv_cell) as i64).clamp(0, cells as i64 - 1) as usize
             };
-            let (x0, x1) = (cell_of(query.min[0] - level.cell, 0, level.nx), cell_of(query.max[0], 0, level.nx));
-            let (y0, y1) = (cell_of(query.min[1] - level.cell, 1, level.ny), cell_of(query.max[1], 1, level.ny));
+            let q = query.0.map(f64::from);
+            let (x0, x1) = (cell_of(q[0] - level.cell, 0, level.nx), cell_of(q[2], 0, level.nx));
+            let (y0, y1) = (cell_of(q[1] - level.cell, 1, level.ny), cell_of(q[3], 1, level.ny));
             for cy in y0..=y1 {
                 let row = cy * level.nx;
                 let span = level.start[row + x0] as usize..level.start[row + x1 + 1] as usize;
-                for &j in &level.items[span] {
-                    if j != i && self.envelopes[j as usize].intersects(&query) {
+                for (&j, envelope) in level.items[span.clone()].iter().zip(&level.envelopes[span]) {
+                    if envelope.intersects(&query) && j != i {
                         visit(j);
                     }
                 }
@@ -146,11 +185,13 @@ impl Level {
         }
         let mut fill = start.clone();
         let mut items = vec![0u32; members.len()];
+        let mut sorted = vec![Compact::default(); members.len()];
         for (&i, &k) in members.iter().zip(&keys) {
             items[fill[k] as usize] = i;
+            sorted[fill[k] as usize] = Compact::new(&envelopes[i as usize]);
             fill[k] += 1;
         }
-        Self { cell, inv_cell, nx, ny, start, items }
+        Self { cell, inv_cell, nx, ny, start, items, envelopes: sorted }
     }
 }
 
@@ -167,7 +208,7 @@ mod tests {
     }
 
     fn check_against_brute_force(envelopes: Vec<Envelope>) {
-        let grid = Grid::new(envelopes.clone());
+        let grid = Grid::new(&envelopes);
         for i in 0..envelopes.len() {
             let mut found = Vec::new();
             grid.for_each_neighbour(i as u32, |j| found.push(j));
@@ -194,7 +235,7 @@ mod tests {
         envelopes.push(Envelope::new([0.0, 0.0], [1000.0, 1000.0]));
         envelopes.push(Envelope::new([500.0, 500.0], [500.0, 500.0]));
         envelopes.push(Envelope::everywhere());
-        let grid = Grid::new(envelopes.clone());
+        let grid = Grid::new(&envelopes);
         assert!(grid.levels.len() > 2, "expected several levels");
         check_against_brute_force(envelopes);
     }

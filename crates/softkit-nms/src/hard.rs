@@ -12,6 +12,31 @@ pub(crate) fn descending_key(score: f64) -> u64 {
     !ascending
 }
 
+/// Item indices by non-increasing score, ties to the lower index.
+fn visiting_order(scores: &[f64]) -> Vec<u32> {
+    // Scores that came in as f32 (the common case) fit a 32-bit key beside the 32-bit index, and
+    // a sort of plain u64 runs at the speed of sorting the scores themselves.
+    if scores.iter().all(|&s| f64::from(s as f32) == s) {
+        let mut packed: Vec<u64> =
+            scores.iter().enumerate().map(|(i, &s)| (descending_key_f32(s as f32) as u64) << 32 | i as u64).collect();
+        packed.sort_unstable();
+        packed.into_iter().map(|k| k as u32).collect()
+    } else {
+        let mut keyed: Vec<(u64, u32)> =
+            scores.iter().enumerate().map(|(i, &s)| (descending_key(s), i as u32)).collect();
+        keyed.sort_unstable();
+        keyed.into_iter().map(|(_, i)| i).collect()
+    }
+}
+
+/// As [`descending_key`], for an `f32` score.
+#[inline]
+fn descending_key_f32(score: f32) -> u32 {
+    let bits = (score + 0.0).to_bits();
+    let ascending = if bits >> 31 == 1 { !bits } else { bits | 1 << 31 };
+    !ascending
+}
+
 /// Greedy hard NMS with torchvision's semantics: visit items by non-increasing score (ties to the
 /// lower index) and keep one unless a kept item overlaps it by more than `iou_threshold`.
 pub(crate) fn select(
@@ -21,13 +46,12 @@ pub(crate) fn select(
     iou_threshold: f64,
     limit: usize,
 ) -> Vec<(u32, f64)> {
-    let mut order: Vec<(u64, u32)> = scores.iter().enumerate().map(|(i, &s)| (descending_key(s), i as u32)).collect();
-    order.sort_unstable();
+    let order = visiting_order(scores);
     // An item is decided once it is visited or removed; a kept item only looks at undecided ones,
     // which all come later in the order.
     let mut decided = vec![false; scores.len()];
     let mut kept = Vec::new();
-    for &(_, i) in &order {
+    for &i in &order {
         if kept.len() >= limit {
             break;
         }
@@ -47,7 +71,7 @@ pub(crate) fn select(
 
 #[cfg(test)]
 mod tests {
-    use super::descending_key;
+    use super::{descending_key, descending_key_f32};
 
     #[test]
     fn key_order_is_descending_score() {
@@ -56,5 +80,10 @@ mod tests {
             assert!(descending_key(pair[0]) <= descending_key(pair[1]), "{pair:?}");
         }
         assert_eq!(descending_key(0.0), descending_key(-0.0));
+        let narrow = [f32::MAX, 2.5, 1.0, 1e-30, 0.0, -1e-30, -1.0, f32::MIN];
+        for pair in narrow.windows(2) {
+            assert!(descending_key_f32(pair[0]) < descending_key_f32(pair[1]), "{pair:?}");
+        }
+        assert_eq!(descending_key_f32(0.0), descending_key_f32(-0.0));
     }
 }
