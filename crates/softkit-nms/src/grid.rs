@@ -116,7 +116,7 @@ impl Grid {
             .into_iter()
             .enumerate()
             .map(|(index, members)| {
-                let level = Level::new(&envelopes, &members, base * f64::powi(2.0, index as i32), origin, hi);
+                let level = Level::new(envelopes, &members, base * f64::powi(2.0, index as i32), origin, hi);
                 for (at, &item) in level.items.iter().enumerate() {
                     slots[item as usize] = Some((index as u32, at as u32));
                 }

@@ -81,7 +81,8 @@ pub(crate) fn select(
                 return;
             }
             let before = current[j_us];
-            current[j_us] *= weight;
+            // `+ 0.0`: a negative score times a zero weight is -0.0, which must tie with 0.0.
+            current[j_us] = current[j_us] * weight + 0.0;
             if current[j_us] < score_threshold {
                 alive[j_us] = false;
             } else if current[j_us] > before {
