@@ -1,0 +1,136 @@
+//! The error type of every fallible call in this crate.
+
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+/// What can be wrong with the input to an evaluation.
+///
+/// Every variant names the offending item, field and value, so that the message alone tells the
+/// user what to fix. Items are named by their position in the JSON arrays they came from
+/// (`annotations[3]` in the ground truth, `results[7]` in the detections), counted from 0.
+///
+/// # Examples
+///
+/// ```
+/// use softkit_eval::{CocoGroundTruth, CocoResults, EvalError};
+///
+/// let gt = CocoGroundTruth::from_json_str(
+///     r#"{"images": [{"id": 1}], "categories": [{"id": 1}], "annotations": []}"#,
+/// )?;
+/// let err = CocoResults::from_json_str(
+///     r#"[{"image_id": 2, "category_id": 1, "bbox": [0, 0, 1, 1], "score": 0.5}]"#,
+///     &gt,
+/// )
+/// .unwrap_err();
+/// assert_eq!(err.to_string(), "results[0].image_id = 2 is not an image of the ground truth");
+/// # Ok::<(), EvalError>(())
+/// ```
+#[derive(Debug, Error)]
+pub enum EvalError {
+    /// A file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system reported.
+        source: std::io::Error,
+    },
+    /// The text is not JSON at all (a syntax error, or the text ends early).
+    #[error("malformed JSON in {origin}: {source}")]
+    Syntax {
+        /// Where the text came from: a file path, or `ground truth` / `results`.
+        origin: String,
+        /// The parser's message, with line and column.
+        source: serde_json::Error,
+    },
+    /// The text is JSON, but a field has the wrong type or is missing.
+    #[error("{origin} is not in the COCO format: {source}")]
+    Shape {
+        /// Where the text came from: a file path, or `ground truth` / `results`.
+        origin: String,
+        /// The parser's message, naming the field, with line and column when known.
+        source: serde_json::Error,
+    },
+    /// An item refers to an image that the ground truth does not list.
+    #[error("{item}.image_id = {image_id} is not an image of the ground truth")]
+    UnknownImage {
+        /// The item, such as `results[4]`.
+        item: String,
+        /// The offending image id.
+        image_id: i64,
+    },
+    /// An item refers to a category that the ground truth does not list.
+    #[error("{item}.category_id = {category_id} is not a category of the ground truth")]
+    UnknownCategory {
+        /// The item, such as `results[4]`.
+        item: String,
+        /// The offending category id.
+        category_id: i64,
+    },
+    /// A `bbox` field does not hold exactly four numbers.
+    #[error("{item}.bbox has {len} numbers; expected 4 ([x, y, width, height])")]
+    BboxLength {
+        /// The item, such as `results[4]`.
+        item: String,
+        /// How many numbers it holds.
+        len: usize,
+    },
+    /// A `bbox` has a negative width or height.
+    #[error("{item}.bbox {side} = {value} is negative")]
+    NegativeBboxSide {
+        /// The item, such as `results[4]`.
+        item: String,
+        /// `width` or `height`.
+        side: &'static str,
+        /// The offending value.
+        value: f64,
+    },
+    /// A number given in memory is NaN or infinite (JSON cannot hold such numbers).
+    #[error("{item}.{field} = {value} is not finite")]
+    NonFinite {
+        /// The item, such as `results[4]`.
+        item: String,
+        /// The field, such as `score` or `bbox[2]`.
+        field: &'static str,
+        /// The offending value.
+        value: f64,
+    },
+    /// A ground-truth annotation has no `bbox`, which bbox evaluation needs.
+    #[error("{item} has no bbox, which bbox evaluation needs")]
+    MissingBbox {
+        /// The item, such as `annotations[4]`.
+        item: String,
+    },
+    /// Two ground-truth annotations share an `id`.
+    #[error("{item}.id = {id} repeats the id of annotations[{first}]")]
+    DuplicateAnnotationId {
+        /// The later annotation, such as `annotations[9]`.
+        item: String,
+        /// The shared id.
+        id: i64,
+        /// Index of the first annotation with that id.
+        first: usize,
+    },
+    /// An evaluation parameter is unusable.
+    #[error("invalid parameter {field}: {reason}")]
+    Params {
+        /// The parameter, such as `max_dets`.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+impl EvalError {
+    /// Sorts a serde_json error into [`EvalError::Syntax`] or [`EvalError::Shape`].
+    pub(crate) fn from_json(origin: impl Into<String>, source: serde_json::Error) -> Self {
+        let origin = origin.into();
+        match source.classify() {
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                EvalError::Syntax { origin, source }
+            }
+            serde_json::error::Category::Data | serde_json::error::Category::Io => EvalError::Shape { origin, source },
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! COCO ground truth (`instances_*.json`): images, categories and annotations, validated.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::EvalError;
+use crate::json_field::{CrowdFlag, RawBbox, parse_path, parse_str, parse_value};
+
+/// A category of the ground truth.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Category {
+    /// The `id` field.
+    pub id: i64,
+    /// The `name` field (empty when the file has none).
+    pub name: String,
+}
+
+/// One ground-truth annotation, as evaluation sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GtAnnotation {
+    /// The `id` field, unique within the file.
+    pub id: i64,
+    /// The `image_id` field; an image of the ground truth.
+    pub image_id: i64,
+    /// The `category_id` field; a category of the ground truth.
+    pub category_id: i64,
+    /// The `area` field. Area ranges (small, medium, large) test this value, not the box's area.
+    pub area: f64,
+    /// The `iscrowd` field. Crowd regions are ignored, and may absorb any number of detections.
+    pub iscrowd: bool,
+    /// The `bbox` field as `[x, y, width, height]`, when present.
+    pub bbox: Option<[f64; 4]>,
+}
+
+#[derive(Deserialize)]
+struct RawGt {
+    images: Vec<RawImage>,
+    #[serde(default)]
+    annotations: Vec<RawAnnotation>,
+    #[serde(default)]
+    categories: Vec<RawCategory>,
+}
+
+#[derive(Deserialize)]
+struct RawImage {
+    id: i64,
+}
+
+#[derive(Deserialize)]
+struct RawCategory {
+    id: i64,
+    #[serde(default)]
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct RawAnnotation {
+    id: i64,
+    image_id: i64,
+    category_id: i64,
+    area: f64,
+    iscrowd: CrowdFlag,
+    bbox: Option<RawBbox>,
+}
+
+/// A COCO ground-truth file: the images, the categories and the annotations.
+///
+/// Loading checks what pycocotools would silently accept or fail on later with a `KeyError`:
+/// every annotation names a listed image and category, has an `area` and an `iscrowd`, a unique
+/// `id`, and a `bbox` (when present) of four numbers with no negative side.
+///
+/// # Examples
+///
+/// ```
+/// use softkit_eval::CocoGroundTruth;
+///
+/// let gt = CocoGroundTruth::from_json_str(
+///     r#"{"images": [{"id": 7}, {"id": 3}],
+///         "categories": [{"id": 1, "name": "person"}],
+///         "annotations": [{"id": 1, "image_id": 7, "category_id": 1, "area": 100.0,
+///                          "iscrowd": 0, "bbox": [0, 0, 10, 10]}]}"#,
+/// )?;
+/// assert_eq!(gt.image_ids(), &[3, 7]);
+/// assert_eq!(gt.categories()[0].name, "person");
+/// assert_eq!(gt.annotations()[0].bbox, Some([0.0, 0.0, 10.0, 10.0]));
+/// # Ok::<(), softkit_eval::EvalError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct CocoGroundTruth {
+    image_ids: Vec<i64>,
+    categories: Vec<Category>,
+    annotations: Vec<GtAnnotation>,
+}
+
+impl CocoGroundTruth {
+    /// Reads a ground-truth JSON file.
+    pub fn from_path(path: impl AsRef<Path>) -> Result<Self, EvalError> {
+        Self::from_raw(parse_path(path.as_ref())?)
+    }
+
+    /// Parses ground-truth JSON text.
+    pub fn from_json_str(text: &str) -> Result<Self, EvalError> {
+        Self::from_raw(parse_str(text, "ground truth")?)
+    }
+
+    /// Reads ground truth from an already-parsed JSON value.
+    pub fn from_value(value: &serde_json::Value) -> Result<Self, EvalError> {
+        Self::from_raw(parse_value(value, "ground truth")?)
+    }
+
+    /// Builds ground truth from its parts, with the same checks as the loaders.
+    ///
+    /// Image and category ids may repeat; each counts once.
+    pub fn new(
+        image_ids: impl IntoIterator<Item = i64>,
+        categories: impl IntoIterator<Item = Category>,
+        annotations: Vec<GtAnnotation>,
+    ) -> Result<Self, EvalError> {
+        let mut image_ids: Vec<i64> = image_ids.into_iter().collect();
+        image_ids.sort_unstable();
+        image_ids.dedup();
+        let mut categories: Vec<Category> = categories.into_iter().collect();
+        categories.sort_by_key(|c| c.id);
+        categories.dedup_by_key(|c| c.id);
+        let mut first_index: HashMap<i64, usize> = HashMap::with_capacity(annotations.len());
+        for (index, ann) in annotations.iter().enumerate() {
+            let item = || format!("annotations[{index}]");
+            if image_ids.binary_search(&ann.image_id).is_err() {
+                return Err(EvalError::UnknownImage { item: item(), image_id: ann.image_id });
+            }
+            if categories.binary_search_by_key(&ann.category_id, |c| c.id).is_err() {
+                return Err(EvalError::UnknownCategory { item: item(), category_id: ann.category_id });
+            }
+            if let Some(first) = first_index.insert(ann.id, index) {
+                return Err(EvalError::DuplicateAnnotationId { item: item(), id: ann.id, first });
+            }
+            if let Some(bbox) = ann.bbox {
+                RawBbox { values: bbox, len: 4 }.checked(item)?;
+            }
+        }
+        Ok(CocoGroundTruth { image_ids, categories, annotations })
+    }
+
+    fn from_raw(raw: RawGt) -> Result<Self, EvalError> {
+        let mut annotations = Vec::with_capacity(raw.annotations.len());
+        for (index, a) in raw.annotations.into_iter().enumerate() {
+            let bbox = match a.bbox {
+                Some(b) => Some(b.checked(|| format!("annotations[{index}]"))?),
+                None => None,
+            };
+            annotations.push(GtAnnotation {
+                id: a.id,
+                image_id: a.image_id,
+                category_id: a.category_id,
+                area: a.area,
+                iscrowd: a.iscrowd.0,
+                bbox,
+            });
+        }
+        Self::new(
+            raw.images.into_iter().map(|i| i.id),
+            raw.categories.into_iter().map(|c| Category { id: c.id, name: c.name }),
+            annotations,
+        )
+    }
+
+    /// The image ids, sorted ascending, each once.
+    pub fn image_ids(&self) -> &[i64] {
+        &self.image_ids
+    }
+
+    /// The categories, sorted by id, each once.
+    pub fn categories(&self) -> &[Category] {
+        &self.categories
+    }
+
+    /// The category ids, sorted ascending.
+    pub fn category_ids(&self) -> Vec<i64> {
+        self.categories.iter().map(|c| c.id).collect()
+    }
+
+    /// The annotations, in file order.
+    pub fn annotations(&self) -> &[GtAnnotation] {
+        &self.annotations
+    }
+
+    /// Whether `image_id` is an image of the ground truth.
+    pub fn has_image(&self, image_id: i64) -> bool {
+        self.image_ids.binary_search(&image_id).is_ok()
+    }
+
+    /// Whether `category_id` is a category of the ground truth.
+    pub fn has_category(&self, category_id: i64) -> bool {
+        self.categories.binary_search_by_key(&category_id, |c| c.id).is_ok()
+    }
+}
