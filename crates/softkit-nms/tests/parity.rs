@@ -313,6 +313,22 @@ fn large_coordinate_offsets() {
 }
 
 #[test]
+fn coordinates_outside_the_f32_range() {
+    // f64 boxes whose coordinates overflow f32 (1e39) or underflow to its subnormals (1e-42):
+    // the engine may index them in lower precision, but must not lose a single pair.
+    let mut rng = Rng::new(19);
+    for scale in [1e39, 1e100, 1e-42, 1e-300] {
+        let (unit, scores) = scene(&mut rng, &SceneSpec::dense(1200));
+        let boxes: Vec<[f64; 4]> = unit.iter().map(|b| b.map(|v| v * scale)).collect();
+        check_all(&boxes, &scores, &format!("scale {scale:e}"));
+    }
+    // Boxes of side ~1e31 around 1e39: f64 resolves them, f32 cannot represent the position.
+    let (unit, scores) = scene(&mut rng, &SceneSpec::dense(1200));
+    let shifted: Vec<[f64; 4]> = unit.iter().map(|b| b.map(|v| v * 1e29 + 1e39)).collect();
+    check_all(&shifted, &scores, "offset 1e39");
+}
+
+#[test]
 fn decay_landing_exactly_on_the_score_threshold_is_kept() {
     // IoU 0.5 (nested) with linear Nt 0.3 halves 0.25 to 0.125, exactly the threshold.
     let boxes = [[0.0, 0.0, 4.0, 1.0], [0.0, 0.0, 2.0, 1.0], [0.0, 0.0, 2.0, 1.0]];
