@@ -3,6 +3,7 @@
 use std::time::Instant;
 
 use clap::Args;
+use softkit_eval::{Category, CocoGroundTruth, CocoResults, Detection, GtAnnotation, Params, evaluate_bbox};
 use softkit_geom::{BoxMeasure, BoxSet, box_iou_pair};
 use softkit_nms::{Kept, SuppressParams, suppress_batched};
 
@@ -74,6 +75,46 @@ fn tally(scene: &Scene, kept: &Kept) -> Tally {
     t
 }
 
+/// The scene's truth as a one-image COCO ground truth: image 1, category id = class label.
+fn ground_truth(scene: &Scene, classes: i64) -> Result<CocoGroundTruth, String> {
+    let annotations = scene
+        .truth
+        .iter()
+        .zip(&scene.truth_labels)
+        .enumerate()
+        .map(|(i, (t, &label))| {
+            let (w, h) = (t[2] - t[0], t[3] - t[1]);
+            // Ids from 1: pycocotools reads annotation id 0 as "unmatched".
+            GtAnnotation {
+                id: i as i64 + 1,
+                image_id: 1,
+                category_id: label,
+                area: w * h,
+                iscrowd: false,
+                bbox: Some([t[0], t[1], w, h]),
+            }
+        })
+        .collect();
+    let categories = (0..classes).map(|id| Category { id, name: format!("class {id}") });
+    CocoGroundTruth::new([1], categories, annotations).map_err(|e| e.to_string())
+}
+
+/// COCO AP (IoU 0.50:0.95) and AP50 of the kept boxes, with their decayed scores.
+fn coco_ap(scene: &Scene, kept: &Kept, gt: &CocoGroundTruth) -> Result<(f64, f64), String> {
+    let detections = kept
+        .indices
+        .iter()
+        .zip(&kept.scores)
+        .map(|(&i, &score)| {
+            let b = scene.boxes[i];
+            Detection { image_id: 1, category_id: scene.labels[i], bbox: [b[0], b[1], b[2] - b[0], b[3] - b[1]], score }
+        })
+        .collect();
+    let results = CocoResults::from_detections(detections, gt).map_err(|e| e.to_string())?;
+    let stats = evaluate_bbox(gt, &results, &Params::default()).and_then(|ev| ev.stats()).map_err(|e| e.to_string())?;
+    Ok((stats[0], stats[1]))
+}
+
 fn median_micros(repeats: usize, mut run: impl FnMut()) -> f64 {
     let mut times: Vec<f64> = (0..repeats.max(1))
         .map(|_| {
@@ -100,6 +141,7 @@ pub(crate) fn run(args: &DemoArgs) -> Result<(), String> {
         classes: args.classes,
     });
     let set = BoxSet::new(&scene.boxes, BoxMeasure::Iou, 0.0).map_err(|e| e.to_string())?;
+    let gt = ground_truth(&scene, args.classes)?;
     let pairs = scene.in_pair.iter().filter(|&&p| p).count();
     let false_positives = scene.source.iter().filter(|s| s.is_none()).count();
     println!(
@@ -121,8 +163,8 @@ pub(crate) fn run(args: &DemoArgs) -> Result<(), String> {
         args.objects
     );
     println!(
-        "{:<28} {:>5} {:>7} {:>11} {:>11} {:>9} {:>13} {:>10}",
-        "method", "kept", "recall", "found topN", "dups topN", "FP topN", "pairs found", "time (us)"
+        "{:<28} {:>5} {:>7} {:>11} {:>11} {:>9} {:>13} {:>6} {:>6} {:>10}",
+        "method", "kept", "recall", "found topN", "dups topN", "FP topN", "pairs found", "AP", "AP50", "time (us)"
     );
     let methods = [
         ("hard NMS, IoU 0.5", SuppressParams::hard(0.5)),
@@ -136,8 +178,9 @@ pub(crate) fn run(args: &DemoArgs) -> Result<(), String> {
             let _ = std::hint::black_box(suppress_batched(&set, &scene.scores, &scene.labels, &params));
         });
         let t = tally(&scene, &kept);
+        let (ap, ap50) = coco_ap(&scene, &kept, &gt)?;
         println!(
-            "{:<28} {:>5} {:>7} {:>11} {:>11} {:>9} {:>13} {:>10.1}",
+            "{:<28} {:>5} {:>7} {:>11} {:>11} {:>9} {:>13} {:>6.3} {:>6.3} {:>10.1}",
             name,
             kept.indices.len(),
             format!("{}/{}", t.recall, args.objects),
@@ -145,13 +188,16 @@ pub(crate) fn run(args: &DemoArgs) -> Result<(), String> {
             t.duplicates,
             t.false_positives,
             format!("{}/{}", t.pairs_found, pairs),
+            ap,
+            ap50,
             micros
         );
     }
     println!(
         "\nHard NMS deletes every box that overlaps a kept one; Soft-NMS only decays its score, so it keeps \
          more boxes at lower scores.\nrecall: true objects matched (IoU >= 0.5, same class) by any kept box; \
-         pairs found: objects overlapping another, found in the top N."
+         pairs found: objects overlapping another, found in the top N;\nAP, AP50: COCO box AP of the kept boxes \
+         with their (decayed) scores, at IoU 0.50:0.95 and 0.50, at most 100 per class."
     );
     Ok(())
 }

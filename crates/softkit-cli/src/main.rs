@@ -1,11 +1,15 @@
-//! The `softkit` command line: `softkit nms` suppresses a detection file, `softkit demo` shows
-//! hard NMS and Soft-NMS side by side on a simulated scene.
+//! The `softkit` command line: `softkit nms` suppresses a detection file, `softkit eval` scores
+//! COCO results, `softkit ablate` scores every suppression policy on the same candidates, and
+//! `softkit demo` shows hard NMS and Soft-NMS side by side on a simulated scene.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod ablate;
 mod demo;
+mod eval_cmd;
 mod nms_cmd;
 mod scene;
+mod scoring;
 
 use std::process::ExitCode;
 
@@ -23,6 +27,10 @@ struct Cli {
 enum Command {
     /// Suppress a candidate table or COCO results file, class-wise per image, into COCO results.
     Nms(nms_cmd::NmsArgs),
+    /// Evaluate COCO results against COCO ground truth and print pycocotools' 12-line summary.
+    Eval(eval_cmd::EvalArgs),
+    /// Run hard NMS at several IoU thresholds and Soft-NMS on the same candidates; print one AP table.
+    Ablate(ablate::AblateArgs),
     /// Simulate a detector on a seeded scene and compare hard NMS with Soft-NMS.
     Demo(demo::DemoArgs),
 }
@@ -31,6 +39,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Nms(args) => nms_cmd::run(&args),
+        Command::Eval(args) => eval_cmd::run(&args),
+        Command::Ablate(args) => ablate::run(&args),
         Command::Demo(args) => demo::run(&args),
     };
     match outcome {

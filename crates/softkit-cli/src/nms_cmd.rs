@@ -5,8 +5,10 @@ use std::time::Instant;
 use clap::{Args, ValueEnum};
 use rayon::prelude::*;
 use softkit_geom::{BoxMeasure, BoxSet};
-use softkit_io::{Detections, read_detections, write_coco_results};
+use softkit_io::{Detections, write_coco_results};
 use softkit_nms::{SuppressParams, suppress_batched};
+
+use crate::scoring::{check_class_mapping, evaluate_on, evaluated_images, kept_results, load_ground_truth, read_input};
 
 /// Which suppression policy to apply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -45,9 +47,13 @@ pub(crate) struct NmsArgs {
     /// 1 for the legacy "+1" pixel convention in box areas, 0 for continuous coordinates.
     #[arg(long, default_value_t = 0.0)]
     pixel_offset: f64,
-    /// Where to write the COCO results JSON.
+    /// Where to write the COCO results JSON (optional with `--gt`).
+    #[arg(long, required_unless_present = "gt")]
+    output: Option<String>,
+    /// COCO ground truth: evaluate the kept boxes right after suppression, on the images it lists,
+    /// and print pycocotools' summary.
     #[arg(long)]
-    output: String,
+    gt: Option<String>,
 }
 
 impl NmsArgs {
@@ -92,20 +98,61 @@ pub(crate) fn suppress_per_image(
 pub(crate) fn run(args: &NmsArgs) -> Result<(), String> {
     let params = args.params();
     params.validate().map_err(|e| e.to_string())?;
-    let dets = read_detections(&args.input).map_err(|e| e.to_string())?;
+    let input = read_input(&args.input)?;
+    let dets = &input.dets;
+    // Load the ground truth before the work, so that a bad file fails fast.
+    let gt = match &args.gt {
+        Some(path) => {
+            let gt = load_ground_truth(path)?;
+            if input.candidate_table {
+                check_class_mapping(&gt, path)?;
+            }
+            Some(gt)
+        }
+        None => None,
+    };
     let images = dets.rows_by_image();
     let start = Instant::now();
-    let kept = suppress_per_image(&dets, &images, &params, args.pixel_offset)?;
+    let kept = suppress_per_image(dets, &images, &params, args.pixel_offset)?;
     let elapsed = start.elapsed();
-    write_coco_results(&args.output, &dets, &kept).map_err(|e| e.to_string())?;
+    if let Some(output) = &args.output {
+        write_coco_results(output, dets, &kept).map_err(|e| e.to_string())?;
+    }
     eprintln!(
-        "softkit nms: {} candidates in {} images -> {} kept ({:?}, {:.1} ms) -> {}",
+        "softkit nms: {} candidates in {} images -> {} kept ({:?}, {:.1} ms){}",
         dets.len(),
         images.len(),
         kept.len(),
         args.method,
         elapsed.as_secs_f64() * 1e3,
-        args.output
+        args.output.as_ref().map(|p| format!(" -> {p}")).unwrap_or_default()
     );
+    if let Some(gt) = &gt {
+        let img_ids = evaluated_images(dets, gt);
+        if img_ids.is_empty() {
+            return Err(format!(
+                "--gt {}: none of the input's images is an image of the ground truth, so there is nothing to evaluate",
+                args.gt.as_deref().unwrap_or_default()
+            ));
+        }
+        let results = kept_results(dets, &kept, gt)?;
+        let ev = evaluate_on(gt, &results, &img_ids)?;
+        let total = input_image_count(dets, &images);
+        println!(
+            "COCO bbox evaluation on {} of the input's {} images (those in the ground truth), {} kept boxes:",
+            img_ids.len(),
+            total,
+            results.len()
+        );
+        print!("{}", ev.summary().map_err(|e| e.to_string())?);
+    }
     Ok(())
+}
+
+/// Images of the input: a candidate table's image list, or the images its rows name.
+fn input_image_count(dets: &Detections, images: &[(i64, Vec<usize>)]) -> usize {
+    let mut ids: Vec<i64> = dets.images.iter().map(|i| i.id).chain(images.iter().map(|(id, _)| *id)).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids.len()
 }

@@ -90,4 +90,13 @@ fn demo_runs_and_reports_every_method() {
         assert!(text.contains(method), "demo output lacks {method}:\n{text}");
     }
     assert!(text.contains("/20"), "recall is reported against the 20 objects:\n{text}");
+    // AP and AP50 sit before the time, the last column.
+    let header = text.lines().find(|l| l.starts_with("method")).unwrap();
+    assert!(header.contains(" AP ") && header.contains(" AP50 "), "{header}");
+    for line in text.lines().filter(|l| l.starts_with("hard NMS") || l.starts_with("Soft-NMS")) {
+        let columns: Vec<&str> = line.split_whitespace().collect();
+        let ap: f64 = columns[columns.len() - 3].parse().unwrap();
+        let ap50: f64 = columns[columns.len() - 2].parse().unwrap();
+        assert!(0.0 < ap && ap <= ap50 && ap50 <= 1.0, "{line}");
+    }
 }

@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 mod arrays;
+mod evaluation;
 mod geometry;
 mod guard;
 mod suppression;
@@ -22,6 +23,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(suppression::sort_floor, m)?)?;
     m.add_function(wrap_pyfunction!(geometry::box_overlap, m)?)?;
     m.add_function(wrap_pyfunction!(geometry::box_convert, m)?)?;
+    m.add_function(wrap_pyfunction!(evaluation::coco_eval, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

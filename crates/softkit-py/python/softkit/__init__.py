@@ -1,9 +1,9 @@
-"""softkit: exact, fast non-maximum suppression for detector outputs.
+"""softkit: exact, fast non-maximum suppression for detector outputs, and COCO evaluation.
 
 Numpy arrays in (float32 or float64, any memory order; C-contiguous arrays are read without a
 copy), numpy arrays out. The names follow torchvision (``nms``, ``batched_nms``, ``box_iou``),
 plus ``soft_nms`` with the exact semantics of Bodla et al. 2017. The GIL is released while the
-engine runs.
+engine runs. ``coco_eval`` scores detections with pycocotools' ``COCOeval`` protocol.
 
 >>> import numpy as np, softkit
 >>> boxes = np.array([[0, 0, 10, 10], [1, 0, 11, 10], [50, 50, 60, 60]], dtype=np.float32)
@@ -17,7 +17,9 @@ engine runs.
 
 from __future__ import annotations
 
-from typing import Optional, Tuple
+import json
+import os
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -31,6 +33,7 @@ __all__ = [
     "generalized_box_iou",
     "distance_box_iou",
     "box_convert",
+    "coco_eval",
 ]
 __version__ = _native.__version__
 
@@ -179,6 +182,134 @@ def box_convert(boxes, in_fmt: str, out_fmt: str) -> np.ndarray:
     [[8.0, 17.0, 12.0, 23.0]]
     """
     return _native.box_convert(_float_array(boxes, "boxes", 2), str(in_fmt), str(out_fmt))
+
+
+def _json_default(obj):
+    """Lets ``json.dumps`` write numpy scalars and arrays, as loaded COCO data often holds them."""
+    if isinstance(obj, (np.generic, np.ndarray)):
+        return obj.tolist()
+    raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
+
+
+def _json_source(x, name: str, kind: type) -> Tuple[str, bool]:
+    """``(text, is_path)``: a path as is, or an already-loaded object serialised to JSON text."""
+    if isinstance(x, (str, os.PathLike)):
+        return os.fspath(x), True
+    if isinstance(x, kind):
+        try:
+            # allow_nan=False: JSON has no NaN or infinity, so refuse them here with a clear message.
+            return json.dumps(x, default=_json_default, allow_nan=False), False
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{name} cannot be written as JSON: {err}") from None
+    raise TypeError(f"{name} must be a file path or a {kind.__name__}, got {type(x).__name__}")
+
+
+def _floats(x, name: str) -> Optional[list]:
+    if x is None:
+        return None
+    values = np.asarray(x, dtype=np.float64)
+    if values.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D sequence of numbers, got shape {values.shape}")
+    return values.tolist()
+
+
+def _ints(x, name: str, minimum: Optional[int] = None) -> Optional[list]:
+    if x is None:
+        return None
+    values = np.asarray(x)
+    if values.ndim != 1 or (values.size and values.dtype.kind not in "iu"):
+        raise ValueError(f"{name} must be a 1-D sequence of integers, got {x!r}")
+    out = [int(v) for v in values]
+    if minimum is not None and any(v < minimum for v in out):
+        raise ValueError(f"{name} = {out} is invalid: every value must be at least {minimum}")
+    return out
+
+
+def coco_eval(
+    gt,
+    dt,
+    iou_type: str = "bbox",
+    *,
+    iou_thrs: Optional[Sequence[float]] = None,
+    rec_thrs: Optional[Sequence[float]] = None,
+    max_dets: Optional[Sequence[int]] = None,
+    area_rng: Optional[Sequence[Sequence[float]]] = None,
+    area_rng_lbl: Optional[Sequence[str]] = None,
+    use_cats: bool = True,
+    img_ids: Optional[Sequence[int]] = None,
+    cat_ids: Optional[Sequence[int]] = None,
+) -> Dict[str, Any]:
+    """COCO evaluation with pycocotools' ``COCOeval`` protocol, quirks included.
+
+    ``gt`` is a COCO ground truth (``instances_*.json``) and ``dt`` a COCO results list
+    (``[{"image_id", "category_id", "bbox": [x, y, w, h], "score"}, ...]``), each given as a file
+    path or as the already-loaded dict / list. Loaded objects are serialised with ``json.dumps``
+    (numpy scalars and arrays are accepted) and parsed in Rust, so the numbers are exactly those
+    a file would hold. Only ``iou_type="bbox"`` is supported for now.
+
+    The keyword parameters mirror pycocotools' ``Params``: ``iou_thrs`` (``iouThrs``, default
+    0.50:0.05:0.95), ``rec_thrs`` (``recThrs``, 101 points), ``max_dets`` (``maxDets``, default
+    ``[1, 10, 100]``; the summary needs three), ``area_rng`` and ``area_rng_lbl`` (``areaRng`` as
+    ``[min, max]`` pairs and their labels; the default four ranges are all, small < 32², medium,
+    large > 96²), ``use_cats`` (``useCats``), ``img_ids`` and ``cat_ids`` (``imgIds``, ``catIds``).
+
+    Unlike pycocotools, a result on an image or category that the ground truth lacks, a bbox that
+    is not four numbers, or malformed JSON raises ``ValueError`` naming the item, field and value
+    (with line and column for JSON). The GIL is released while files are read and evaluated.
+
+    Returns a dict:
+
+    - ``"stats"``: the 12 summary numbers in pycocotools' order (AP, AP50, AP75, APs, APm, APl,
+      AR1, AR10, AR100, ARs, ARm, ARl); ``-1`` where nothing could be measured.
+    - ``"per_class_ap"``: ``{category_id: AP}``, the mean of ``precision[:, :, k, 0, -1]`` over its
+      cells that are not ``-1`` (``-1`` for a category with no ground truth); empty with
+      ``use_cats=False``.
+    - ``"precision"`` and ``"scores"``: float64 arrays ``[T, R, K, A, M]``, and ``"recall"``:
+      ``[T, K, A, M]``, as in ``COCOeval.eval`` (K is 1 with ``use_cats=False``).
+    - ``"img_ids"``, ``"cat_ids"``, ``"iou_thrs"``, ``"rec_thrs"``, ``"max_dets"``: the axes.
+
+    >>> import softkit
+    >>> gt = {"images": [{"id": 1}, {"id": 2}], "categories": [{"id": 1, "name": "cat"}],
+    ...       "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [10, 10, 20, 20],
+    ...                        "area": 400, "iscrowd": 0},
+    ...                       {"id": 2, "image_id": 2, "category_id": 1, "bbox": [0, 0, 20, 20],
+    ...                        "area": 400, "iscrowd": 0}]}
+    >>> dt = [{"image_id": 1, "category_id": 1, "bbox": [10, 10, 20, 20], "score": 0.9},
+    ...       {"image_id": 2, "category_id": 1, "bbox": [60, 60, 20, 20], "score": 0.8}]
+    >>> result = softkit.coco_eval(gt, dt)
+    >>> round(result["stats"][0], 4), result["stats"][8]  # AP, AR100: one of two objects found
+    (0.505, 0.5)
+    >>> result["precision"].shape, result["recall"].shape
+    ((10, 101, 1, 4, 3), (10, 1, 4, 3))
+    >>> round(result["per_class_ap"][1], 4)
+    0.505
+    """
+    gt_text, gt_is_path = _json_source(gt, "gt", dict)
+    dt_text, dt_is_path = _json_source(dt, "dt", list)
+    areas = None
+    if area_rng is not None:
+        areas = []
+        for i, pair in enumerate(area_rng):
+            values = _floats(pair, f"area_rng[{i}]")
+            if len(values) != 2:
+                raise ValueError(f"area_rng[{i}] = {list(pair)!r} is invalid: expected [min, max]")
+            areas.append((values[0], values[1]))
+    labels = None if area_rng_lbl is None else [str(label) for label in area_rng_lbl]
+    return _native.coco_eval(
+        gt_text,
+        gt_is_path,
+        dt_text,
+        dt_is_path,
+        str(iou_type),
+        _floats(iou_thrs, "iou_thrs"),
+        _floats(rec_thrs, "rec_thrs"),
+        _ints(max_dets, "max_dets", minimum=0),
+        areas,
+        labels,
+        bool(use_cats),
+        _ints(img_ids, "img_ids"),
+        _ints(cat_ids, "cat_ids"),
+    )
 
 
 def _sort_floor(scores) -> int:

@@ -1,4 +1,5 @@
-from typing import Optional, Tuple
+import os
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -29,3 +30,17 @@ def distance_box_iou(
     boxes1: npt.ArrayLike, boxes2: npt.ArrayLike, *, pixel_offset: float = 0.0
 ) -> npt.NDArray[np.float64]: ...
 def box_convert(boxes: npt.ArrayLike, in_fmt: str, out_fmt: str) -> npt.NDArray[np.float64]: ...
+def coco_eval(
+    gt: Union[str, os.PathLike[str], Dict[str, Any]],
+    dt: Union[str, os.PathLike[str], List[Dict[str, Any]]],
+    iou_type: str = "bbox",
+    *,
+    iou_thrs: Optional[Sequence[float]] = None,
+    rec_thrs: Optional[Sequence[float]] = None,
+    max_dets: Optional[Sequence[int]] = None,
+    area_rng: Optional[Sequence[Sequence[float]]] = None,
+    area_rng_lbl: Optional[Sequence[str]] = None,
+    use_cats: bool = True,
+    img_ids: Optional[Sequence[int]] = None,
+    cat_ids: Optional[Sequence[int]] = None,
+) -> Dict[str, Any]: ...

@@ -1,6 +1,6 @@
 """Type stubs for the compiled module; call the wrappers in ``softkit`` instead."""
 
-from typing import Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 import numpy.typing as npt
@@ -30,3 +30,18 @@ def box_overlap(
     a: npt.NDArray[np.floating], b: npt.NDArray[np.floating], measure: str, pixel_offset: float
 ) -> npt.NDArray[np.float64]: ...
 def box_convert(boxes: npt.NDArray[np.floating], in_fmt: str, out_fmt: str) -> npt.NDArray[np.float64]: ...
+def coco_eval(
+    gt: str,
+    gt_is_path: bool,
+    dt: str,
+    dt_is_path: bool,
+    iou_type: str,
+    iou_thrs: Optional[List[float]],
+    rec_thrs: Optional[List[float]],
+    max_dets: Optional[List[int]],
+    area_rng: Optional[List[Tuple[float, float]]],
+    area_rng_lbl: Optional[List[str]],
+    use_cats: bool,
+    img_ids: Optional[List[int]],
+    cat_ids: Optional[List[int]],
+) -> Dict[str, Any]: ...

@@ -1,0 +1,107 @@
+//! `softkit ablate`: the Soft-NMS paper's experiment. Every suppression policy on the same raw
+//! candidates, each scored by COCO AP on the images that have ground truth, in one table.
+
+use std::time::Instant;
+
+use clap::Args;
+use softkit_nms::SuppressParams;
+
+use crate::eval_cmd::write_json;
+use crate::nms_cmd::suppress_per_image;
+use crate::scoring::{check_class_mapping, evaluate_on, evaluated_images, kept_results, load_ground_truth, read_input};
+
+/// Arguments of `softkit ablate`.
+#[derive(Args, Debug)]
+pub(crate) struct AblateArgs {
+    /// Raw candidates: a candidate table (`{"images", "candidates": [[image_id, class_index, x1, y1,
+    /// x2, y2, score]]}`) or a COCO results list, before any suppression.
+    #[arg(long)]
+    candidates: String,
+    /// COCO ground truth; only the candidates' images that it lists are suppressed and evaluated.
+    #[arg(long)]
+    gt: String,
+    /// Keep at most this many boxes per image after suppression, by score.
+    #[arg(long, default_value_t = 100)]
+    max_det: usize,
+    /// Boxes whose (decayed) score falls below this are dropped.
+    #[arg(long, default_value_t = 0.001)]
+    score_threshold: f64,
+    /// Also write every row (method, the 12 stats, suppression time) to this JSON file.
+    #[arg(long)]
+    json: Option<String>,
+}
+
+/// The policies of the table, in print order.
+fn methods() -> Vec<(String, SuppressParams)> {
+    let mut out: Vec<(String, SuppressParams)> = [0.3, 0.4, 0.5, 0.6, 0.65, 0.7, 0.8]
+        .into_iter()
+        .map(|iou| (format!("hard NMS, IoU {iou}"), SuppressParams::hard(iou)))
+        .collect();
+    out.push(("Soft-NMS linear, Nt 0.3".into(), SuppressParams::linear(0.3)));
+    for sigma in [0.3, 0.5, 1.0] {
+        out.push((format!("Soft-NMS gaussian, sigma {sigma:.1}"), SuppressParams::gaussian(sigma)));
+    }
+    out
+}
+
+pub(crate) fn run(args: &AblateArgs) -> Result<(), String> {
+    let input = read_input(&args.candidates)?;
+    let gt = load_ground_truth(&args.gt)?;
+    if input.candidate_table {
+        check_class_mapping(&gt, &args.gt)?;
+    }
+    let dets = &input.dets;
+    let img_ids = evaluated_images(dets, &gt);
+    if img_ids.is_empty() {
+        return Err(format!(
+            "--gt {}: none of the images of {} is an image of the ground truth, so there is nothing to evaluate",
+            args.gt, args.candidates
+        ));
+    }
+    // Images without ground truth cannot change any AP, so they are not suppressed at all.
+    let images: Vec<(i64, Vec<usize>)> =
+        dets.rows_by_image().into_iter().filter(|(id, _)| img_ids.binary_search(id).is_ok()).collect();
+    let n_candidates: usize = images.iter().map(|(_, rows)| rows.len()).sum();
+    println!(
+        "softkit ablate: {n_candidates} candidates on the {} images with ground truth; class-wise suppression, \
+         at most {} boxes per image, COCO bbox AP (pycocotools protocol)\n",
+        img_ids.len(),
+        args.max_det
+    );
+    println!(
+        "{:<30} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>9}",
+        "method", "AP", "AP50", "AP75", "APs", "APm", "APl", "AR100", "nms (ms)"
+    );
+    let mut rows = Vec::new();
+    for (name, params) in methods() {
+        let params = params.with_score_threshold(args.score_threshold).with_max_output(args.max_det);
+        params.validate().map_err(|e| e.to_string())?;
+        let start = Instant::now();
+        let kept = suppress_per_image(dets, &images, &params, 0.0)?;
+        let millis = start.elapsed().as_secs_f64() * 1e3;
+        let results = kept_results(dets, &kept, &gt)?;
+        let stats = evaluate_on(&gt, &results, &img_ids)?.stats().map_err(|e| e.to_string())?;
+        println!(
+            "{name:<30} {:>6.4} {:>6.4} {:>6.4} {:>6.4} {:>6.4} {:>6.4} {:>6.4} {millis:>9.1}",
+            stats[0], stats[1], stats[2], stats[3], stats[4], stats[5], stats[8]
+        );
+        rows.push(serde_json::json!({
+            "method": name,
+            "stats": stats.to_vec(),
+            "kept": results.len(),
+            "nms_ms": millis,
+        }));
+    }
+    println!("\nAP is averaged over IoU 0.50:0.95; AR100 is recall with at most 100 detections per image.");
+    if let Some(path) = &args.json {
+        let value = serde_json::json!({
+            "candidates": args.candidates,
+            "ground_truth": args.gt,
+            "images": img_ids,
+            "stat_names": softkit_eval::STAT_NAMES,
+            "rows": rows,
+        });
+        write_json(path, &value)?;
+    }
+    Ok(())
+}

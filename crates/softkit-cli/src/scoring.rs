@@ -1,0 +1,129 @@
+//! Scoring suppressed detections against a COCO ground truth: the bridge between the rows that
+//! `softkit-io` reads and `softkit-eval`.
+
+use softkit_eval::{CocoGroundTruth, CocoResults, Detection, Evaluation, Params, evaluate_bbox};
+use softkit_io::{COCO80_CATEGORY_IDS, Detections, IoError, parse_detections};
+
+/// Detections read from a file, and whether the file was a candidate table (whose class indices
+/// `softkit-io` mapped to COCO category ids) rather than a COCO results list.
+pub(crate) struct Input {
+    pub(crate) dets: Detections,
+    pub(crate) candidate_table: bool,
+}
+
+/// Reads a candidate table or a COCO results file.
+pub(crate) fn read_input(path: &str) -> Result<Input, String> {
+    let text =
+        std::fs::read_to_string(path).map_err(|source| IoError::File { path: path.to_string(), source }.to_string())?;
+    // The same test `parse_detections` uses to tell the two formats apart.
+    let candidate_table = !text.trim_start().starts_with('[');
+    let dets = parse_detections(&text, path).map_err(|e| e.to_string())?;
+    Ok(Input { dets, candidate_table })
+}
+
+/// Loads a COCO ground-truth file.
+pub(crate) fn load_ground_truth(path: &str) -> Result<CocoGroundTruth, String> {
+    CocoGroundTruth::from_path(path).map_err(|e| e.to_string())
+}
+
+/// A candidate table's class index `i` means the `i`-th COCO category id; that only holds if the
+/// ground truth has exactly the 80 COCO categories (its ids sorted ascending).
+pub(crate) fn check_class_mapping(gt: &CocoGroundTruth, gt_path: &str) -> Result<(), String> {
+    let ids = gt.category_ids();
+    if ids == COCO80_CATEGORY_IDS {
+        return Ok(());
+    }
+    let shown: Vec<String> = ids.iter().take(12).map(i64::to_string).collect();
+    let more = if ids.len() > 12 { ", ..." } else { "" };
+    Err(format!(
+        "{gt_path}: categories = [{}{more}] ({} ids) are not the 80 COCO category ids [1, 2, ..., 90] that a \
+         candidate table's class_index 0..79 maps to",
+        shown.join(", "),
+        ids.len()
+    ))
+}
+
+/// The images to evaluate: those the detections cover (their rows, and a candidate table's image
+/// list, so that an image with no candidate still counts) that the ground truth lists, ascending.
+pub(crate) fn evaluated_images(dets: &Detections, gt: &CocoGroundTruth) -> Vec<i64> {
+    let mut ids: Vec<i64> =
+        dets.images.iter().map(|i| i.id).chain(dets.image_ids.iter().copied()).filter(|&id| gt.has_image(id)).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// The kept `(row, score)` pairs on images of the ground truth, as COCO box results.
+///
+/// A kept row whose category the ground truth lacks is an error naming the input row, since it
+/// would otherwise be silently scored as a false positive of no category.
+pub(crate) fn kept_results(
+    dets: &Detections,
+    kept: &[(usize, f64)],
+    gt: &CocoGroundTruth,
+) -> Result<CocoResults, String> {
+    let mut out = Vec::with_capacity(kept.len());
+    for &(row, score) in kept {
+        let (image_id, category_id) = (dets.image_ids[row], dets.category_ids[row]);
+        if !gt.has_image(image_id) {
+            continue;
+        }
+        if !gt.has_category(category_id) {
+            return Err(format!(
+                "input row {row} (image {image_id}): category_id = {category_id} is not a category of the ground truth"
+            ));
+        }
+        let [x1, y1, x2, y2] = dets.boxes[row];
+        out.push(Detection { image_id, category_id, bbox: [x1, y1, x2 - x1, y2 - y1], score });
+    }
+    CocoResults::from_detections(out, gt).map_err(|e| e.to_string())
+}
+
+/// COCO bbox evaluation with pycocotools' default parameters on the given images.
+pub(crate) fn evaluate_on(gt: &CocoGroundTruth, results: &CocoResults, img_ids: &[i64]) -> Result<Evaluation, String> {
+    let params = Params { img_ids: Some(img_ids.to_vec()), ..Params::default() };
+    evaluate_bbox(gt, results, &params).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use softkit_eval::{Category, GtAnnotation};
+
+    fn gt(categories: &[i64]) -> CocoGroundTruth {
+        let ann = GtAnnotation {
+            id: 1,
+            image_id: 5,
+            category_id: categories[0],
+            area: 100.0,
+            iscrowd: false,
+            bbox: Some([0.0, 0.0, 10.0, 10.0]),
+        };
+        let cats = categories.iter().map(|&id| Category { id, name: String::new() });
+        CocoGroundTruth::new([5, 6], cats, vec![ann]).unwrap()
+    }
+
+    #[test]
+    fn class_mapping_needs_the_80_coco_ids() {
+        assert!(check_class_mapping(&gt(&COCO80_CATEGORY_IDS), "gt.json").is_ok());
+        let err = check_class_mapping(&gt(&[0, 1, 2]), "gt.json").unwrap_err();
+        assert!(err.starts_with("gt.json: categories = [0, 1, 2] (3 ids) are not the 80 COCO"), "{err}");
+    }
+
+    #[test]
+    fn only_ground_truth_images_are_scored() {
+        let dets = parse_detections(
+            r#"[{"image_id": 5, "category_id": 1, "bbox": [0, 0, 10, 10], "score": 0.9},
+                {"image_id": 9, "category_id": 1, "bbox": [0, 0, 10, 10], "score": 0.8}]"#,
+            "r.json",
+        )
+        .unwrap();
+        let truth = gt(&[1]);
+        assert_eq!(evaluated_images(&dets, &truth), vec![5]);
+        let results = kept_results(&dets, &[(0, 0.9), (1, 0.8)], &truth).unwrap();
+        assert_eq!(results.len(), 1);
+        assert_eq!(results.detections()[0].bbox, [0.0, 0.0, 10.0, 10.0]);
+        let err = kept_results(&dets, &[(0, 0.9)], &gt(&[2])).unwrap_err();
+        assert_eq!(err, "input row 0 (image 5): category_id = 1 is not a category of the ground truth");
+    }
+}
