@@ -11,6 +11,10 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 cargo test --workspace --exclude softkit-py
 
+# The Python suite drives the CLI binary that `cargo test` just built, wherever the target dir is.
+SOFTKIT_BIN="$(cargo metadata --format-version 1 --no-deps | .venv/bin/python -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')/debug/softkit"
+export SOFTKIT_BIN
+
 # Editable install into .venv, built once in the dev profile that `cargo test` already compiled.
 VIRTUAL_ENV="$PWD/.venv" .venv/bin/maturin develop --quiet -m crates/softkit-py/Cargo.toml
 .venv/bin/python -m pytest -q python/tests crates/softkit-py/python/softkit --doctest-modules

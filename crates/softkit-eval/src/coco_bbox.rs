@@ -8,7 +8,7 @@ use crate::{
 /// `iouType="bbox"` followed by `evaluate()` and `accumulate()`.
 ///
 /// Ground truth is ignored when it is a crowd; area ranges test each annotation's `area` field;
-/// a detection's area is `width * height`. Every ground-truth annotation of an evaluated image and
+/// a detection's area is [`CocoResults::areas`] (`width * height` for box results). Every ground-truth annotation of an evaluated image and
 /// category needs a `bbox`.
 ///
 /// # Examples
@@ -57,14 +57,15 @@ pub fn evaluate_bbox(gt: &CocoGroundTruth, dt: &CocoResults, params: &Params) ->
     let dt_boxes: Vec<[f64; 4]> = dets.iter().map(|d| d.bbox).collect();
     let dts: Vec<DtRecord> = dets
         .iter()
-        .map(|d| DtRecord { image_id: d.image_id, category_id: d.category_id, area: d.area(), score: d.score })
+        .zip(dt.areas())
+        .map(|(d, &area)| DtRecord { image_id: d.image_id, category_id: d.category_id, area, score: d.score })
         .collect();
     let cat_ids = gt.category_ids();
     let input = EvalInput { image_ids: gt.image_ids(), category_ids: &cat_ids, gts: &gts, dts: &dts };
     evaluate(&input, &BboxOverlap { dt: &dt_boxes, gt: &gt_boxes }, params)
 }
 
-fn is_evaluated(image_id: i64, category_id: i64, params: &Params) -> bool {
+pub(crate) fn is_evaluated(image_id: i64, category_id: i64, params: &Params) -> bool {
     params.img_ids.as_ref().is_none_or(|ids| ids.contains(&image_id))
         && params.cat_ids.as_ref().is_none_or(|ids| ids.contains(&category_id))
 }

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use softkit_geom::MaskError;
 use thiserror::Error;
 
 /// What can be wrong with the input to an evaluation.
@@ -101,6 +102,54 @@ pub enum EvalError {
     MissingBbox {
         /// The item, such as `annotations[4]`.
         item: String,
+    },
+    /// A `segmentation` field is malformed: counts that do not decode or do not cover the mask,
+    /// or a polygon with too few points, an odd number of coordinates or a non-finite one.
+    #[error("{item}.segmentation: {source}")]
+    Segmentation {
+        /// The item, such as `results[4]`.
+        item: String,
+        /// What is wrong with the mask.
+        source: MaskError,
+    },
+    /// An item lacks a field that the evaluation (or the loading rule it follows) needs.
+    #[error("{item} has no {field}, which {needed_by}")]
+    MissingField {
+        /// The item, such as `results[4]`.
+        item: String,
+        /// The missing field, such as `segmentation`.
+        field: &'static str,
+        /// Why it is needed.
+        needed_by: &'static str,
+    },
+    /// A polygon or box must be rasterised on an image whose size the ground truth does not give.
+    #[error(
+        "{item}: image {image_id} has no height and width in the ground truth, which rasterising its segmentation needs"
+    )]
+    MissingImageSize {
+        /// The item, such as `annotations[4]`.
+        item: String,
+        /// The image.
+        image_id: i64,
+    },
+    /// A run-length mask's size differs from its image's size, so it cannot be compared with the
+    /// other masks of that image.
+    #[error(
+        "{item}.segmentation has size [{height}, {width}], but image {image_id} is [{image_height}, {image_width}]"
+    )]
+    MaskSize {
+        /// The item, such as `results[4]`.
+        item: String,
+        /// The mask's height.
+        height: u32,
+        /// The mask's width.
+        width: u32,
+        /// The image.
+        image_id: i64,
+        /// The image's height.
+        image_height: u32,
+        /// The image's width.
+        image_width: u32,
     },
     /// Two ground-truth annotations share an `id`.
     #[error("{item}.id = {id} repeats the id of annotations[{first}]")]

@@ -5,8 +5,9 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::EvalError;
 use crate::json_field::{CrowdFlag, RawBbox, parse_path, parse_str, parse_value};
+use crate::segmentation::RawSegmentation;
+use crate::{EvalError, Segmentation};
 
 /// A category of the ground truth.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,6 +47,10 @@ struct RawGt {
 #[derive(Deserialize)]
 struct RawImage {
     id: i64,
+    #[serde(default)]
+    height: Option<u32>,
+    #[serde(default)]
+    width: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -63,13 +68,16 @@ struct RawAnnotation {
     area: f64,
     iscrowd: CrowdFlag,
     bbox: Option<RawBbox>,
+    segmentation: Option<RawSegmentation>,
 }
 
 /// A COCO ground-truth file: the images, the categories and the annotations.
 ///
 /// Loading checks what pycocotools would silently accept or fail on later with a `KeyError`:
 /// every annotation names a listed image and category, has an `area` and an `iscrowd`, a unique
-/// `id`, and a `bbox` (when present) of four numbers with no negative side.
+/// `id`, and a `bbox` (when present) of four numbers with no negative side. Run-length
+/// segmentations are decoded and checked; polygons are checked when mask evaluation rasterises
+/// them.
 ///
 /// # Examples
 ///
@@ -92,6 +100,10 @@ pub struct CocoGroundTruth {
     image_ids: Vec<i64>,
     categories: Vec<Category>,
     annotations: Vec<GtAnnotation>,
+    /// `(height, width)` per image, aligned with `image_ids`.
+    image_sizes: Vec<Option<(u32, u32)>>,
+    /// The `segmentation` of each annotation, aligned with `annotations`.
+    segmentations: Vec<Option<Segmentation>>,
 }
 
 impl CocoGroundTruth {
@@ -140,16 +152,23 @@ impl CocoGroundTruth {
                 RawBbox { values: bbox, len: 4 }.checked(item)?;
             }
         }
-        Ok(CocoGroundTruth { image_ids, categories, annotations })
+        let (image_sizes, segmentations) = (vec![None; image_ids.len()], vec![None; annotations.len()]);
+        Ok(CocoGroundTruth { image_ids, categories, annotations, image_sizes, segmentations })
     }
 
     fn from_raw(raw: RawGt) -> Result<Self, EvalError> {
         let mut annotations = Vec::with_capacity(raw.annotations.len());
+        let mut segmentations = Vec::with_capacity(raw.annotations.len());
         for (index, a) in raw.annotations.into_iter().enumerate() {
+            let item = || format!("annotations[{index}]");
             let bbox = match a.bbox {
-                Some(b) => Some(b.checked(|| format!("annotations[{index}]"))?),
+                Some(b) => Some(b.checked(item)?),
                 None => None,
             };
+            segmentations.push(match a.segmentation {
+                Some(seg) => Some(seg.checked().map_err(|source| EvalError::Segmentation { item: item(), source })?),
+                None => None,
+            });
             annotations.push(GtAnnotation {
                 id: a.id,
                 image_id: a.image_id,
@@ -159,11 +178,17 @@ impl CocoGroundTruth {
                 bbox,
             });
         }
-        Self::new(
+        // pycocotools indexes images by id, so a repeated id takes the last entry's size.
+        let sizes: HashMap<i64, Option<(u32, u32)>> =
+            raw.images.iter().map(|i| (i.id, i.height.zip(i.width))).collect();
+        let mut gt = Self::new(
             raw.images.into_iter().map(|i| i.id),
             raw.categories.into_iter().map(|c| Category { id: c.id, name: c.name }),
             annotations,
-        )
+        )?;
+        gt.image_sizes = gt.image_ids.iter().map(|id| sizes[id]).collect();
+        gt.segmentations = segmentations;
+        Ok(gt)
     }
 
     /// The image ids, sorted ascending, each once.
@@ -184,6 +209,19 @@ impl CocoGroundTruth {
     /// The annotations, in file order.
     pub fn annotations(&self) -> &[GtAnnotation] {
         &self.annotations
+    }
+
+    /// The `segmentation` of each annotation (aligned with [`annotations`](Self::annotations)),
+    /// `None` where an annotation has none. Always `None` for ground truth made with [`new`](Self::new).
+    pub fn segmentations(&self) -> &[Option<Segmentation>] {
+        &self.segmentations
+    }
+
+    /// The `(height, width)` of an image, when the file gives both (mask evaluation rasterises
+    /// polygons at this size).
+    pub fn image_size(&self, image_id: i64) -> Option<(u32, u32)> {
+        let pos = self.image_ids.binary_search(&image_id).ok()?;
+        self.image_sizes[pos]
     }
 
     /// Whether `image_id` is an image of the ground truth.

@@ -4,7 +4,9 @@
 //! The protocol (group by image and category, match greedily in score order, accumulate a
 //! precision/recall curve per category, area range and maxDets, sample it at 101 recall
 //! thresholds) is written once, in [`evaluate`], against the [`PairOverlap`] trait. Boxes
-//! plug in through [`BboxOverlap`]; masks, keypoints and rotated boxes plug in the same way.
+//! plug in through [`BboxOverlap`] ([`evaluate_bbox`]), masks through [`MaskOverlap`] on
+//! softkit-geom's run-length masks ([`evaluate_segm`], with pycocotools' exact polygon
+//! rasterisation); keypoints and rotated boxes plug in the same way.
 //!
 //! The numbers match pycocotools to the last bit wherever that is defined, quirks included:
 //! the maxDets cut per image *and* category, crowd matching (the detection's area as the union),
@@ -43,24 +45,30 @@
 mod accumulate;
 mod bbox_iou;
 mod coco_bbox;
+mod coco_segm;
 mod error;
 mod evaluate;
 mod ground_truth;
 mod json_field;
+mod mask_iou;
 mod matching;
 mod pair_overlap;
 mod pairwise_sum;
 mod params;
 mod results;
+mod segmentation;
 mod summary;
 
 pub use bbox_iou::{BboxOverlap, bbox_iou};
 pub use coco_bbox::evaluate_bbox;
+pub use coco_segm::evaluate_segm;
 pub use error::EvalError;
 pub use evaluate::{DtRecord, EvalInput, Evaluation, GtRecord, evaluate};
 pub use ground_truth::{Category, CocoGroundTruth, GtAnnotation};
+pub use mask_iou::MaskOverlap;
 pub use pair_overlap::PairOverlap;
 pub use pairwise_sum::pairwise_sum;
 pub use params::{AreaRange, Params, linspace};
 pub use results::{CocoResults, Detection};
+pub use segmentation::Segmentation;
 pub use summary::{ClassAp, STAT_NAMES};

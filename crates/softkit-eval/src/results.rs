@@ -5,8 +5,11 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use softkit_geom::Rle;
+
 use crate::json_field::{RawBbox, parse_path, parse_str, parse_value};
-use crate::{CocoGroundTruth, EvalError};
+use crate::segmentation::RawSegmentation;
+use crate::{CocoGroundTruth, EvalError, Segmentation};
 
 /// One box detection.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -32,16 +35,25 @@ impl Detection {
 struct RawDetection {
     image_id: i64,
     category_id: i64,
-    bbox: RawBbox,
+    bbox: Option<RawBbox>,
+    segmentation: Option<RawSegmentation>,
     score: f64,
 }
 
-/// Box detections checked against a ground truth.
+/// Detections (boxes, and masks when given) checked against a ground truth.
 ///
-/// As in pycocotools' `loadRes`, a result's area is `width * height`, it is never a crowd, and its
-/// id is its position in the list plus one. Unlike pycocotools, a result on an image or category
-/// that the ground truth does not list is an error rather than an assertion or a silent drop, and
-/// an empty list is allowed.
+/// As in pycocotools' `loadRes`, a result is never a crowd, its id is its position in the list
+/// plus one, and the first result decides how all of them are read:
+///
+/// - If it has a non-empty `bbox`, every result needs a `bbox`, and a result's area is
+///   `width * height`, even when it also carries a `segmentation` (mask evaluation then uses the
+///   mask for overlaps but the box's area for area ranges, as pycocotools does).
+/// - Otherwise every result needs a `segmentation`; its area is the mask's pixel count and its
+///   `bbox`, unless given, is the mask's tight box. Unlike pycocotools, polygons and uncompressed
+///   counts are accepted too, rasterised at the image's size.
+///
+/// Unlike pycocotools, a result on an image or category that the ground truth does not list is an
+/// error rather than an assertion or a silent drop, and an empty list is allowed.
 ///
 /// # Examples
 ///
@@ -61,6 +73,10 @@ struct RawDetection {
 #[derive(Clone, Debug, Default)]
 pub struct CocoResults {
     detections: Vec<Detection>,
+    /// The `area` that `loadRes` assigns, aligned with `detections`.
+    areas: Vec<f64>,
+    /// The segmentations, aligned with `detections` (empty for box-only results made in memory).
+    segmentations: Vec<Option<Segmentation>>,
 }
 
 impl CocoResults {
@@ -92,23 +108,74 @@ impl CocoResults {
             RawBbox { values: d.bbox, len: 4 }.checked(item)?;
             check_ids(d.image_id, d.category_id, gt, item)?;
         }
-        Ok(CocoResults { detections })
+        let areas = detections.iter().map(Detection::area).collect();
+        let segmentations = vec![None; detections.len()];
+        Ok(CocoResults { detections, areas, segmentations })
     }
 
     fn from_raw(raw: Vec<RawDetection>, gt: &CocoGroundTruth) -> Result<Self, EvalError> {
+        // pycocotools' `loadRes` picks the box branch when the first result has a non-empty bbox.
+        let box_results = raw.first().is_some_and(|r| r.bbox.is_some_and(|b| b.len > 0));
         let mut detections = Vec::with_capacity(raw.len());
+        let mut areas = Vec::with_capacity(raw.len());
+        let mut segmentations = Vec::with_capacity(raw.len());
         for (index, r) in raw.into_iter().enumerate() {
             let item = || format!("results[{index}]");
-            let bbox = r.bbox.checked(item)?;
+            let bad_mask = |source| EvalError::Segmentation { item: item(), source };
+            // An empty bbox is no bbox, unless boxes are required.
+            let bbox = match r.bbox {
+                Some(b) if box_results || b.len > 0 => Some(b.checked(item)?),
+                _ => None,
+            };
             check_ids(r.image_id, r.category_id, gt, item)?;
+            let segmentation = r.segmentation.map(RawSegmentation::checked).transpose().map_err(bad_mask)?;
+            let (bbox, area, segmentation) = if box_results {
+                let bbox = bbox.ok_or_else(|| EvalError::MissingField {
+                    item: item(),
+                    field: "bbox",
+                    needed_by: "every result needs when the first one has a bbox",
+                })?;
+                (bbox, bbox[2] * bbox[3], segmentation)
+            } else {
+                let segmentation = segmentation.ok_or_else(|| EvalError::MissingField {
+                    item: item(),
+                    field: if index == 0 { "bbox or segmentation" } else { "segmentation" },
+                    needed_by: "every result needs when the first one has no bbox",
+                })?;
+                let rle = match segmentation {
+                    Segmentation::Rle(rle) => rle,
+                    Segmentation::Polygons(polygons) => {
+                        let (h, w) = gt
+                            .image_size(r.image_id)
+                            .ok_or_else(|| EvalError::MissingImageSize { item: item(), image_id: r.image_id })?;
+                        Rle::from_polygons(&polygons, h, w).map_err(bad_mask)?
+                    }
+                };
+                (bbox.unwrap_or_else(|| rle.bbox()), rle.area() as f64, Some(Segmentation::Rle(rle)))
+            };
             detections.push(Detection { image_id: r.image_id, category_id: r.category_id, bbox, score: r.score });
+            areas.push(area);
+            segmentations.push(segmentation);
         }
-        Ok(CocoResults { detections })
+        Ok(CocoResults { detections, areas, segmentations })
     }
 
     /// The detections, in input order; detection `i` has id `i + 1`.
     pub fn detections(&self) -> &[Detection] {
         &self.detections
+    }
+
+    /// The `area` of each detection as `loadRes` sets it (aligned with
+    /// [`detections`](Self::detections)): `width * height` for box results, the mask's pixel count
+    /// for mask results. Area ranges test this value.
+    pub fn areas(&self) -> &[f64] {
+        &self.areas
+    }
+
+    /// The segmentation of each detection (aligned with [`detections`](Self::detections)), `None`
+    /// where it has none. Mask results hold their decoded [`Segmentation::Rle`].
+    pub fn segmentations(&self) -> &[Option<Segmentation>] {
+        &self.segmentations
     }
 
     /// Number of detections.

@@ -5,6 +5,10 @@
 //! geometries, together with an [`Envelope`] per item that lets a spatial index skip pairs that
 //! cannot overlap. Each geometry lives in a file of its own and implements [`Overlap`].
 //!
+//! Binary masks are the exception to the indexed-set pattern: an [`Rle`] is COCO's run-length mask,
+//! with pycocotools' exact polygon rasterisation, compressed counts strings, area, box, merge and
+//! mask IoU (errors: [`MaskError`]).
+//!
 //! # Examples
 //!
 //! ```
@@ -23,13 +27,19 @@ mod coord;
 mod envelope;
 mod error;
 mod format;
+mod mask_error;
 mod overlap;
 mod pairwise;
+mod polygon_raster;
+mod rle;
+mod rle_string;
 
 pub use aabb::{BoxMeasure, BoxSet, box_area, box_diou, box_giou, box_iou_pair, validate_boxes};
 pub use coord::Coord;
 pub use envelope::Envelope;
 pub use error::GeomError;
 pub use format::{BoxFormat, convert_boxes};
+pub use mask_error::MaskError;
 pub use overlap::Overlap;
 pub use pairwise::box_overlap_matrix;
+pub use rle::Rle;
