@@ -24,7 +24,7 @@ pub(crate) struct EvalArgs {
     /// COCO ground truth (`instances_*.json`).
     #[arg(long)]
     gt: String,
-    /// COCO results (`[{"image_id", "category_id", "bbox", "score"}, ...]`).
+    /// COCO results (`[{"image_id", "category_id", "bbox" or "segmentation", "score"}, ...]`).
     #[arg(long)]
     dt: String,
     /// The geometry to evaluate.
@@ -54,14 +54,15 @@ pub(crate) fn write_json(path: &str, value: &serde_json::Value) -> Result<(), St
 }
 
 pub(crate) fn run(args: &EvalArgs) -> Result<(), String> {
-    if args.iou_type != IouType::Bbox {
-        let name = format!("{:?}", args.iou_type).to_lowercase();
-        return Err(format!("--iou-type {name}: segm/keypoints: not yet supported (only bbox is evaluated so far)"));
-    }
+    let evaluate = match args.iou_type {
+        IouType::Bbox => softkit_eval::evaluate_bbox,
+        IouType::Segm => softkit_eval::evaluate_segm,
+        IouType::Keypoints => return Err("--iou-type keypoints: not yet supported (bbox and segm are)".into()),
+    };
     let start = Instant::now();
     let gt = load_ground_truth(&args.gt)?;
     let dt = CocoResults::from_path(&args.dt, &gt).map_err(|e| e.to_string())?;
-    let ev = softkit_eval::evaluate_bbox(&gt, &dt, &softkit_eval::Params::default()).map_err(|e| e.to_string())?;
+    let ev = evaluate(&gt, &dt, &softkit_eval::Params::default()).map_err(|e| e.to_string())?;
     print!("{}", ev.summary().map_err(|e| e.to_string())?);
     if let Some(path) = &args.json {
         write_json(path, &summary_json(&ev)?)?;

@@ -42,30 +42,42 @@ fn text(bytes: &[u8]) -> String {
 const GT: &str = "coco-val2014-100/instances_val2014_100.json";
 const CANDIDATES: &str = "yolox-nano/candidates_val2017_100.json";
 
-#[test]
-fn eval_reproduces_pycocotools_on_the_parity_set() {
-    let json = temp_dir().join("parity.json").to_str().unwrap().to_string();
+/// Runs `softkit eval` on the parity set and checks its 12 stats against the recorded pycocotools ones.
+fn eval_parity(iou_type: &str, results: &str) -> (serde_json::Value, String, Vec<f64>) {
+    let json = temp_dir().join(format!("parity-{iou_type}.json")).to_str().unwrap().to_string();
     let out = softkit(&[
         "eval",
         "--gt",
         &data(GT),
         "--dt",
-        &data("coco-val2014-100/instances_val2014_fakebbox100_results.json"),
+        &data(&format!("coco-val2014-100/{results}")),
+        "--iou-type",
+        iou_type,
         "--json",
         &json,
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let written = read_json(&json);
     let stats = floats(&written["stats"]);
-    let expected = floats(
-        &read_json(&data("coco-val2014-100/expected_pycocotools.json"))["bbox:instances_val2014_fakebbox100_results.json"],
-    );
+    let expected =
+        floats(&read_json(&data("coco-val2014-100/expected_pycocotools.json"))[format!("{iou_type}:{results}")]);
     assert_eq!(stats.len(), 12);
     for (i, (got, want)) in stats.iter().zip(&expected).enumerate() {
-        assert!((got - want).abs() <= 1e-9, "stat {i}: softkit {got}, pycocotools {want}");
+        assert!((got - want).abs() <= 1e-9, "{iou_type} stat {i}: softkit {got}, pycocotools {want}");
     }
+    (written, text(&out.stdout), expected)
+}
+
+#[test]
+fn eval_reproduces_pycocotools_segm_on_the_parity_set() {
+    let (_, stdout, _) = eval_parity("segm", "instances_val2014_fakesegm100_results.json");
+    assert_eq!(stdout.lines().count(), 12, "{stdout}");
+}
+
+#[test]
+fn eval_reproduces_pycocotools_on_the_parity_set() {
+    let (written, stdout, expected) = eval_parity("bbox", "instances_val2014_fakebbox100_results.json");
     // The printed summary is pycocotools' 12 lines, with the same numbers to 3 decimals.
-    let stdout = text(&out.stdout);
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 12, "{stdout}");
     assert!(lines[0].starts_with(" Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ] = "));
@@ -154,9 +166,9 @@ fn bad_input_fails_with_a_clear_message() {
         assert!(out.stdout.is_empty(), "no summary on failure");
     }
 
-    let out = softkit(&["eval", "--gt", &gt, "--dt", &unknown_category, "--iou-type", "segm"]);
+    let out = softkit(&["eval", "--gt", &gt, "--dt", &unknown_category, "--iou-type", "keypoints"]);
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("segm/keypoints: not yet supported"), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("keypoints: not yet supported"), "{}", text(&out.stderr));
 
     // A candidate table's class indices only mean COCO category ids against the COCO categories.
     let out = softkit(&["ablate", "--candidates", &data(CANDIDATES), "--gt", &gt]);

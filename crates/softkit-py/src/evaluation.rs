@@ -5,7 +5,9 @@ use numpy::{PyArray1, PyArrayMethods};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use softkit_eval::{AreaRange, CocoGroundTruth, CocoResults, EvalError, Evaluation, Params, evaluate_bbox};
+use softkit_eval::{
+    AreaRange, CocoGroundTruth, CocoResults, EvalError, Evaluation, Params, evaluate_bbox, evaluate_segm,
+};
 
 use crate::guard::compute;
 
@@ -97,19 +99,20 @@ pub(crate) fn coco_eval<'py>(
     img_ids: Option<Vec<i64>>,
     cat_ids: Option<Vec<i64>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    match iou_type {
-        "bbox" => {}
-        "segm" | "keypoints" => {
-            return Err(PyValueError::new_err(format!(
-                "iou_type = {iou_type:?}: segm/keypoints: not yet supported (only \"bbox\" for now)"
-            )));
+    let evaluate = match iou_type {
+        "bbox" => evaluate_bbox,
+        "segm" => evaluate_segm,
+        "keypoints" => {
+            return Err(PyValueError::new_err(
+                "iou_type = \"keypoints\": not yet supported (\"bbox\" and \"segm\" are)",
+            ));
         }
         other => {
             return Err(PyValueError::new_err(format!(
                 "iou_type = {other:?} is invalid: expected \"bbox\", \"segm\" or \"keypoints\""
             )));
         }
-    }
+    };
     let (gt, dt) = (Source::new(gt, gt_is_path), Source::new(dt, dt_is_path));
     // Parsing, checking and evaluating all run without the GIL.
     let outcome = compute(py, move || {
@@ -125,7 +128,7 @@ pub(crate) fn coco_eval<'py>(
         };
         let gt = gt.ground_truth()?;
         let dt = dt.results(&gt)?;
-        let evaluation = evaluate_bbox(&gt, &dt, &params)?;
+        let evaluation = evaluate(&gt, &dt, &params)?;
         let stats = evaluation.stats()?;
         Ok::<Outcome, EvalError>(Outcome { evaluation, stats })
     })?;

@@ -245,7 +245,7 @@ def coco_eval(
     (``[{"image_id", "category_id", "bbox": [x, y, w, h], "score"}, ...]``), each given as a file
     path or as the already-loaded dict / list. Loaded objects are serialised with ``json.dumps``
     (numpy scalars and arrays are accepted) and parsed in Rust, so the numbers are exactly those
-    a file would hold. Only ``iou_type="bbox"`` is supported for now.
+    a file would hold. ``iou_type`` is ``"bbox"`` or ``"segm"`` (RLE or polygon masks, rasterised exactly as pycocotools does); keypoints are not supported yet.
 
     The keyword parameters mirror pycocotools' ``Params``: ``iou_thrs`` (``iouThrs``, default
     0.50:0.05:0.95), ``rec_thrs`` (``recThrs``, 101 points), ``max_dets`` (``maxDets``, default
