@@ -35,9 +35,15 @@ impl Compact {
     }
 }
 
-/// One level: items no larger than `cell`, each filed once, under the cell of its lower corner.
+/// In crowded scenes cells are this many times smaller than the largest item of their level: a
+/// query then scans less area beyond its own envelope, for more (cheap) row starts.
+const CELLS_PER_REACH: f64 = 2.0;
+/// Scenes with more items than this per reach-sized cell count as crowded.
+const CROWDED: f64 = 4.0;
+
+/// One level: items no larger than `reach`, each filed once, under the cell of its lower corner.
 struct Level {
-    cell: f64,
+    reach: f64,
     inv_cell: f64,
     nx: usize,
     ny: usize,
@@ -111,12 +117,15 @@ impl Grid {
                 per_level[level].push(i as u32);
             }
         }
+        let crowded = base.is_finite() && sizes.len() as f64 * base * base > CROWDED * extent * extent;
+        let cells_per_reach = if crowded { CELLS_PER_REACH } else { 1.0 };
         let mut slots = vec![None; n];
         let levels = per_level
             .into_iter()
             .enumerate()
             .map(|(index, members)| {
-                let level = Level::new(envelopes, &members, base * f64::powi(2.0, index as i32), origin, hi);
+                let reach = base * f64::powi(2.0, index as i32);
+                let level = Level::new(envelopes, &members, reach, reach / cells_per_reach, origin, hi);
                 for (at, &item) in level.items.iter().enumerate() {
                     slots[item as usize] = Some((index as u32, at as u32));
                 }
@@ -138,14 +147,14 @@ impl Grid {
             if level.items.is_empty() {
                 continue;
             }
-            // An item filed at cell (cx, cy) has its lower corner there and is at most one cell
-            // wide, so only cells from one cell before the query's lower corner can reach it.
+            // An item filed at cell (cx, cy) has its lower corner there and is at most `reach`
+            // wide, so only cells from `reach` before the query's lower corner can touch it.
             let cell_of = |v: f64, axis: usize, cells: usize| -> usize {
                 (((v - self.origin[axis]) * level.inv_cell) as i64).clamp(0, cells as i64 - 1) as usize
             };
             let q = query.0.map(f64::from);
-            let (x0, x1) = (cell_of(q[0] - level.cell, 0, level.nx), cell_of(q[2], 0, level.nx));
-            let (y0, y1) = (cell_of(q[1] - level.cell, 1, level.ny), cell_of(q[3], 1, level.ny));
+            let (x0, x1) = (cell_of(q[0] - level.reach, 0, level.nx), cell_of(q[2], 0, level.nx));
+            let (y0, y1) = (cell_of(q[1] - level.reach, 1, level.ny), cell_of(q[3], 1, level.ny));
             for cy in y0..=y1 {
                 let row = cy * level.nx;
                 let span = level.start[row + x0] as usize..level.start[row + x1 + 1] as usize;
@@ -161,7 +170,7 @@ impl Grid {
 }
 
 impl Level {
-    fn new(envelopes: &[Envelope], members: &[u32], cell: f64, origin: [f64; 2], hi: [f64; 2]) -> Self {
+    fn new(envelopes: &[Envelope], members: &[u32], reach: f64, cell: f64, origin: [f64; 2], hi: [f64; 2]) -> Self {
         let inv_cell = if cell.is_finite() { 1.0 / cell } else { 0.0 };
         let cells = |axis: usize| -> usize {
             if cell.is_finite() { ((hi[axis] - origin[axis]) * inv_cell) as usize + 1 } else { 1 }
@@ -191,7 +200,7 @@ impl Level {
             sorted[fill[k] as usize] = Compact::new(&envelopes[i as usize]);
             fill[k] += 1;
         }
-        Self { cell, inv_cell, nx, ny, start, items, envelopes: sorted }
+        Self { reach, inv_cell, nx, ny, start, items, envelopes: sorted }
     }
 }
 
