@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use clap::{Args, ValueEnum};
-use softkit_eval::{CocoResults, Evaluation, STAT_NAMES};
+use softkit_eval::{CocoResults, Evaluation, KEYPOINT_STAT_NAMES, Params, STAT_NAMES};
 
 use crate::scoring::load_ground_truth;
 
@@ -24,13 +24,18 @@ pub(crate) struct EvalArgs {
     /// COCO ground truth (`instances_*.json`).
     #[arg(long)]
     gt: String,
-    /// COCO results (`[{"image_id", "category_id", "bbox" or "segmentation", "score"}, ...]`).
+    /// COCO results (`[{"image_id", "category_id", "bbox", "segmentation" or "keypoints", "score"}, ...]`).
     #[arg(long)]
     dt: String,
-    /// The geometry to evaluate.
+    /// The geometry to evaluate (keypoints: OKS with the 17 COCO sigmas, pycocotools' 10-line summary).
     #[arg(long, value_enum, default_value = "bbox")]
     iou_type: IouType,
-    /// Also write `{"stats": [12 numbers], "per_class_ap": {"category_id": ap}}` to this file.
+    /// Score with NMS-AP (OVDEval): per image, remove the predictions, of any label, that are a
+    /// runner-up (IoU > 0.5) for some ground-truth box and the best match for none, then run COCO
+    /// bbox AP. Boxes only.
+    #[arg(long)]
+    nms_ap: bool,
+    /// Also write `{"stats": [...], "stat_names": [...], "per_class_ap": {"category_id": ap}}` to this file.
     #[arg(long)]
     json: Option<String>,
 }
@@ -38,13 +43,17 @@ pub(crate) struct EvalArgs {
 /// `{"stats": [...], "per_class_ap": {...}}`, with the stat names for readers of the file.
 pub(crate) fn summary_json(ev: &Evaluation) -> Result<serde_json::Value, String> {
     let stats = ev.stats().map_err(|e| e.to_string())?;
+    Ok(stats_json(ev, &stats, &STAT_NAMES))
+}
+
+fn stats_json(ev: &Evaluation, stats: &[f64], names: &[&str]) -> serde_json::Value {
     let per_class: serde_json::Map<String, serde_json::Value> =
         ev.class_ap().into_iter().map(|c| (c.category_id.to_string(), c.ap.into())).collect();
-    Ok(serde_json::json!({
-        "stats": stats.to_vec(),
-        "stat_names": STAT_NAMES,
+    serde_json::json!({
+        "stats": stats,
+        "stat_names": names,
         "per_class_ap": per_class,
-    }))
+    })
 }
 
 /// Writes `value` as pretty JSON; the error names the file.
@@ -54,21 +63,44 @@ pub(crate) fn write_json(path: &str, value: &serde_json::Value) -> Result<(), St
 }
 
 pub(crate) fn run(args: &EvalArgs) -> Result<(), String> {
-    let evaluate = match args.iou_type {
-        IouType::Bbox => softkit_eval::evaluate_bbox,
-        IouType::Segm => softkit_eval::evaluate_segm,
-        IouType::Keypoints => return Err("--iou-type keypoints: not yet supported (bbox and segm are)".into()),
-    };
+    if args.nms_ap && args.iou_type != IouType::Bbox {
+        let name = if args.iou_type == IouType::Segm { "segm" } else { "keypoints" };
+        return Err(format!("--nms-ap works on boxes only (--iou-type bbox), not --iou-type {name}"));
+    }
     let start = Instant::now();
     let gt = load_ground_truth(&args.gt)?;
     let dt = CocoResults::from_path(&args.dt, &gt).map_err(|e| e.to_string())?;
-    let ev = evaluate(&gt, &dt, &softkit_eval::Params::default()).map_err(|e| e.to_string())?;
-    print!("{}", ev.summary().map_err(|e| e.to_string())?);
+    let err = |e: softkit_eval::EvalError| e.to_string();
+    let mut note = String::new();
+    let (ev, summary, json) = match args.iou_type {
+        IouType::Keypoints => {
+            let ev = softkit_eval::evaluate_keypoints(&gt, &dt, &Params::keypoints()).map_err(err)?;
+            let json = stats_json(&ev, &ev.keypoint_stats(), &KEYPOINT_STAT_NAMES);
+            let summary = ev.keypoint_summary();
+            (ev, summary, json)
+        }
+        IouType::Bbox | IouType::Segm => {
+            let ev = if args.nms_ap {
+                let kept = softkit_eval::nms_ap_filter(&gt, &dt).map_err(err)?;
+                note = format!(", NMS-AP removed {} of them", dt.len() - kept.len());
+                softkit_eval::evaluate_bbox(&gt, &dt.select(&kept), &Params::default())
+            } else if args.iou_type == IouType::Bbox {
+                softkit_eval::evaluate_bbox(&gt, &dt, &Params::default())
+            } else {
+                softkit_eval::evaluate_segm(&gt, &dt, &Params::default())
+            }
+            .map_err(err)?;
+            let summary = ev.summary().map_err(err)?;
+            let json = summary_json(&ev)?;
+            (ev, summary, json)
+        }
+    };
+    print!("{summary}");
     if let Some(path) = &args.json {
-        write_json(path, &summary_json(&ev)?)?;
+        write_json(path, &json)?;
     }
     eprintln!(
-        "softkit eval: {} detections on {} images, {} categories ({:.1} ms){}",
+        "softkit eval: {} detections{note} on {} images, {} categories ({:.1} ms){}",
         dt.len(),
         ev.img_ids().len(),
         ev.cat_ids().len(),

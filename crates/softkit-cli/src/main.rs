@@ -27,7 +27,8 @@ struct Cli {
 enum Command {
     /// Suppress a candidate table or COCO results file, class-wise per image, into COCO results.
     Nms(nms_cmd::NmsArgs),
-    /// Evaluate COCO results against COCO ground truth and print pycocotools' 12-line summary.
+    /// Evaluate COCO results against COCO ground truth and print pycocotools' summary (12 lines, 10
+    /// for keypoints), or OVDEval's NMS-AP with --nms-ap.
     Eval(eval_cmd::EvalArgs),
     /// Run hard NMS at several IoU thresholds and Soft-NMS on the same candidates; print one AP table.
     Ablate(ablate::AblateArgs),

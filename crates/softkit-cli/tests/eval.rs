@@ -166,9 +166,19 @@ fn bad_input_fails_with_a_clear_message() {
         assert!(out.stdout.is_empty(), "no summary on failure");
     }
 
-    let out = softkit(&["eval", "--gt", &gt, "--dt", &unknown_category, "--iou-type", "keypoints"]);
+    // NMS-AP is defined on boxes only.
+    let out = softkit(&["eval", "--gt", &gt, "--dt", &unknown_category, "--iou-type", "segm", "--nms-ap"]);
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("keypoints: not yet supported"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("--nms-ap works on boxes only (--iou-type bbox), not --iou-type segm"),
+        "{}",
+        text(&out.stderr)
+    );
+    // Keypoint evaluation of box results names the first result without keypoints.
+    let boxes = temp_file("boxes.json", r#"[{"image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 10], "score": 0.9}]"#);
+    let out = softkit(&["eval", "--gt", &gt, "--dt", &boxes, "--iou-type", "keypoints"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("has no keypoints, which keypoint evaluation needs"), "{}", text(&out.stderr));
 
     // A candidate table's class indices only mean COCO category ids against the COCO categories.
     let out = softkit(&["ablate", "--candidates", &data(CANDIDATES), "--gt", &gt]);

@@ -161,6 +161,24 @@ pub enum EvalError {
         /// Index of the first annotation with that id.
         first: usize,
     },
+    /// A `keypoints` field is not a non-empty list of `x, y, v` triples.
+    #[error("{item}.keypoints has {len} numbers; expected a non-empty list of x, y, v triples")]
+    KeypointTriples {
+        /// The item, such as `results[4]`.
+        item: String,
+        /// How many numbers it holds.
+        len: usize,
+    },
+    /// A `keypoints` field holds a different number of keypoints than there are OKS sigmas.
+    #[error("{item}.keypoints has {len} numbers; expected {expected} (x, y, v for each of the {} keypoints of the OKS sigmas)", expected / 3)]
+    KeypointCount {
+        /// The item, such as `results[4]`.
+        item: String,
+        /// How many numbers it holds.
+        len: usize,
+        /// Three times the number of sigmas.
+        expected: usize,
+    },
     /// An evaluation parameter is unusable.
     #[error("invalid parameter {field}: {reason}")]
     Params {

@@ -1,11 +1,11 @@
 //! The COCO protocol over any geometry: group by image and category, match, accumulate.
 
-use std::collections::HashMap;
 use std::ops::Range;
 
 use rayon::prelude::*;
 
-use crate::accumulate::{CurveScratch, pr_curve};
+use crate::accumulate::{BitsScratch, CurveScratch, MAX_BIT_THRESHOLDS, StateBits, pr_curve, pr_curves_bits};
+use crate::group_order::{IdIndex, stable_sort_by_small_key};
 use crate::matching::{DtState, ImageMatch, MatchScratch, match_image};
 use crate::params::Resolved;
 use crate::{AreaRange, EvalError, PairOverlap, Params};
@@ -160,14 +160,27 @@ struct Group {
     dts: Range<usize>,
 }
 
-/// The matching outcome of one group, for every area range.
-struct GroupEval {
+/// The matching outcome of one group, for every area range: a view into flat arrays that hold
+/// every group in order, so that one category's groups lie side by side in memory.
+struct GroupEval<'a> {
     /// Scores of the kept detections, descending (at most the largest maxDets).
-    scores: Vec<f64>,
+    scores: &'a [f64],
     /// Non-ignored ground truth per area range.
-    n_pos: Vec<usize>,
-    /// States, `[A, T, D]` row-major.
-    states: Vec<DtState>,
+    n_pos: &'a [usize],
+    /// States, `[D, A, T]` row-major: one detection's outcomes are contiguous.
+    states: &'a [DtState],
+}
+
+/// Per-thread buffers for matching one group.
+#[derive(Default)]
+struct GroupScratch {
+    matching: MatchScratch,
+    dts: Vec<usize>,
+    ious: Vec<f64>,
+    gt_ids: Vec<i64>,
+    gt_crowd: Vec<bool>,
+    gt_ignore: Vec<bool>,
+    dt_area_out: Vec<bool>,
 }
 
 /// Runs the full COCO protocol (pycocotools' `evaluate` then `accumulate`) with `overlap` as the
@@ -211,63 +224,114 @@ pub fn evaluate<O: PairOverlap>(input: &EvalInput<'_>, overlap: &O, params: &Par
     }
     let p = params.resolve(input.image_ids, input.category_ids)?;
     let (gt_order, dt_order, groups) = group(input, &p);
-    let n_area = p.area_rngs.len();
     let max_det = *p.max_dets.last().expect("resolve checks max_dets is not empty");
 
-    let evals: Vec<GroupEval> = groups
-        .par_iter()
-        .map_init(
-            || (MatchScratch::default(), Vec::new(), Vec::new(), Vec::new()),
-            |(scratch, ious, gt_ignore, dt_area_out), grp| {
-                let gts = &gt_order[grp.gts.clone()];
-                let mut dts = dt_order[grp.dts.clone()].to_vec();
-                // A stable sort by descending score: numpy's mergesort of `-score`.
-                dts.sort_by(|&a, &b| input.dts[b].score.partial_cmp(&input.dts[a].score).expect("finite scores"));
-                dts.truncate(max_det);
-                ious.clear();
-                for &d in &dts {
-                    ious.extend(gts.iter().map(|&g| overlap.overlap(d, g, input.gts[g].iscrowd)));
-                }
-                let gt_ids: Vec<i64> = gts.iter().map(|&g| input.gts[g].id).collect();
-                let gt_crowd: Vec<bool> = gts.iter().map(|&g| input.gts[g].iscrowd).collect();
-                let n_thr = p.iou_thrs.len();
-                let mut states = vec![DtState::Ignored; n_area * n_thr * dts.len()];
-                let mut n_pos = Vec::with_capacity(n_area);
-                for (a, rng) in p.area_rngs.iter().enumerate() {
-                    gt_ignore.clear();
-                    gt_ignore.extend(gts.iter().map(|&g| input.gts[g].ignore || rng.excludes(input.gts[g].area)));
-                    dt_area_out.clear();
-                    dt_area_out.extend(dts.iter().map(|&d| rng.excludes(input.dts[d].area)));
-                    n_pos.push(gt_ignore.iter().filter(|&&ig| !ig).count());
-                    let m = ImageMatch { ious, gt_ids: &gt_ids, gt_crowd: &gt_crowd, gt_ignore, dt_area_out };
-                    let block = n_thr * dts.len();
-                    match_image(&m, &p.iou_thrs, scratch, &mut states[a * block..(a + 1) * block]);
-                }
-                GroupEval { scores: dts.iter().map(|&d| input.dts[d].score).collect(), n_pos, states }
+    let (n_area, nat) = (p.area_rngs.len(), p.area_rngs.len() * p.iou_thrs.len());
+    // Every group's output goes to its own slice of three flat arrays (no allocation per group).
+    let kept: Vec<usize> = groups.iter().map(|g| g.dts.len().min(max_det)).collect();
+    let total: usize = kept.iter().sum();
+    let mut scores = vec![0.0; total];
+    let mut states = vec![DtState::Ignored; total * nat];
+    let mut n_pos = vec![0; groups.len() * n_area];
+    {
+        let (mut score_rest, mut state_rest) = (&mut scores[..], &mut states[..]);
+        let mut outs = Vec::with_capacity(groups.len());
+        for &n in &kept {
+            let (sc, sc_rest) = std::mem::take(&mut score_rest).split_at_mut(n);
+            let (st, st_rest) = std::mem::take(&mut state_rest).split_at_mut(n * nat);
+            (score_rest, state_rest) = (sc_rest, st_rest);
+            outs.push((sc, st));
+        }
+        groups.par_iter().zip(outs).zip(n_pos.par_chunks_mut(n_area)).for_each_init(
+            GroupScratch::default,
+            |scratch, ((grp, (sc, st)), np)| {
+                evaluate_group(input, overlap, &p, max_det, &gt_order, &dt_order, grp, scratch, sc, st, np)
             },
-        )
-        .collect();
+        );
+    }
+    let mut evals = Vec::with_capacity(groups.len());
+    let mut start = 0;
+    for (g, &n) in kept.iter().enumerate() {
+        evals.push(GroupEval {
+            scores: &scores[start..start + n],
+            n_pos: &n_pos[g * n_area..(g + 1) * n_area],
+            states: &states[start * nat..(start + n) * nat],
+        });
+        start += n;
+    }
 
     Ok(accumulate(p, &groups, &evals))
+}
+
+/// Matches one group: pycocotools' `evaluateImg` for every area range.
+#[allow(clippy::too_many_arguments)]
+fn evaluate_group<O: PairOverlap>(
+    input: &EvalInput<'_>,
+    overlap: &O,
+    p: &Resolved,
+    max_det: usize,
+    gt_order: &[usize],
+    dt_order: &[usize],
+    grp: &Group,
+    scratch: &mut GroupScratch,
+    scores_out: &mut [f64],
+    states: &mut [DtState],
+    n_pos: &mut [usize],
+) {
+    let gts = &gt_order[grp.gts.clone()];
+    let dts = &mut scratch.dts;
+    dts.clear();
+    dts.extend_from_slice(&dt_order[grp.dts.clone()]);
+    // A stable sort by descending score: numpy's mergesort of `-score`.
+    dts.sort_by(|&a, &b| input.dts[b].score.partial_cmp(&input.dts[a].score).expect("finite scores"));
+    dts.truncate(max_det);
+    let ious = &mut scratch.ious;
+    ious.clear();
+    if !gts.is_empty() {
+        for &d in dts.iter() {
+            ious.extend(gts.iter().map(|&g| overlap.overlap(d, g, input.gts[g].iscrowd)));
+        }
+    }
+    scratch.gt_ids.clear();
+    scratch.gt_ids.extend(gts.iter().map(|&g| input.gts[g].id));
+    scratch.gt_crowd.clear();
+    scratch.gt_crowd.extend(gts.iter().map(|&g| input.gts[g].iscrowd));
+    let (n_area, n_thr) = (p.area_rngs.len(), p.iou_thrs.len());
+    debug_assert!(scores_out.len() == dts.len() && states.len() == dts.len() * n_area * n_thr);
+    for (out, &d) in scores_out.iter_mut().zip(dts.iter()) {
+        *out = input.dts[d].score;
+    }
+    for (a, rng) in p.area_rngs.iter().enumerate() {
+        let gt_ignore = &mut scratch.gt_ignore;
+        gt_ignore.clear();
+        gt_ignore.extend(gts.iter().map(|&g| input.gts[g].ignore || rng.excludes(input.gts[g].area)));
+        let dt_area_out = &mut scratch.dt_area_out;
+        dt_area_out.clear();
+        dt_area_out.extend(dts.iter().map(|&d| rng.excludes(input.dts[d].area)));
+        n_pos[a] = gt_ignore.iter().filter(|&&ig| !ig).count();
+        let m = ImageMatch { ious, gt_ids: &scratch.gt_ids, gt_crowd: &scratch.gt_crowd, gt_ignore, dt_area_out };
+        match_image(&m, &p.iou_thrs, &mut scratch.matching, states, n_area * n_thr, a * n_thr);
+    }
 }
 
 /// Sorts ground truth and detections into groups, pycocotools' `_gts[imgId, catId]` lists (or,
 /// with `use_cats` off, per-image lists concatenated in category order).
 fn group(input: &EvalInput<'_>, p: &Resolved) -> (Vec<usize>, Vec<usize>, Vec<Group>) {
-    let img_pos: HashMap<i64, usize> = p.img_ids.iter().enumerate().map(|(i, &id)| (id, i)).collect();
-    let cat_pos: HashMap<i64, usize> = p.cat_ids.iter().enumerate().map(|(k, &id)| (id, k)).collect();
+    let img_pos = IdIndex::new(&p.img_ids);
+    let cat_pos = IdIndex::new(&p.cat_ids);
     let (n_img, n_cat) = (p.img_ids.len() as u64, p.cat_ids.len() as u64);
     // (group key, order key): groups are (category, image) or image; within a group, objects go
     // by category then input order.
     let keys = |image_id: i64, category_id: i64| -> Option<(u64, u64)> {
-        let i = *img_pos.get(&image_id)? as u64;
-        let k = *cat_pos.get(&category_id)? as u64;
+        let i = img_pos.get(image_id)? as u64;
+        let k = cat_pos.get(category_id)? as u64;
         Some(if p.use_cats { (k * n_img + i, k * n_img + i) } else { (i, i * n_cat + k) })
     };
     let sorted = |items: &mut dyn Iterator<Item = (i64, i64)>| -> Vec<(u64, usize)> {
         let mut v: Vec<(u64, u64, usize)> =
             items.enumerate().filter_map(|(idx, (im, c))| keys(im, c).map(|(g, o)| (g, o, idx))).collect();
-        v.sort_unstable_by_key(|&(_, o, idx)| (o, idx));
+        // By order key, then input position (the items come in input order).
+        stable_sort_by_small_key(&mut v, n_img * n_cat, |&(_, o, _)| o);
         v.into_iter().map(|(g, _, idx)| (g, idx)).collect()
     };
     let gts = sorted(&mut input.gts.iter().map(|g| (g.image_id, g.category_id)));
@@ -295,14 +359,138 @@ fn group(input: &EvalInput<'_>, p: &Resolved) -> (Vec<usize>, Vec<usize>, Vec<Gr
     (strip(gts), strip(dts), groups)
 }
 
-/// One category's block of the output arrays, `[A, M, T, R]` and `[A, M, T]`.
+/// One category's block of the output arrays, `[T, R, A, M]` and `[T, A, M]`: the output's
+/// axis order without K, so that the blocks interleave into it with contiguous copies.
 struct CategoryCurves {
     precision: Vec<f64>,
     scores: Vec<f64>,
     recall: Vec<f64>,
+    /// A * M, the length of one contiguous run.
+    run: usize,
 }
 
-fn accumulate(p: Resolved, groups: &[Group], evals: &[GroupEval]) -> Evaluation {
+impl CategoryCurves {
+    /// Stores the curve of area range `a`, maxDets `m` and threshold `t` (`q` and `ss` over R).
+    fn store(&mut self, a_m: usize, t: usize, q: &[f64], ss: &[f64], recall: f64) {
+        let (run, nr) = (self.run, q.len());
+        self.recall[t * run + a_m] = recall;
+        for (r, (&qv, &sv)) in q.iter().zip(ss).enumerate() {
+            let i = (t * nr + r) * run + a_m;
+            self.precision[i] = qv;
+            self.scores[i] = sv;
+        }
+    }
+}
+
+/// One category's curves for every area range, maxDets and IoU threshold.
+///
+/// The detections of every maxDets are the top `max_det` of each image, concatenated in image
+/// order and stably sorted by descending score. That order restricted to the detections ranked
+/// below a smaller `max_det` in their image is the stable sort of those detections, so one sort
+/// (for the largest maxDets, which every group was already cut to) serves all of them.
+fn accumulate_category(p: &Resolved, evals: &[GroupEval<'_>]) -> CategoryCurves {
+    let (nt, nr, na, nm) = (p.iou_thrs.len(), p.rec_thrs.len(), p.area_rngs.len(), p.max_dets.len());
+    let mut out = CategoryCurves {
+        precision: vec![-1.0; na * nm * nt * nr],
+        scores: vec![-1.0; na * nm * nt * nr],
+        recall: vec![-1.0; na * nm * nt],
+        run: na * nm,
+    };
+    if evals.is_empty() {
+        return out;
+    }
+    // (score, group, rank in the group), then a stable sort by descending score.
+    let mut order: Vec<(f64, u32, u32)> = Vec::with_capacity(evals.iter().map(|ev| ev.scores.len()).sum());
+    for (e, ev) in evals.iter().enumerate() {
+        order.extend(ev.scores.iter().enumerate().map(|(d, &s)| (s, e as u32, d as u32)));
+    }
+    order.sort_by(|a, b| b.0.partial_cmp(&a.0).expect("finite scores"));
+    let n = order.len();
+    let nat = na * nt;
+    let n_pos: Vec<usize> = (0..na).map(|a| evals.iter().map(|ev| ev.n_pos[a]).sum()).collect();
+    let largest = evals.iter().map(|ev| ev.scores.len()).max().unwrap_or(0);
+    let all_scores: Vec<f64> = order.iter().map(|o| o.0).collect();
+    let mut selected: Vec<usize> = Vec::new();
+    let mut selected_scores: Vec<f64> = Vec::new();
+    // For each maxDets: whether every detection takes part, else which ranking positions do.
+    let select = |max_det: usize, selected: &mut Vec<usize>, selected_scores: &mut Vec<f64>| -> bool {
+        if max_det >= largest {
+            return true;
+        }
+        selected.clear();
+        selected.extend((0..n).filter(|&pos| (order[pos].2 as usize) < max_det));
+        selected_scores.clear();
+        selected_scores.extend(selected.iter().map(|&pos| all_scores[pos]));
+        false
+    };
+    if nt <= MAX_BIT_THRESHOLDS {
+        // Every threshold in one pass: the outcomes of each detection packed as bits, `[A, n]`.
+        let mut bits = vec![StateBits::default(); na * n];
+        for (pos, &(_, e, d)) in order.iter().enumerate() {
+            let row = &evals[e as usize].states[d as usize * nat..(d as usize + 1) * nat];
+            for (a, states) in row.chunks_exact(nt).enumerate() {
+                bits[a * n + pos] = StateBits::pack(states);
+            }
+        }
+        let mut scratch = BitsScratch::default();
+        let (mut q, mut ss, mut recall) = (vec![0.0; nt * nr], vec![0.0; nt * nr], vec![0.0; nt]);
+        for (m, &max_det) in p.max_dets.iter().enumerate() {
+            let every = select(max_det, &mut selected, &mut selected_scores);
+            let sorted_scores = if every { &all_scores } else { &selected_scores };
+            for (a, &n_pos) in n_pos.iter().enumerate() {
+                if n_pos == 0 {
+                    continue;
+                }
+                let column = &bits[a * n..(a + 1) * n];
+                let (q, ss, recall) = (&mut q[..], &mut ss[..], &mut recall[..]);
+                if every {
+                    let states = column.iter().copied();
+                    pr_curves_bits(states, nt, sorted_scores, n_pos, &p.rec_thrs, &mut scratch, q, ss, recall);
+                } else {
+                    let states = selected.iter().map(|&pos| column[pos]);
+                    pr_curves_bits(states, nt, sorted_scores, n_pos, &p.rec_thrs, &mut scratch, q, ss, recall);
+                }
+                for (t, &rec) in recall.iter().enumerate() {
+                    let rows = t * nr..(t + 1) * nr;
+                    out.store(a * nm + m, t, &q[rows.clone()], &ss[rows], rec);
+                }
+            }
+        }
+        return out;
+    }
+    // More thresholds than bits: one threshold at a time, from `[A * T, n]` columns.
+    let mut columns = vec![DtState::Ignored; nat * n];
+    for (pos, &(_, e, d)) in order.iter().enumerate() {
+        let row = &evals[e as usize].states[d as usize * nat..(d as usize + 1) * nat];
+        for (j, &s) in row.iter().enumerate() {
+            columns[j * n + pos] = s;
+        }
+    }
+    let mut scratch = CurveScratch::default();
+    let (mut q, mut ss) = (vec![0.0; nr], vec![0.0; nr]);
+    for (m, &max_det) in p.max_dets.iter().enumerate() {
+        let every = select(max_det, &mut selected, &mut selected_scores);
+        let sorted_scores = if every { &all_scores } else { &selected_scores };
+        for (a, &n_pos) in n_pos.iter().enumerate() {
+            if n_pos == 0 {
+                continue;
+            }
+            for t in 0..nt {
+                let column = &columns[(a * nt + t) * n..(a * nt + t + 1) * n];
+                let recall = if every {
+                    pr_curve(column.iter().copied(), sorted_scores, n_pos, &p.rec_thrs, &mut scratch, &mut q, &mut ss)
+                } else {
+                    let states = selected.iter().map(|&pos| column[pos]);
+                    pr_curve(states, sorted_scores, n_pos, &p.rec_thrs, &mut scratch, &mut q, &mut ss)
+                };
+                out.store(a * nm + m, t, &q, &ss, recall);
+            }
+        }
+    }
+    out
+}
+
+fn accumulate(p: Resolved, groups: &[Group], evals: &[GroupEval<'_>]) -> Evaluation {
     let (nt, nr, na, nm) = (p.iou_thrs.len(), p.rec_thrs.len(), p.area_rngs.len(), p.max_dets.len());
     let nk = if p.use_cats { p.cat_ids.len() } else { 1 };
     // Groups are sorted by category, then image.
@@ -314,73 +502,30 @@ fn accumulate(p: Resolved, groups: &[Group], evals: &[GroupEval]) -> Evaluation 
             start = idx + 1;
         }
     }
-    let curves: Vec<CategoryCurves> = spans
-        .par_iter()
-        .map(|span| {
-            let mut out = CategoryCurves {
-                precision: vec![-1.0; na * nm * nt * nr],
-                scores: vec![-1.0; na * nm * nt * nr],
-                recall: vec![-1.0; na * nm * nt],
-            };
-            let evals = &evals[span.clone()];
-            if evals.is_empty() {
-                return out;
-            }
-            let mut scratch = CurveScratch::default();
-            let mut order: Vec<(usize, usize)> = Vec::new();
-            let mut sorted_scores: Vec<f64> = Vec::new();
-            for (m, &max_det) in p.max_dets.iter().enumerate() {
-                // Top `max_det` of each image, concatenated in image order, then a stable sort
-                // by descending score.
-                order.clear();
-                for (e, ev) in evals.iter().enumerate() {
-                    order.extend((0..ev.scores.len().min(max_det)).map(|d| (e, d)));
-                }
-                order.sort_by(|&(ea, da), &(eb, db)| {
-                    evals[eb].scores[db].partial_cmp(&evals[ea].scores[da]).expect("finite scores")
-                });
-                sorted_scores.clear();
-                sorted_scores.extend(order.iter().map(|&(e, d)| evals[e].scores[d]));
-                for a in 0..na {
-                    let n_pos: usize = evals.iter().map(|ev| ev.n_pos[a]).sum();
-                    if n_pos == 0 {
-                        continue;
-                    }
-                    for t in 0..nt {
-                        let states = order.iter().map(|&(e, d)| {
-                            let ev = &evals[e];
-                            let n_dt = ev.scores.len();
-                            ev.states[(a * nt + t) * n_dt + d]
-                        });
-                        let cell = (a * nm + m) * nt + t;
-                        let (q, ss) = (
-                            &mut out.precision[cell * nr..(cell + 1) * nr],
-                            &mut out.scores[cell * nr..(cell + 1) * nr],
-                        );
-                        out.recall[cell] = pr_curve(states, &sorted_scores, n_pos, &p.rec_thrs, &mut scratch, q, ss);
-                    }
-                }
-            }
-            out
-        })
-        .collect();
+    let curves: Vec<CategoryCurves> =
+        spans.par_iter().map(|span| accumulate_category(&p, &evals[span.clone()])).collect();
 
     let mut precision = vec![-1.0; nt * nr * nk * na * nm];
     let mut scores = vec![-1.0; nt * nr * nk * na * nm];
     let mut recall = vec![-1.0; nt * nk * na * nm];
-    for (k, c) in curves.iter().enumerate() {
-        for a in 0..na {
-            for m in 0..nm {
-                for t in 0..nt {
-                    let cell = (a * nm + m) * nt + t;
-                    recall[((t * nk + k) * na + a) * nm + m] = c.recall[cell];
-                    for r in 0..nr {
-                        let dst = (((t * nr + r) * nk + k) * na + a) * nm + m;
-                        precision[dst] = c.precision[cell * nr + r];
-                        scores[dst] = c.scores[cell * nr + r];
-                    }
-                }
+    // Written in the output's own order, one contiguous run of A * M values per category.
+    let run = na * nm;
+    let mut dst = 0;
+    for t in 0..nt {
+        for r in 0..nr {
+            let src = (t * nr + r) * run..(t * nr + r + 1) * run;
+            for c in &curves {
+                precision[dst..dst + run].copy_from_slice(&c.precision[src.clone()]);
+                scores[dst..dst + run].copy_from_slice(&c.scores[src.clone()]);
+                dst += run;
             }
+        }
+    }
+    let mut dst = 0;
+    for t in 0..nt {
+        for c in &curves {
+            recall[dst..dst + run].copy_from_slice(&c.recall[t * run..(t + 1) * run]);
+            dst += run;
         }
     }
     Evaluation { params: p, precision, recall, scores }

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::json_field::{CrowdFlag, RawBbox, parse_path, parse_str, parse_value};
+use crate::json_field::{CrowdFlag, RawBbox, check_keypoint_triples, parse_path, parse_str, parse_value};
 use crate::segmentation::RawSegmentation;
 use crate::{EvalError, Segmentation};
 
@@ -69,6 +69,10 @@ struct RawAnnotation {
     iscrowd: CrowdFlag,
     bbox: Option<RawBbox>,
     segmentation: Option<RawSegmentation>,
+    #[serde(default)]
+    keypoints: Option<Vec<f64>>,
+    #[serde(default)]
+    num_keypoints: Option<u32>,
 }
 
 /// A COCO ground-truth file: the images, the categories and the annotations.
@@ -77,7 +81,7 @@ struct RawAnnotation {
 /// every annotation names a listed image and category, has an `area` and an `iscrowd`, a unique
 /// `id`, and a `bbox` (when present) of four numbers with no negative side. Run-length
 /// segmentations are decoded and checked; polygons are checked when mask evaluation rasterises
-/// them.
+/// them. `keypoints`, when present, must be a non-empty list of `x, y, v` triples.
 ///
 /// # Examples
 ///
@@ -104,6 +108,10 @@ pub struct CocoGroundTruth {
     image_sizes: Vec<Option<(u32, u32)>>,
     /// The `segmentation` of each annotation, aligned with `annotations`.
     segmentations: Vec<Option<Segmentation>>,
+    /// The `keypoints` (`[x1, y1, v1, x2, ...]`) of each annotation, aligned with `annotations`.
+    keypoints: Vec<Option<Vec<f64>>>,
+    /// The `num_keypoints` of each annotation, aligned with `annotations`.
+    num_keypoints: Vec<Option<u32>>,
 }
 
 impl CocoGroundTruth {
@@ -153,12 +161,15 @@ impl CocoGroundTruth {
             }
         }
         let (image_sizes, segmentations) = (vec![None; image_ids.len()], vec![None; annotations.len()]);
-        Ok(CocoGroundTruth { image_ids, categories, annotations, image_sizes, segmentations })
+        let (keypoints, num_keypoints) = (vec![None; annotations.len()], vec![None; annotations.len()]);
+        Ok(CocoGroundTruth { image_ids, categories, annotations, image_sizes, segmentations, keypoints, num_keypoints })
     }
 
     fn from_raw(raw: RawGt) -> Result<Self, EvalError> {
         let mut annotations = Vec::with_capacity(raw.annotations.len());
         let mut segmentations = Vec::with_capacity(raw.annotations.len());
+        let mut keypoints = Vec::with_capacity(raw.annotations.len());
+        let mut num_keypoints = Vec::with_capacity(raw.annotations.len());
         for (index, a) in raw.annotations.into_iter().enumerate() {
             let item = || format!("annotations[{index}]");
             let bbox = match a.bbox {
@@ -169,6 +180,11 @@ impl CocoGroundTruth {
                 Some(seg) => Some(seg.checked().map_err(|source| EvalError::Segmentation { item: item(), source })?),
                 None => None,
             });
+            if let Some(kp) = &a.keypoints {
+                check_keypoint_triples(kp, item)?;
+            }
+            keypoints.push(a.keypoints);
+            num_keypoints.push(a.num_keypoints);
             annotations.push(GtAnnotation {
                 id: a.id,
                 image_id: a.image_id,
@@ -188,6 +204,8 @@ impl CocoGroundTruth {
         )?;
         gt.image_sizes = gt.image_ids.iter().map(|id| sizes[id]).collect();
         gt.segmentations = segmentations;
+        gt.keypoints = keypoints;
+        gt.num_keypoints = num_keypoints;
         Ok(gt)
     }
 
@@ -215,6 +233,20 @@ impl CocoGroundTruth {
     /// `None` where an annotation has none. Always `None` for ground truth made with [`new`](Self::new).
     pub fn segmentations(&self) -> &[Option<Segmentation>] {
         &self.segmentations
+    }
+
+    /// The `keypoints` of each annotation (aligned with [`annotations`](Self::annotations)) as
+    /// written, `[x1, y1, v1, x2, y2, v2, ...]`; `None` where an annotation has none. Always `None`
+    /// for ground truth made with [`new`](Self::new).
+    pub fn keypoints(&self) -> &[Option<Vec<f64>>] {
+        &self.keypoints
+    }
+
+    /// The `num_keypoints` of each annotation (aligned with [`annotations`](Self::annotations)),
+    /// `None` where an annotation has none. Keypoint evaluation ignores ground truth whose
+    /// `num_keypoints` is 0, as pycocotools does.
+    pub fn num_keypoints(&self) -> &[Option<u32>] {
+        &self.num_keypoints
     }
 
     /// The `(height, width)` of an image, when the file gives both (mask evaluation rasterises

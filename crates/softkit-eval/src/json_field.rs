@@ -111,3 +111,11 @@ pub(crate) fn parse_path<T: DeserializeOwned>(path: &Path) -> Result<T, EvalErro
 pub(crate) fn parse_value<T: DeserializeOwned>(value: &serde_json::Value, origin: &str) -> Result<T, EvalError> {
     T::deserialize(value).map_err(|e| EvalError::from_json(origin, e))
 }
+
+/// Checks that a `keypoints` field is a non-empty list of `x, y, v` triples.
+pub(crate) fn check_keypoint_triples(keypoints: &[f64], item: impl FnOnce() -> String) -> Result<(), EvalError> {
+    if keypoints.is_empty() || !keypoints.len().is_multiple_of(3) {
+        return Err(EvalError::KeypointTriples { item: item(), len: keypoints.len() });
+    }
+    Ok(())
+}

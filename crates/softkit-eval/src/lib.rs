@@ -6,7 +6,9 @@
 //! thresholds) is written once, in [`evaluate`], against the [`PairOverlap`] trait. Boxes
 //! plug in through [`BboxOverlap`] ([`evaluate_bbox`]), masks through [`MaskOverlap`] on
 //! softkit-geom's run-length masks ([`evaluate_segm`], with pycocotools' exact polygon
-//! rasterisation); keypoints and rotated boxes plug in the same way.
+//! rasterisation), keypoints through [`KeypointOverlap`] by OKS ([`evaluate_keypoints`]);
+//! rotated boxes plug in the same way. [`evaluate_nms_ap`] is OVDEval's NMS-AP: COCO bbox AP
+//! after [`nms_ap_filter`] removes the predictions that hedge one object with several labels.
 //!
 //! The numbers match pycocotools to the last bit wherever that is defined, quirks included:
 //! the maxDets cut per image *and* category, crowd matching (the detection's area as the union),
@@ -45,13 +47,17 @@
 mod accumulate;
 mod bbox_iou;
 mod coco_bbox;
+mod coco_keypoints;
 mod coco_segm;
 mod error;
 mod evaluate;
 mod ground_truth;
+mod group_order;
 mod json_field;
 mod mask_iou;
 mod matching;
+mod nms_ap;
+mod oks;
 mod pair_overlap;
 mod pairwise_sum;
 mod params;
@@ -61,14 +67,17 @@ mod summary;
 
 pub use bbox_iou::{BboxOverlap, bbox_iou};
 pub use coco_bbox::evaluate_bbox;
+pub use coco_keypoints::{evaluate_keypoints, evaluate_keypoints_with_sigmas};
 pub use coco_segm::evaluate_segm;
 pub use error::EvalError;
 pub use evaluate::{DtRecord, EvalInput, Evaluation, GtRecord, evaluate};
 pub use ground_truth::{Category, CocoGroundTruth, GtAnnotation};
 pub use mask_iou::MaskOverlap;
+pub use nms_ap::{NMS_AP_IOU_THRESHOLD, evaluate_nms_ap, nms_ap_filter, nms_ap_iou};
+pub use oks::{COCO_KEYPOINT_SIGMAS, KeypointOverlap, oks};
 pub use pair_overlap::PairOverlap;
 pub use pairwise_sum::pairwise_sum;
 pub use params::{AreaRange, Params, linspace};
 pub use results::{CocoResults, Detection};
 pub use segmentation::Segmentation;
-pub use summary::{ClassAp, STAT_NAMES};
+pub use summary::{ClassAp, KEYPOINT_STAT_NAMES, STAT_NAMES};

@@ -31,10 +31,14 @@ pub(crate) struct ImageMatch<'a> {
 pub(crate) struct MatchScratch {
     order: Vec<usize>,
     taken: Vec<bool>,
+    /// Each detection's highest IoU with any ground truth.
+    row_max: Vec<f64>,
 }
 
 /// Matches detections to ground truth at every threshold and writes one state per
-/// `(threshold, detection)` into `states` (`T x D`, row-major).
+/// `(detection, threshold)` into `states`: detection `d` at threshold `t` goes to
+/// `states[d * stride + offset + t]`, so that one call per area range can fill a `[D, A, T]`
+/// array (`stride = A * T`, `offset = a * T`).
 ///
 /// The rules, in pycocotools' order:
 /// - Ground truth is visited non-ignored first, each group in input order (a stable sort).
@@ -44,23 +48,53 @@ pub(crate) struct MatchScratch {
 /// - Once the detection holds a non-ignored match, the search stops at the first ignored one.
 /// - A detection matched to an ignored ground truth is ignored, and so is an unmatched one whose
 ///   area is outside the range.
-pub(crate) fn match_image(m: &ImageMatch<'_>, iou_thrs: &[f64], scratch: &mut MatchScratch, states: &mut [DtState]) {
+pub(crate) fn match_image(
+    m: &ImageMatch<'_>,
+    iou_thrs: &[f64],
+    scratch: &mut MatchScratch,
+    states: &mut [DtState],
+    stride: usize,
+    offset: usize,
+) {
     let n_gt = m.gt_ids.len();
     let n_dt = m.dt_area_out.len();
     debug_assert_eq!(m.ious.len(), n_gt * n_dt);
-    debug_assert_eq!(states.len(), iou_thrs.len() * n_dt);
+    debug_assert!(offset + iou_thrs.len() <= stride && states.len() == stride * n_dt);
+    if n_gt == 0 {
+        // Nothing to match: every detection is a false positive, or ignored outside the range.
+        for (d, &out) in m.dt_area_out.iter().enumerate() {
+            let state = if out { DtState::Ignored } else { DtState::FalsePositive };
+            states[d * stride + offset..d * stride + offset + iou_thrs.len()].fill(state);
+        }
+        return;
+    }
     let order = &mut scratch.order;
     order.clear();
     order.extend((0..n_gt).filter(|&g| !m.gt_ignore[g]));
     order.extend((0..n_gt).filter(|&g| m.gt_ignore[g]));
+    // A detection below the threshold with every ground truth matches nothing: skip the search.
+    let row_max = &mut scratch.row_max;
+    row_max.clear();
+    row_max.extend(
+        m.ious
+            .chunks_exact(n_gt)
+            .map(|row| row.iter().fold(f64::NEG_INFINITY, |a, &b| if b > a || b.is_nan() { b } else { a })),
+    );
     let taken = &mut scratch.taken;
     for (t, &thr) in iou_thrs.iter().enumerate() {
         taken.clear();
         taken.resize(n_gt, false);
-        let row_states = &mut states[t * n_dt..(t + 1) * n_dt];
-        for (d, state) in row_states.iter_mut().enumerate() {
+        let cap = thr.min(1.0 - 1e-10);
+        for d in 0..n_dt {
+            // A NaN IoU (which the search would take) keeps its row's maximum NaN.
+            if row_max[d] < cap {
+                // Below the threshold with every ground truth: unmatched.
+                let state = if m.dt_area_out[d] { DtState::Ignored } else { DtState::FalsePositive };
+                states[d * stride + offset + t] = state;
+                continue;
+            }
             let ious = &m.ious[d * n_gt..(d + 1) * n_gt];
-            let mut best_iou = thr.min(1.0 - 1e-10);
+            let mut best_iou = cap;
             let mut best: Option<usize> = None;
             for &g in order.iter() {
                 if taken[g] && !m.gt_crowd[g] {
@@ -85,7 +119,7 @@ pub(crate) fn match_image(m: &ImageMatch<'_>, iou_thrs: &[f64], scratch: &mut Ma
             if let Some(g) = best {
                 taken[g] = true;
             }
-            *state = if ignored {
+            states[d * stride + offset + t] = if ignored {
                 DtState::Ignored
             } else if matched {
                 DtState::TruePositive
@@ -110,9 +144,11 @@ mod tests {
         thrs: &[f64],
     ) -> Vec<DtState> {
         let m = ImageMatch { ious, gt_ids, gt_crowd: crowd, gt_ignore: ignore, dt_area_out: area_out };
-        let mut states = vec![Ig; thrs.len() * area_out.len()];
-        match_image(&m, thrs, &mut MatchScratch::default(), &mut states);
-        states
+        // match_image writes `[D, T]`; the expectations read `[T, D]`.
+        let (nt, nd) = (thrs.len(), area_out.len());
+        let mut states = vec![Ig; nt * nd];
+        match_image(&m, thrs, &mut MatchScratch::default(), &mut states, nt, 0);
+        (0..nt * nd).map(|i| states[(i % nd) * nt + i / nd]).collect()
     }
 
     #[test]
@@ -160,6 +196,33 @@ mod tests {
         // Matched ones are not, whatever their area.
         let s = run(&[0.9], &[1], &[false], &[false], &[true], &[0.5]);
         assert_eq!(s, [Tp]);
+    }
+
+    #[test]
+    fn without_ground_truth_detections_are_false_positives_or_ignored() {
+        let s = run(&[], &[], &[], &[], &[false, true, false], &[0.5, 0.75]);
+        assert_eq!(s, [Fp, Ig, Fp, Fp, Ig, Fp]);
+    }
+
+    #[test]
+    fn a_nan_iou_is_taken_as_the_search_takes_it() {
+        // pycocotools' `ious[d, g] < iou` is false for NaN, so the NaN becomes the best match.
+        let s = run(&[0.1, f64::NAN], &[1, 2], &[false, false], &[false, false], &[false], &[0.5]);
+        assert_eq!(s, [Tp]);
+    }
+
+    #[test]
+    fn writes_land_at_the_stride_and_offset() {
+        let m = ImageMatch {
+            ious: &[0.9, 0.0],
+            gt_ids: &[1],
+            gt_crowd: &[false],
+            gt_ignore: &[false],
+            dt_area_out: &[false, false],
+        };
+        let mut states = vec![Ig; 2 * 5];
+        match_image(&m, &[0.5, 0.95], &mut MatchScratch::default(), &mut states, 5, 3);
+        assert_eq!(states, [Ig, Ig, Ig, Tp, Fp, Ig, Ig, Ig, Fp, Fp]);
     }
 
     #[test]

@@ -109,6 +109,34 @@ impl Default for Params {
     }
 }
 
+impl Params {
+    /// pycocotools' `Params(iouType="keypoints")`: IoU (OKS) thresholds 0.50:0.05:0.95, 101 recall
+    /// thresholds, maxDets 20, and the area ranges all, medium (32² to 96²) and large (> 96²).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use softkit_eval::Params;
+    ///
+    /// let p = Params::keypoints();
+    /// assert_eq!(p.max_dets, vec![20]);
+    /// let labels: Vec<&str> = p.area_rngs.iter().map(|r| r.label.as_str()).collect();
+    /// assert_eq!(labels, ["all", "medium", "large"]);
+    /// assert_eq!(p.iou_thrs, Params::default().iou_thrs);
+    /// ```
+    pub fn keypoints() -> Self {
+        Params {
+            max_dets: vec![20],
+            area_rngs: vec![
+                AreaRange::new("all", 0.0, 1e10),
+                AreaRange::new("medium", 1024.0, 9216.0),
+                AreaRange::new("large", 9216.0, 1e10),
+            ],
+            ..Params::default()
+        }
+    }
+}
+
 /// Parameters after the normalisation that pycocotools' `evaluate` applies.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Resolved {

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use softkit_geom::Rle;
 
-use crate::json_field::{RawBbox, parse_path, parse_str, parse_value};
+use crate::json_field::{RawBbox, check_keypoint_triples, parse_path, parse_str, parse_value};
 use crate::segmentation::RawSegmentation;
 use crate::{CocoGroundTruth, EvalError, Segmentation};
 
@@ -37,6 +37,8 @@ struct RawDetection {
     category_id: i64,
     bbox: Option<RawBbox>,
     segmentation: Option<RawSegmentation>,
+    #[serde(default)]
+    keypoints: Option<Vec<f64>>,
     score: f64,
 }
 
@@ -48,9 +50,14 @@ struct RawDetection {
 /// - If it has a non-empty `bbox`, every result needs a `bbox`, and a result's area is
 ///   `width * height`, even when it also carries a `segmentation` (mask evaluation then uses the
 ///   mask for overlaps but the box's area for area ranges, as pycocotools does).
-/// - Otherwise every result needs a `segmentation`; its area is the mask's pixel count and its
-///   `bbox`, unless given, is the mask's tight box. Unlike pycocotools, polygons and uncompressed
-///   counts are accepted too, rasterised at the image's size.
+/// - Otherwise, if it has a `segmentation`, every result needs one; its area is the mask's pixel
+///   count and its `bbox`, unless given, is the mask's tight box. Unlike pycocotools, polygons and
+///   uncompressed counts are accepted too, rasterised at the image's size.
+/// - Otherwise every result needs `keypoints` (`[x1, y1, v1, ...]`); its `bbox` is the extent of
+///   all its keypoints, visible or not (`[min x, min y, max x - min x, max y - min y]`), and its
+///   area that box's `width * height`.
+///
+/// `keypoints` are kept whichever rule applies, for keypoint evaluation.
 ///
 /// Unlike pycocotools, a result on an image or category that the ground truth does not list is an
 /// error rather than an assertion or a silent drop, and an empty list is allowed.
@@ -77,6 +84,8 @@ pub struct CocoResults {
     areas: Vec<f64>,
     /// The segmentations, aligned with `detections` (empty for box-only results made in memory).
     segmentations: Vec<Option<Segmentation>>,
+    /// The keypoints, aligned with `detections` (empty for results made in memory).
+    keypoints: Vec<Option<Vec<f64>>>,
 }
 
 impl CocoResults {
@@ -110,15 +119,19 @@ impl CocoResults {
         }
         let areas = detections.iter().map(Detection::area).collect();
         let segmentations = vec![None; detections.len()];
-        Ok(CocoResults { detections, areas, segmentations })
+        Ok(CocoResults { detections, areas, segmentations, keypoints: Vec::new() })
     }
 
     fn from_raw(raw: Vec<RawDetection>, gt: &CocoGroundTruth) -> Result<Self, EvalError> {
         // pycocotools' `loadRes` picks the box branch when the first result has a non-empty bbox.
         let box_results = raw.first().is_some_and(|r| r.bbox.is_some_and(|b| b.len > 0));
+        // Then the mask branch when it has a segmentation, then the keypoint branch.
+        let keypoint_results =
+            !box_results && raw.first().is_some_and(|r| r.segmentation.is_none() && r.keypoints.is_some());
         let mut detections = Vec::with_capacity(raw.len());
         let mut areas = Vec::with_capacity(raw.len());
         let mut segmentations = Vec::with_capacity(raw.len());
+        let mut keypoints = Vec::with_capacity(raw.len());
         for (index, r) in raw.into_iter().enumerate() {
             let item = || format!("results[{index}]");
             let bad_mask = |source| EvalError::Segmentation { item: item(), source };
@@ -128,8 +141,19 @@ impl CocoResults {
                 _ => None,
             };
             check_ids(r.image_id, r.category_id, gt, item)?;
+            if let Some(kp) = &r.keypoints {
+                check_keypoint_triples(kp, item)?;
+            }
             let segmentation = r.segmentation.map(RawSegmentation::checked).transpose().map_err(bad_mask)?;
-            let (bbox, area, segmentation) = if box_results {
+            let (bbox, area, segmentation) = if keypoint_results {
+                let kp = r.keypoints.as_deref().ok_or_else(|| EvalError::MissingField {
+                    item: item(),
+                    field: "keypoints",
+                    needed_by: "every result needs when the first one has keypoints but no bbox or segmentation",
+                })?;
+                let bbox = keypoint_extent(kp);
+                (bbox, bbox[2] * bbox[3], segmentation)
+            } else if box_results {
                 let bbox = bbox.ok_or_else(|| EvalError::MissingField {
                     item: item(),
                     field: "bbox",
@@ -156,8 +180,46 @@ impl CocoResults {
             detections.push(Detection { image_id: r.image_id, category_id: r.category_id, bbox, score: r.score });
             areas.push(area);
             segmentations.push(segmentation);
+            keypoints.push(r.keypoints);
         }
-        Ok(CocoResults { detections, areas, segmentations })
+        Ok(CocoResults { detections, areas, segmentations, keypoints })
+    }
+
+    /// The results at `indices` (in the given order), with their areas, masks and keypoints, as
+    /// if only those had been loaded.
+    ///
+    /// # Panics
+    ///
+    /// If an index is out of range.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use softkit_eval::{CocoGroundTruth, CocoResults};
+    ///
+    /// let gt = CocoGroundTruth::from_json_str(
+    ///     r#"{"images": [{"id": 1}], "categories": [{"id": 5}], "annotations": []}"#,
+    /// )?;
+    /// let dt = CocoResults::from_json_str(
+    ///     r#"[{"image_id": 1, "category_id": 5, "bbox": [1, 2, 3, 4], "score": 0.9},
+    ///         {"image_id": 1, "category_id": 5, "bbox": [0, 0, 2, 2], "score": 0.8}]"#,
+    ///     &gt,
+    /// )?;
+    /// let second = dt.select(&[1]);
+    /// assert_eq!(second.len(), 1);
+    /// assert_eq!(second.areas(), &[4.0]);
+    /// # Ok::<(), softkit_eval::EvalError>(())
+    /// ```
+    pub fn select(&self, indices: &[usize]) -> CocoResults {
+        fn pick<T: Clone>(v: &[T], indices: &[usize]) -> Vec<T> {
+            if v.is_empty() { Vec::new() } else { indices.iter().map(|&i| v[i].clone()).collect() }
+        }
+        CocoResults {
+            detections: indices.iter().map(|&i| self.detections[i]).collect(),
+            areas: indices.iter().map(|&i| self.areas[i]).collect(),
+            segmentations: pick(&self.segmentations, indices),
+            keypoints: pick(&self.keypoints, indices),
+        }
     }
 
     /// The detections, in input order; detection `i` has id `i + 1`.
@@ -178,6 +240,13 @@ impl CocoResults {
         &self.segmentations
     }
 
+    /// The `keypoints` of each detection as written (aligned with
+    /// [`detections`](Self::detections)), `None` where it has none; empty for results made with
+    /// [`from_detections`](Self::from_detections).
+    pub fn keypoints(&self) -> &[Option<Vec<f64>>] {
+        &self.keypoints
+    }
+
     /// Number of detections.
     pub fn len(&self) -> usize {
         self.detections.len()
@@ -187,6 +256,16 @@ impl CocoResults {
     pub fn is_empty(&self) -> bool {
         self.detections.is_empty()
     }
+}
+
+/// `loadRes`' box of a keypoint result: the extent of all its keypoints, visible or not.
+fn keypoint_extent(keypoints: &[f64]) -> [f64; 4] {
+    let (mut x0, mut x1, mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
+    for p in keypoints.chunks_exact(3) {
+        (x0, x1) = (x0.min(p[0]), x1.max(p[0]));
+        (y0, y1) = (y0.min(p[1]), y1.max(p[1]));
+    }
+    [x0, y0, x1 - x0, y1 - y0]
 }
 
 fn check_ids(

@@ -9,6 +9,9 @@ use crate::{EvalError, Evaluation};
 pub const STAT_NAMES: [&str; 12] =
     ["AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl"];
 
+/// Names of the 10 keypoint summary stats, in pycocotools' order (`summarizeKps`).
+pub const KEYPOINT_STAT_NAMES: [&str; 10] = ["AP", "AP50", "AP75", "APm", "APl", "AR", "AR50", "AR75", "ARm", "ARl"];
+
 /// One line of the summary: which array, IoU, area label and maxDets it averages.
 struct StatSpec {
     ap: bool,
@@ -53,6 +56,23 @@ impl Evaluation {
             s(false, None, "medium", md[2]),
             s(false, None, "large", md[2]),
         ])
+    }
+
+    /// pycocotools' `summarizeKps` lines: maxDets 20 throughout (whatever `max_dets` holds).
+    fn keypoint_specs() -> [StatSpec; 10] {
+        let s = |ap, iou, area| StatSpec { ap, iou, area, max_dets: 20 };
+        [
+            s(true, None, "all"),
+            s(true, Some(0.5), "all"),
+            s(true, Some(0.75), "all"),
+            s(true, None, "medium"),
+            s(true, None, "large"),
+            s(false, None, "all"),
+            s(false, Some(0.5), "all"),
+            s(false, Some(0.75), "all"),
+            s(false, None, "medium"),
+            s(false, None, "large"),
+        ]
     }
 
     /// The mean of the selected cells that are not `-1`, or `-1` when none is
@@ -126,10 +146,49 @@ impl Evaluation {
     /// The summary as pycocotools prints it, twelve lines such as
     /// ` Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ] = 0.505`.
     pub fn summary(&self) -> Result<String, EvalError> {
-        let specs = self.specs()?;
+        Ok(self.format_summary(&self.specs()?))
+    }
+
+    /// The 10 keypoint summary stats in pycocotools' order ([`KEYPOINT_STAT_NAMES`], its
+    /// `summarizeKps`): AP at OKS 0.50:0.95, 0.50 and 0.75, AP for medium and large objects, then
+    /// AR likewise, all at maxDets 20.
+    ///
+    /// As in pycocotools, maxDets 20 is read whatever `max_dets` holds: a stat whose OKS
+    /// threshold, area label or maxDets is not among the parameters is `-1`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use softkit_eval::{CocoGroundTruth, CocoResults, Params, evaluate_keypoints_with_sigmas};
+    ///
+    /// let gt = CocoGroundTruth::from_json_str(
+    ///     r#"{"images": [{"id": 1}], "categories": [{"id": 1}],
+    ///         "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "area": 4000, "iscrowd": 0,
+    ///                          "bbox": [0, 0, 50, 80], "num_keypoints": 1, "keypoints": [5, 5, 2]}]}"#,
+    /// )?;
+    /// let dt = CocoResults::from_json_str(
+    ///     r#"[{"image_id": 1, "category_id": 1, "keypoints": [5, 5, 1], "score": 0.9}]"#, &gt)?;
+    /// let ev = evaluate_keypoints_with_sigmas(&gt, &dt, &Params::keypoints(), &[0.1])?;
+    /// let stats = ev.keypoint_stats();
+    /// assert!((stats[3] - 1.0).abs() < 1e-15); // APm: area 4000 is medium
+    /// assert_eq!(stats[4], -1.0);               // APl: no large person
+    /// assert_eq!(stats[5], 1.0);                // AR
+    /// assert!(ev.keypoint_summary().starts_with(" Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets= 20 ]"));
+    /// # Ok::<(), softkit_eval::EvalError>(())
+    /// ```
+    pub fn keypoint_stats(&self) -> [f64; 10] {
+        Self::keypoint_specs().map(|s| self.summarize_one(&s))
+    }
+
+    /// The keypoint summary as pycocotools prints it, ten lines.
+    pub fn keypoint_summary(&self) -> String {
+        self.format_summary(&Self::keypoint_specs())
+    }
+
+    fn format_summary(&self, specs: &[StatSpec]) -> String {
         let mut out = String::new();
         let thrs = self.iou_thrs();
-        for spec in &specs {
+        for spec in specs {
             let (title, kind) = if spec.ap { ("Average Precision", "(AP)") } else { ("Average Recall", "(AR)") };
             let iou = match spec.iou {
                 None => format!("{:.2}:{:.2}", thrs[0], thrs[thrs.len() - 1]),
@@ -142,7 +201,7 @@ impl Evaluation {
                 spec.area, spec.max_dets
             );
         }
-        Ok(out)
+        out
     }
 
     /// AP per category (empty when `use_cats` is off).

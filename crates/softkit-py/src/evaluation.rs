@@ -6,13 +6,11 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use softkit_eval::{
-    AreaRange, CocoGroundTruth, CocoResults, EvalError, Evaluation, Params, evaluate_bbox, evaluate_segm,
+    AreaRange, CocoGroundTruth, CocoResults, EvalError, Evaluation, KEYPOINT_STAT_NAMES, Params, STAT_NAMES,
+    evaluate_bbox, evaluate_keypoints, evaluate_segm, nms_ap_filter,
 };
 
 use crate::guard::compute;
-
-/// pycocotools' `areaRngLbl`, the labels the summary looks up.
-const DEFAULT_AREA_LABELS: [&str; 4] = ["all", "small", "medium", "large"];
 
 /// A JSON document: a path to read, or text the wrapper serialised from a dict or list.
 enum Source {
@@ -41,20 +39,25 @@ impl Source {
 }
 
 /// The area ranges from `area_rng` (`[min, max]` pairs) and `area_rng_lbl`, as pycocotools pairs
-/// `areaRng` with `areaRngLbl`.
-fn area_ranges(ranges: Option<Vec<(f64, f64)>>, labels: Option<Vec<String>>) -> Result<Vec<AreaRange>, EvalError> {
-    let defaults = Params::default().area_rngs;
+/// `areaRng` with `areaRngLbl`; `defaults` are the iou type's (their labels go with any list of
+/// as many ranges).
+fn area_ranges(
+    ranges: Option<Vec<(f64, f64)>>,
+    labels: Option<Vec<String>>,
+    defaults: &[AreaRange],
+) -> Result<Vec<AreaRange>, EvalError> {
     let ranges: Vec<(f64, f64)> = ranges.unwrap_or_else(|| defaults.iter().map(|r| (r.min, r.max)).collect());
     let labels: Vec<String> = match labels {
         Some(labels) => labels,
-        None if ranges.len() == DEFAULT_AREA_LABELS.len() => DEFAULT_AREA_LABELS.map(String::from).to_vec(),
+        None if ranges.len() == defaults.len() => defaults.iter().map(|r| r.label.clone()).collect(),
         None => {
+            let names: Vec<String> = defaults.iter().map(|r| format!("{:?}", r.label)).collect();
             return Err(EvalError::Params {
                 field: "area_rng_lbl",
                 reason: format!(
-                    "area_rng has {} ranges; pass area_rng_lbl with one label each (the summary reads \"all\", \
-                     \"small\", \"medium\" and \"large\")",
-                    ranges.len()
+                    "area_rng has {} ranges; pass area_rng_lbl with one label each (the summary reads {})",
+                    ranges.len(),
+                    names.join(", ")
                 ),
             });
         }
@@ -68,18 +71,95 @@ fn area_ranges(ranges: Option<Vec<(f64, f64)>>, labels: Option<Vec<String>>) -> 
     Ok(ranges.into_iter().zip(labels).map(|((min, max), label)| AreaRange::new(label, min, max)).collect())
 }
 
+/// Which evaluation to run.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Bbox,
+    Segm,
+    Keypoints,
+    NmsAp,
+}
+
 /// What the evaluation produced, before it becomes Python objects.
 struct Outcome {
     evaluation: Evaluation,
-    stats: [f64; 12],
+    stats: Vec<f64>,
+    /// The detections NMS-AP kept (NMS-AP only).
+    kept: Option<Vec<usize>>,
 }
 
 fn reshaped<'py>(py: Python<'py>, flat: &[f64], shape: &[usize]) -> PyResult<Bound<'py, PyAny>> {
     Ok(PyArray1::from_slice(py, flat).reshape(shape)?.into_any())
 }
 
-/// COCO evaluation; returns a dict of the 12 stats, AP per category, and the precision, recall
-/// and scores arrays with pycocotools' axes.
+/// pycocotools' `Params` fields as the Python wrapper passes them (`None`: the iou type's default).
+struct RawParams {
+    iou_thrs: Option<Vec<f64>>,
+    rec_thrs: Option<Vec<f64>>,
+    max_dets: Option<Vec<usize>>,
+    area_rng: Option<Vec<(f64, f64)>>,
+    area_rng_lbl: Option<Vec<String>>,
+    use_cats: bool,
+    img_ids: Option<Vec<i64>>,
+    cat_ids: Option<Vec<i64>>,
+}
+
+fn run<'py>(py: Python<'py>, gt: Source, dt: Source, kind: Kind, raw: RawParams) -> PyResult<Bound<'py, PyDict>> {
+    // Parsing, checking and evaluating all run without the GIL.
+    let outcome = compute(py, move || {
+        let defaults = if kind == Kind::Keypoints { Params::keypoints() } else { Params::default() };
+        let params = Params {
+            img_ids: raw.img_ids,
+            cat_ids: raw.cat_ids,
+            area_rngs: area_ranges(raw.area_rng, raw.area_rng_lbl, &defaults.area_rngs)?,
+            iou_thrs: raw.iou_thrs.unwrap_or(defaults.iou_thrs),
+            rec_thrs: raw.rec_thrs.unwrap_or(defaults.rec_thrs),
+            max_dets: raw.max_dets.unwrap_or(defaults.max_dets),
+            use_cats: raw.use_cats,
+        };
+        let gt = gt.ground_truth()?;
+        let dt = dt.results(&gt)?;
+        let (evaluation, kept) = match kind {
+            Kind::Bbox => (evaluate_bbox(&gt, &dt, &params)?, None),
+            Kind::Segm => (evaluate_segm(&gt, &dt, &params)?, None),
+            Kind::Keypoints => (evaluate_keypoints(&gt, &dt, &params)?, None),
+            Kind::NmsAp => {
+                let kept = nms_ap_filter(&gt, &dt)?;
+                (evaluate_bbox(&gt, &dt.select(&kept), &params)?, Some(kept))
+            }
+        };
+        let stats =
+            if kind == Kind::Keypoints { evaluation.keypoint_stats().to_vec() } else { evaluation.stats()?.to_vec() };
+        Ok::<Outcome, EvalError>(Outcome { evaluation, stats, kept })
+    })?;
+    let ev = &outcome.evaluation;
+    let [t, r, k, a, m] = ev.shape();
+    let out = PyDict::new(py);
+    out.set_item("stats", outcome.stats)?;
+    let names: &[&str] = if kind == Kind::Keypoints { &KEYPOINT_STAT_NAMES } else { &STAT_NAMES };
+    out.set_item("stat_names", names.to_vec())?;
+    let per_class = PyDict::new(py);
+    for c in ev.class_ap() {
+        per_class.set_item(c.category_id, c.ap)?;
+    }
+    out.set_item("per_class_ap", per_class)?;
+    out.set_item("precision", reshaped(py, ev.precision(), &[t, r, k, a, m])?)?;
+    out.set_item("recall", reshaped(py, ev.recall(), &[t, k, a, m])?)?;
+    out.set_item("scores", reshaped(py, ev.scores(), &[t, r, k, a, m])?)?;
+    out.set_item("img_ids", ev.img_ids().to_vec())?;
+    out.set_item("cat_ids", ev.cat_ids().to_vec())?;
+    out.set_item("iou_thrs", ev.iou_thrs().to_vec())?;
+    out.set_item("rec_thrs", ev.rec_thrs().to_vec())?;
+    out.set_item("max_dets", ev.max_dets().to_vec())?;
+    if let Some(kept) = outcome.kept {
+        let kept: Vec<i64> = kept.into_iter().map(|i| i as i64).collect();
+        out.set_item("kept", PyArray1::from_vec(py, kept))?;
+    }
+    Ok(out)
+}
+
+/// COCO evaluation; returns a dict of the summary stats (12 for boxes and masks, 10 for
+/// keypoints), AP per category, and the precision, recall and scores arrays with pycocotools' axes.
 #[pyfunction]
 #[pyo3(signature = (gt, gt_is_path, dt, dt_is_path, iou_type, iou_thrs, rec_thrs, max_dets, area_rng, area_rng_lbl, use_cats, img_ids, cat_ids))]
 #[allow(clippy::too_many_arguments)]
@@ -99,55 +179,40 @@ pub(crate) fn coco_eval<'py>(
     img_ids: Option<Vec<i64>>,
     cat_ids: Option<Vec<i64>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let evaluate = match iou_type {
-        "bbox" => evaluate_bbox,
-        "segm" => evaluate_segm,
-        "keypoints" => {
-            return Err(PyValueError::new_err(
-                "iou_type = \"keypoints\": not yet supported (\"bbox\" and \"segm\" are)",
-            ));
-        }
+    let kind = match iou_type {
+        "bbox" => Kind::Bbox,
+        "segm" => Kind::Segm,
+        "keypoints" => Kind::Keypoints,
         other => {
             return Err(PyValueError::new_err(format!(
                 "iou_type = {other:?} is invalid: expected \"bbox\", \"segm\" or \"keypoints\""
             )));
         }
     };
-    let (gt, dt) = (Source::new(gt, gt_is_path), Source::new(dt, dt_is_path));
-    // Parsing, checking and evaluating all run without the GIL.
-    let outcome = compute(py, move || {
-        let defaults = Params::default();
-        let params = Params {
-            img_ids,
-            cat_ids,
-            iou_thrs: iou_thrs.unwrap_or(defaults.iou_thrs),
-            rec_thrs: rec_thrs.unwrap_or(defaults.rec_thrs),
-            max_dets: max_dets.unwrap_or(defaults.max_dets),
-            area_rngs: area_ranges(area_rng, area_rng_lbl)?,
-            use_cats,
-        };
-        let gt = gt.ground_truth()?;
-        let dt = dt.results(&gt)?;
-        let evaluation = evaluate(&gt, &dt, &params)?;
-        let stats = evaluation.stats()?;
-        Ok::<Outcome, EvalError>(Outcome { evaluation, stats })
-    })?;
-    let ev = &outcome.evaluation;
-    let [t, r, k, a, m] = ev.shape();
-    let out = PyDict::new(py);
-    out.set_item("stats", outcome.stats.to_vec())?;
-    let per_class = PyDict::new(py);
-    for c in ev.class_ap() {
-        per_class.set_item(c.category_id, c.ap)?;
-    }
-    out.set_item("per_class_ap", per_class)?;
-    out.set_item("precision", reshaped(py, ev.precision(), &[t, r, k, a, m])?)?;
-    out.set_item("recall", reshaped(py, ev.recall(), &[t, k, a, m])?)?;
-    out.set_item("scores", reshaped(py, ev.scores(), &[t, r, k, a, m])?)?;
-    out.set_item("img_ids", ev.img_ids().to_vec())?;
-    out.set_item("cat_ids", ev.cat_ids().to_vec())?;
-    out.set_item("iou_thrs", ev.iou_thrs().to_vec())?;
-    out.set_item("rec_thrs", ev.rec_thrs().to_vec())?;
-    out.set_item("max_dets", ev.max_dets().to_vec())?;
-    Ok(out)
+    let raw = RawParams { iou_thrs, rec_thrs, max_dets, area_rng, area_rng_lbl, use_cats, img_ids, cat_ids };
+    run(py, Source::new(gt, gt_is_path), Source::new(dt, dt_is_path), kind, raw)
+}
+
+/// NMS-AP (OVDEval): COCO bbox evaluation of the detections left after the class-agnostic
+/// suppression against the ground truth; the dict of `coco_eval` plus `"kept"`.
+#[pyfunction]
+#[pyo3(signature = (gt, gt_is_path, dt, dt_is_path, iou_thrs, rec_thrs, max_dets, area_rng, area_rng_lbl, use_cats, img_ids, cat_ids))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn nms_ap<'py>(
+    py: Python<'py>,
+    gt: String,
+    gt_is_path: bool,
+    dt: String,
+    dt_is_path: bool,
+    iou_thrs: Option<Vec<f64>>,
+    rec_thrs: Option<Vec<f64>>,
+    max_dets: Option<Vec<usize>>,
+    area_rng: Option<Vec<(f64, f64)>>,
+    area_rng_lbl: Option<Vec<String>>,
+    use_cats: bool,
+    img_ids: Option<Vec<i64>>,
+    cat_ids: Option<Vec<i64>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let raw = RawParams { iou_thrs, rec_thrs, max_dets, area_rng, area_rng_lbl, use_cats, img_ids, cat_ids };
+    run(py, Source::new(gt, gt_is_path), Source::new(dt, dt_is_path), Kind::NmsAp, raw)
 }

@@ -21,14 +21,7 @@ fn run<'py>(
 ) -> PyResult<Kept> {
     let labels = labels.as_ref().map(values);
     with_boxes!(boxes, |boxes| with_scores!(scores, |scores| compute(py, || {
-        if boxes.len() != scores.len() {
-            return Err(NmsError::LengthMismatch {
-                field: "scores",
-                found: scores.len(),
-                reference: "boxes",
-                expected: boxes.len(),
-            });
-        }
+        // The engine checks that scores and labels match the boxes.
         let set = BoxSet::new(boxes, BoxMeasure::Iou, pixel_offset)?;
         match labels.as_deref() {
             Some(labels) => suppress_batched(&set, scores, labels, &params),

@@ -3,7 +3,8 @@
 Numpy arrays in (float32 or float64, any memory order; C-contiguous arrays are read without a
 copy), numpy arrays out. The names follow torchvision (``nms``, ``batched_nms``, ``box_iou``),
 plus ``soft_nms`` with the exact semantics of Bodla et al. 2017. The GIL is released while the
-engine runs. ``coco_eval`` scores detections with pycocotools' ``COCOeval`` protocol.
+engine runs. ``coco_eval`` scores detections (boxes, masks, keypoints) with pycocotools'
+``COCOeval`` protocol, and ``nms_ap`` with OVDEval's NMS-AP.
 
 >>> import numpy as np, softkit
 >>> boxes = np.array([[0, 0, 10, 10], [1, 0, 11, 10], [50, 50, 60, 60]], dtype=np.float32)
@@ -34,6 +35,7 @@ __all__ = [
     "distance_box_iou",
     "box_convert",
     "coco_eval",
+    "nms_ap",
 ]
 __version__ = _native.__version__
 
@@ -245,13 +247,18 @@ def coco_eval(
     (``[{"image_id", "category_id", "bbox": [x, y, w, h], "score"}, ...]``), each given as a file
     path or as the already-loaded dict / list. Loaded objects are serialised with ``json.dumps``
     (numpy scalars and arrays are accepted) and parsed in Rust, so the numbers are exactly those
-    a file would hold. ``iou_type`` is ``"bbox"`` or ``"segm"`` (RLE or polygon masks, rasterised exactly as pycocotools does); keypoints are not supported yet.
+    a file would hold. ``iou_type`` is ``"bbox"``, ``"segm"`` (RLE or polygon masks, rasterised
+    exactly as pycocotools does) or ``"keypoints"`` (OKS with the 17 COCO sigmas; ground truth
+    needs ``keypoints``, ``num_keypoints`` and ``bbox``, results ``keypoints``, and a result
+    without a ``bbox`` gets the box around all its keypoints, as ``loadRes`` does).
 
     The keyword parameters mirror pycocotools' ``Params``: ``iou_thrs`` (``iouThrs``, default
     0.50:0.05:0.95), ``rec_thrs`` (``recThrs``, 101 points), ``max_dets`` (``maxDets``, default
-    ``[1, 10, 100]``; the summary needs three), ``area_rng`` and ``area_rng_lbl`` (``areaRng`` as
-    ``[min, max]`` pairs and their labels; the default four ranges are all, small < 32², medium,
-    large > 96²), ``use_cats`` (``useCats``), ``img_ids`` and ``cat_ids`` (``imgIds``, ``catIds``).
+    ``[1, 10, 100]``, for keypoints ``[20]``; the box and mask summary needs three), ``area_rng`` and
+    ``area_rng_lbl`` (``areaRng`` as ``[min, max]`` pairs and their labels; the default four ranges
+    are all, small < 32², medium, large > 96², and for keypoints all, medium, large),
+    ``use_cats`` (``useCats``; keypoints need it on), ``img_ids`` and ``cat_ids`` (``imgIds``,
+    ``catIds``).
 
     Unlike pycocotools, a result on an image or category that the ground truth lacks, a bbox that
     is not four numbers, or malformed JSON raises ``ValueError`` naming the item, field and value
@@ -260,7 +267,9 @@ def coco_eval(
     Returns a dict:
 
     - ``"stats"``: the 12 summary numbers in pycocotools' order (AP, AP50, AP75, APs, APm, APl,
-      AR1, AR10, AR100, ARs, ARm, ARl); ``-1`` where nothing could be measured.
+      AR1, AR10, AR100, ARs, ARm, ARl), or for keypoints the 10 of ``summarizeKps`` (AP, AP50,
+      AP75, APm, APl, AR, AR50, AR75, ARm, ARl, all at maxDets 20); ``-1`` where nothing could be
+      measured. ``"stat_names"`` names them.
     - ``"per_class_ap"``: ``{category_id: AP}``, the mean of ``precision[:, :, k, 0, -1]`` over its
       cells that are not ``-1`` (``-1`` for a category with no ground truth); empty with
       ``use_cats=False``.
@@ -284,8 +293,64 @@ def coco_eval(
     >>> round(result["per_class_ap"][1], 4)
     0.505
     """
+    return _native.coco_eval(
+        *_eval_args(gt, dt),
+        str(iou_type),
+        *_param_args(iou_thrs, rec_thrs, max_dets, area_rng, area_rng_lbl, use_cats, img_ids, cat_ids),
+    )
+
+
+def nms_ap(
+    gt,
+    dt,
+    *,
+    iou_thrs: Optional[Sequence[float]] = None,
+    rec_thrs: Optional[Sequence[float]] = None,
+    max_dets: Optional[Sequence[int]] = None,
+    area_rng: Optional[Sequence[Sequence[float]]] = None,
+    area_rng_lbl: Optional[Sequence[str]] = None,
+    use_cats: bool = True,
+    img_ids: Optional[Sequence[int]] = None,
+    cat_ids: Optional[Sequence[int]] = None,
+) -> Dict[str, Any]:
+    """NMS-AP, the metric of OVDEval (Yao et al. 2023): COCO bbox AP after suppressing hedged labels.
+
+    Per image and class-agnostic: for each ground-truth box (of any category, crowds included),
+    the predictions with IoU strictly above 0.5 are sorted by score (ties: earlier result first);
+    the first is kept and the rest are removed, unless they are the first for another ground
+    truth. Predictions that cover no ground truth stay. The remaining boxes are then evaluated as
+    ``coco_eval(gt, kept, "bbox", ...)`` would. A model that names one object with several labels
+    scores lower here than in plain AP; one that commits to a label does not.
+
+    ``gt``, ``dt`` and the keyword parameters are those of ``coco_eval`` (bbox only). Returns the
+    dict of ``coco_eval`` plus ``"kept"``: the int64 indices into ``dt`` of the detections that
+    were evaluated, ascending.
+
+    >>> import softkit
+    >>> gt = {"images": [{"id": 1}], "categories": [{"id": 1}, {"id": 2}],
+    ...       "annotations": [{"id": 1, "image_id": 1, "category_id": 2, "bbox": [0, 0, 20, 20],
+    ...                        "area": 400, "iscrowd": 0}]}
+    >>> dt = [{"image_id": 1, "category_id": 1, "bbox": [0, 0, 20, 20], "score": 0.6},
+    ...       {"image_id": 1, "category_id": 2, "bbox": [0, 0, 20, 20], "score": 0.5}]
+    >>> round(softkit.coco_eval(gt, dt)["stats"][0], 4)  # the second guess is right
+    1.0
+    >>> result = softkit.nms_ap(gt, dt)
+    >>> result["kept"].tolist(), result["stats"][0]  # NMS-AP keeps only the first guess
+    ([0], 0.0)
+    """
+    return _native.nms_ap(
+        *_eval_args(gt, dt),
+        *_param_args(iou_thrs, rec_thrs, max_dets, area_rng, area_rng_lbl, use_cats, img_ids, cat_ids),
+    )
+
+
+def _eval_args(gt, dt) -> tuple:
     gt_text, gt_is_path = _json_source(gt, "gt", dict)
     dt_text, dt_is_path = _json_source(dt, "dt", list)
+    return gt_text, gt_is_path, dt_text, dt_is_path
+
+
+def _param_args(iou_thrs, rec_thrs, max_dets, area_rng, area_rng_lbl, use_cats, img_ids, cat_ids) -> tuple:
     areas = None
     if area_rng is not None:
         areas = []
@@ -295,12 +360,7 @@ def coco_eval(
                 raise ValueError(f"area_rng[{i}] = {list(pair)!r} is invalid: expected [min, max]")
             areas.append((values[0], values[1]))
     labels = None if area_rng_lbl is None else [str(label) for label in area_rng_lbl]
-    return _native.coco_eval(
-        gt_text,
-        gt_is_path,
-        dt_text,
-        dt_is_path,
-        str(iou_type),
+    return (
         _floats(iou_thrs, "iou_thrs"),
         _floats(rec_thrs, "rec_thrs"),
         _ints(max_dets, "max_dets", minimum=0),

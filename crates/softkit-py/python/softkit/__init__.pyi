@@ -44,3 +44,16 @@ def coco_eval(
     img_ids: Optional[Sequence[int]] = None,
     cat_ids: Optional[Sequence[int]] = None,
 ) -> Dict[str, Any]: ...
+def nms_ap(
+    gt: Union[str, os.PathLike[str], Dict[str, Any]],
+    dt: Union[str, os.PathLike[str], List[Dict[str, Any]]],
+    *,
+    iou_thrs: Optional[Sequence[float]] = None,
+    rec_thrs: Optional[Sequence[float]] = None,
+    max_dets: Optional[Sequence[int]] = None,
+    area_rng: Optional[Sequence[Sequence[float]]] = None,
+    area_rng_lbl: Optional[Sequence[str]] = None,
+    use_cats: bool = True,
+    img_ids: Optional[Sequence[int]] = None,
+    cat_ids: Optional[Sequence[int]] = None,
+) -> Dict[str, Any]: ...

@@ -45,3 +45,17 @@ def coco_eval(
     img_ids: Optional[List[int]],
     cat_ids: Optional[List[int]],
 ) -> Dict[str, Any]: ...
+def nms_ap(
+    gt: str,
+    gt_is_path: bool,
+    dt: str,
+    dt_is_path: bool,
+    iou_thrs: Optional[List[float]],
+    rec_thrs: Optional[List[float]],
+    max_dets: Optional[List[int]],
+    area_rng: Optional[List[Tuple[float, float]]],
+    area_rng_lbl: Optional[List[str]],
+    use_cats: bool,
+    img_ids: Optional[List[int]],
+    cat_ids: Optional[List[int]],
+) -> Dict[str, Any]: ...

@@ -1,0 +1,230 @@
+//! Object keypoint similarity (OKS), the overlap of COCO keypoint evaluation, computed exactly as
+//! pycocotools' `computeOks` computes it.
+
+use crate::PairOverlap;
+use crate::pairwise_sum::pairwise_sum;
+
+/// The per-keypoint standard deviations of COCO's 17 person keypoints (nose, eyes, ears,
+/// shoulders, elbows, wrists, hips, knees, ankles), as pycocotools' `kpt_oks_sigmas`: the
+/// published values divided by 10.
+///
+/// # Examples
+///
+/// ```
+/// use softkit_eval::COCO_KEYPOINT_SIGMAS;
+///
+/// assert_eq!(COCO_KEYPOINT_SIGMAS.len(), 17);
+/// assert_eq!(COCO_KEYPOINT_SIGMAS[0], 0.26 / 10.0); // nose
+/// assert_eq!(COCO_KEYPOINT_SIGMAS[11], 1.07 / 10.0); // left hip
+/// ```
+pub const COCO_KEYPOINT_SIGMAS: [f64; 17] = [
+    0.26 / 10.0,
+    0.25 / 10.0,
+    0.25 / 10.0,
+    0.35 / 10.0,
+    0.35 / 10.0,
+    0.79 / 10.0,
+    0.79 / 10.0,
+    0.72 / 10.0,
+    0.72 / 10.0,
+    0.62 / 10.0,
+    0.62 / 10.0,
+    1.07 / 10.0,
+    1.07 / 10.0,
+    0.87 / 10.0,
+    0.87 / 10.0,
+    0.89 / 10.0,
+    0.89 / 10.0,
+];
+
+/// `np.spacing(1)`, which pycocotools adds to the ground truth's area.
+const EPS: f64 = f64::EPSILON;
+
+/// Object keypoint similarity between a detection's keypoints and a ground truth's, as
+/// pycocotools' `computeOks`.
+///
+/// `dt` and `gt` are `[x1, y1, v1, x2, y2, v2, ...]` with one triple per sigma; the detection's
+/// visibility flags are not read. With `d²` the squared distance of keypoint `i` and
+/// `e = d² / (2σ)² / (area + eps) / 2`, OKS is the mean of `exp(-e)`:
+///
+/// - over the keypoints that the ground truth marks visible (`v > 0`), when there are any;
+/// - otherwise over all keypoints, with `d` measured from the detected keypoint to the ground
+///   truth's box doubled around it (`[x - w, x + 2w] × [y - h, y + 2h]`, zero inside).
+///
+/// `gt_area` is the ground truth's `area` field, not its box's. Each step rounds as numpy does,
+/// and the mean uses numpy's pairwise sum, so the value matches pycocotools' to the last bit
+/// wherever the platform's `exp` matches numpy's.
+///
+/// # Panics
+///
+/// If `dt` or `gt` does not hold `3 * sigmas.len()` numbers.
+///
+/// # Examples
+///
+/// Two keypoints with sigma 0.1 each, on an object of area 100: one detected exactly, one 2
+/// pixels off. Then `e = 4 / 0.04 / 100 / 2 = 0.5` for the second.
+///
+/// ```
+/// use softkit_eval::oks;
+///
+/// let sigmas = [0.1, 0.1];
+/// let gt = [10.0, 10.0, 2.0, 20.0, 20.0, 2.0];
+/// let dt = [10.0, 10.0, 1.0, 22.0, 20.0, 1.0];
+/// let s = oks(&dt, &gt, [5.0, 5.0, 20.0, 20.0], 100.0, &sigmas);
+/// assert!((s - (1.0 + (-0.5f64).exp()) / 2.0).abs() < 1e-15);
+///
+/// // A ground truth with no visible keypoint: distances to its doubled box, [-15, 45]².
+/// let hidden = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+/// let inside = oks(&dt, &hidden, [5.0, 5.0, 20.0, 20.0], 100.0, &sigmas);
+/// assert_eq!(inside, 1.0);
+/// ```
+pub fn oks(dt: &[f64], gt: &[f64], gt_bbox: [f64; 4], gt_area: f64, sigmas: &[f64]) -> f64 {
+    let k = sigmas.len();
+    assert_eq!(dt.len(), 3 * k, "detection keypoints: expected x, y, v for each of {k} sigmas");
+    assert_eq!(gt.len(), 3 * k, "ground-truth keypoints: expected x, y, v for each of {k} sigmas");
+    let visible = gt.chunks_exact(3).filter(|p| p[2] > 0.0).count();
+    let [bx, by, bw, bh] = gt_bbox;
+    let (x0, x1) = (bx - bw, bx + bw * 2.0);
+    let (y0, y1) = (by - bh, by + bh * 2.0);
+    let area = gt_area + EPS;
+    let mut terms = [0.0_f64; 32];
+    let mut heap = Vec::new();
+    let terms: &mut [f64] = if k <= terms.len() {
+        &mut terms[..]
+    } else {
+        heap.resize(k, 0.0);
+        &mut heap[..]
+    };
+    let mut n = 0;
+    for ((d, g), &sigma) in dt.chunks_exact(3).zip(gt.chunks_exact(3)).zip(sigmas) {
+        let (dx, dy) = if visible > 0 {
+            if g[2] <= 0.0 {
+                continue;
+            }
+            (d[0] - g[0], d[1] - g[1])
+        } else {
+            ((x0 - d[0]).max(0.0) + (d[0] - x1).max(0.0), (y0 - d[1]).max(0.0) + (d[1] - y1).max(0.0))
+        };
+        let var = (sigma * 2.0) * (sigma * 2.0);
+        let e = (dx * dx + dy * dy) / var / area / 2.0;
+        terms[n] = (-e).exp();
+        n += 1;
+    }
+    (0.0 + pairwise_sum(&terms[..n])) / n as f64
+}
+
+/// Keypoints as a geometry for [`evaluate`](crate::evaluate): OKS between detections and
+/// ground truth ([`oks`]).
+///
+/// The crowd flag is not read: pycocotools computes OKS the same way for crowds (which keypoint
+/// evaluation ignores anyway).
+///
+/// # Examples
+///
+/// ```
+/// use softkit_eval::{KeypointOverlap, PairOverlap};
+///
+/// let sigmas = [0.1];
+/// let dt = [vec![3.0, 4.0, 1.0]];
+/// let gt = [vec![0.0, 0.0, 2.0]];
+/// let overlap = KeypointOverlap { dt: &dt, gt: &gt, gt_bbox: &[[0.0, 0.0, 10.0, 10.0]], gt_area: &[50.0], sigmas: &sigmas };
+/// // d² = 25, e = 25 / 0.04 / 50 / 2 = 6.25
+/// assert!((overlap.overlap(0, 0, false) - (-6.25f64).exp()).abs() < 1e-15);
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct KeypointOverlap<'a> {
+    /// Detection keypoints, `3 * sigmas.len()` numbers each.
+    pub dt: &'a [Vec<f64>],
+    /// Ground-truth keypoints, `3 * sigmas.len()` numbers each.
+    pub gt: &'a [Vec<f64>],
+    /// Ground-truth boxes `[x, y, width, height]`, used when no keypoint is visible.
+    pub gt_bbox: &'a [[f64; 4]],
+    /// Ground-truth `area` fields, the scale of OKS.
+    pub gt_area: &'a [f64],
+    /// One sigma per keypoint ([`COCO_KEYPOINT_SIGMAS`] for COCO persons).
+    pub sigmas: &'a [f64],
+}
+
+impl PairOverlap for KeypointOverlap<'_> {
+    fn overlap(&self, dt: usize, gt: usize, _crowd: bool) -> f64 {
+        oks(&self.dt[dt], &self.gt[gt], self.gt_bbox[gt], self.gt_area[gt], self.sigmas)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Keypoints `[x, y, v]` for the 17 COCO sigmas: all at `(x, y)` with visibility `v`.
+    fn all_at(x: f64, y: f64, v: f64) -> Vec<f64> {
+        (0..17).flat_map(|_| [x, y, v]).collect()
+    }
+
+    #[test]
+    fn identical_visible_keypoints_give_one() {
+        let g = all_at(50.0, 60.0, 2.0);
+        assert_eq!(oks(&g, &g, [40.0, 40.0, 30.0, 30.0], 900.0, &COCO_KEYPOINT_SIGMAS), 1.0);
+    }
+
+    #[test]
+    fn only_visible_keypoints_count() {
+        // Keypoint 0 (nose, sigma 0.026) visible and 1 px off; keypoint 5 (shoulder, 0.079)
+        // labelled but not visible (v = 0) and far off; everything else not labelled.
+        let mut g = vec![0.0; 51];
+        g[0..3].copy_from_slice(&[10.0, 10.0, 2.0]);
+        g[15..18].copy_from_slice(&[30.0, 30.0, 0.0]);
+        let mut d = vec![0.0; 51];
+        d[0..3].copy_from_slice(&[11.0, 10.0, 1.0]);
+        d[15..18].copy_from_slice(&[90.0, 90.0, 1.0]);
+        let area = 400.0;
+        // By hand: e = 1 / (0.052)^2 / (400 + eps) / 2 = 0.46228..., one term, exp(-e) = 0.62985.
+        let var = (0.26_f64 / 10.0 * 2.0) * (0.26 / 10.0 * 2.0);
+        let e = 1.0 / var / (area + f64::EPSILON) / 2.0;
+        assert!((e - 0.462278106508876).abs() < 1e-12);
+        let s = oks(&d, &g, [0.0, 0.0, 20.0, 20.0], area, &COCO_KEYPOINT_SIGMAS);
+        assert_eq!(s, (-e).exp());
+        assert!((s - 0.629847150990).abs() < 1e-12);
+    }
+
+    #[test]
+    fn no_visible_keypoint_measures_to_the_doubled_box() {
+        // Box [10, 20, 10, 5]: the doubled box is x in [0, 30], y in [15, 30].
+        let g = all_at(0.0, 0.0, 0.0);
+        let bbox = [10.0, 20.0, 10.0, 5.0];
+        // Every detected keypoint inside: OKS 1.
+        assert_eq!(oks(&all_at(29.0, 16.0, 1.0), &g, bbox, 50.0, &COCO_KEYPOINT_SIGMAS), 1.0);
+        // Every keypoint at (33, 11): 3 px right of x1 = 30 and 4 px above y0 = 15, d² = 25,
+        // averaged over all 17 keypoints.
+        let s = oks(&all_at(33.0, 11.0, 1.0), &g, bbox, 50.0, &COCO_KEYPOINT_SIGMAS);
+        let mean: f64 = COCO_KEYPOINT_SIGMAS
+            .iter()
+            .map(|&sg| (-(25.0 / ((sg * 2.0) * (sg * 2.0)) / (50.0 + f64::EPSILON) / 2.0)).exp())
+            .sum::<f64>()
+            / 17.0;
+        assert!((s - mean).abs() < 1e-15, "{s} vs {mean}");
+        // Left of and below the box: (x0 - x) and (y - y1) count the same way.
+        let t = oks(&all_at(-3.0, 34.0, 1.0), &g, bbox, 50.0, &COCO_KEYPOINT_SIGMAS);
+        assert_eq!(s, t);
+    }
+
+    #[test]
+    fn area_zero_still_divides_by_eps() {
+        let sigmas = [0.5];
+        let g = [0.0, 0.0, 1.0];
+        assert_eq!(oks(&[0.0, 0.0, 1.0], &g, [0.0; 4], 0.0, &sigmas), 1.0);
+        assert_eq!(oks(&[1.0, 0.0, 1.0], &g, [0.0; 4], 0.0, &sigmas), 0.0);
+    }
+
+    #[test]
+    fn many_keypoints_use_the_heap_buffer() {
+        let sigmas = vec![0.1; 40];
+        let g: Vec<f64> = (0..40).flat_map(|i| [i as f64, 0.0, 2.0]).collect();
+        assert_eq!(oks(&g, &g, [0.0; 4], 10.0, &sigmas), 1.0);
+    }
+
+    #[test]
+    #[should_panic(expected = "detection keypoints")]
+    fn wrong_length_panics() {
+        oks(&[0.0; 6], &[0.0; 51], [0.0; 4], 1.0, &COCO_KEYPOINT_SIGMAS);
+    }
+}
