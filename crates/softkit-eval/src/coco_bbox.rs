@@ -1,7 +1,8 @@
 //! Bbox evaluation of COCO files: pycocotools' `COCOeval(gt, dt, "bbox")`.
 
 use crate::{
-    BboxOverlap, CocoGroundTruth, CocoResults, DtRecord, EvalError, EvalInput, Evaluation, GtRecord, Params, evaluate,
+    BboxOverlap, CocoGroundTruth, CocoResults, DtRecord, EvalError, EvalInput, Evaluation, GtRecord, PairOverlap,
+    Params, evaluate,
 };
 
 /// Evaluates box detections against COCO ground truth, as pycocotools' `COCOeval` with
@@ -53,16 +54,28 @@ pub fn evaluate_bbox(gt: &CocoGroundTruth, dt: &CocoResults, params: &Params) ->
             ignore: a.iscrowd,
         });
     }
-    let dets = dt.detections();
-    let dt_boxes: Vec<[f64; 4]> = dets.iter().map(|d| d.bbox).collect();
-    let dts: Vec<DtRecord> = dets
+    let dt_boxes: Vec<[f64; 4]> = dt.detections().iter().map(|d| d.bbox).collect();
+    evaluate_records(gt, dt, &gts, &BboxOverlap { dt: &dt_boxes, gt: &gt_boxes }, params)
+}
+
+/// The protocol's matching and accumulation over `gts` and the results `dt`, whatever the geometry
+/// that `overlap` measures.
+pub(crate) fn evaluate_records(
+    gt: &CocoGroundTruth,
+    dt: &CocoResults,
+    gts: &[GtRecord],
+    overlap: &impl PairOverlap,
+    params: &Params,
+) -> Result<Evaluation, EvalError> {
+    let dts: Vec<DtRecord> = dt
+        .detections()
         .iter()
         .zip(dt.areas())
         .map(|(d, &area)| DtRecord { image_id: d.image_id, category_id: d.category_id, area, score: d.score })
         .collect();
     let cat_ids = gt.category_ids();
-    let input = EvalInput { image_ids: gt.image_ids(), category_ids: &cat_ids, gts: &gts, dts: &dts };
-    evaluate(&input, &BboxOverlap { dt: &dt_boxes, gt: &gt_boxes }, params)
+    let input = EvalInput { image_ids: gt.image_ids(), category_ids: &cat_ids, gts, dts: &dts };
+    evaluate(&input, overlap, params)
 }
 
 pub(crate) fn is_evaluated(image_id: i64, category_id: i64, params: &Params) -> bool {

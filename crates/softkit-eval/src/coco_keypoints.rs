@@ -1,9 +1,8 @@
 //! Keypoint evaluation of COCO files: pycocotools' `COCOeval(gt, dt, "keypoints")`.
 
-use crate::coco_bbox::is_evaluated;
+use crate::coco_bbox::{evaluate_records, is_evaluated};
 use crate::{
-    COCO_KEYPOINT_SIGMAS, CocoGroundTruth, CocoResults, DtRecord, EvalError, EvalInput, Evaluation, GtRecord,
-    KeypointOverlap, Params, evaluate,
+    COCO_KEYPOINT_SIGMAS, CocoGroundTruth, CocoResults, EvalError, Evaluation, GtRecord, KeypointOverlap, Params,
 };
 
 /// Evaluates keypoint detections against COCO ground truth by OKS with the 17 COCO sigmas, as
@@ -148,15 +147,8 @@ pub fn evaluate_keypoints_with_sigmas(
         check_count(kps, &item)?;
         dt_kps.push(kps.clone());
     }
-    let dts: Vec<DtRecord> = dets
-        .iter()
-        .zip(dt.areas())
-        .map(|(d, &area)| DtRecord { image_id: d.image_id, category_id: d.category_id, area, score: d.score })
-        .collect();
-    let cat_ids = gt.category_ids();
-    let input = EvalInput { image_ids: gt.image_ids(), category_ids: &cat_ids, gts: &gts, dts: &dts };
     let overlap = KeypointOverlap { dt: &dt_kps, gt: &gt_kps, gt_bbox: &gt_boxes, gt_area: &gt_areas, sigmas };
-    evaluate(&input, &overlap, params)
+    evaluate_records(gt, dt, &gts, &overlap, params)
 }
 
 #[cfg(test)]

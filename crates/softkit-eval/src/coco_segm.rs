@@ -3,11 +3,8 @@
 use rayon::prelude::*;
 use softkit_geom::Rle;
 
-use crate::coco_bbox::is_evaluated;
-use crate::{
-    CocoGroundTruth, CocoResults, DtRecord, EvalError, EvalInput, Evaluation, GtRecord, MaskOverlap, Params,
-    Segmentation, evaluate,
-};
+use crate::coco_bbox::{evaluate_records, is_evaluated};
+use crate::{CocoGroundTruth, CocoResults, EvalError, Evaluation, GtRecord, MaskOverlap, Params, Segmentation};
 
 /// Evaluates mask detections against COCO ground truth, as pycocotools' `COCOeval` with
 /// `iouType="segm"` followed by `evaluate()` and `accumulate()`.
@@ -105,14 +102,7 @@ pub fn evaluate_segm(gt: &CocoGroundTruth, dt: &CocoResults, params: &Params) ->
             ignore: a.iscrowd,
         })
         .collect();
-    let dts: Vec<DtRecord> = dets
-        .iter()
-        .zip(dt.areas())
-        .map(|(d, &area)| DtRecord { image_id: d.image_id, category_id: d.category_id, area, score: d.score })
-        .collect();
-    let cat_ids = gt.category_ids();
-    let input = EvalInput { image_ids: gt.image_ids(), category_ids: &cat_ids, gts: &gts, dts: &dts };
-    evaluate(&input, &MaskOverlap::new(&dt_masks, &gt_masks), params)
+    evaluate_records(gt, dt, &gts, &MaskOverlap::new(&dt_masks, &gt_masks), params)
 }
 
 /// A stand-in for an item outside the evaluated images and categories; never measured.
