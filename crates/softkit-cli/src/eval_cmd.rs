@@ -1,5 +1,6 @@
 //! `softkit eval`: COCO evaluation of a results file, printed as pycocotools prints it.
 
+use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::{Args, ValueEnum};
@@ -38,6 +39,12 @@ pub(crate) struct EvalArgs {
     /// Also write `{"stats": [...], "stat_names": [...], "per_class_ap": {"category_id": ap}}` to this file.
     #[arg(long)]
     json: Option<String>,
+    /// Also write PNG reports to this directory (created if missing): `pr_curves.png` (precision
+    /// against recall at IoU 0.50, 0.75 and the mean over 0.50:0.95, area all, largest maxDets,
+    /// averaged over the categories with ground truth), `per_class_ap.png` (AP per category,
+    /// sorted), and `summary.json` (the `--json` content).
+    #[arg(long, value_name = "DIR")]
+    plot: Option<PathBuf>,
 }
 
 /// `{"stats": [...], "per_class_ap": {...}}`, with the stat names for readers of the file.
@@ -99,8 +106,23 @@ pub(crate) fn run(args: &EvalArgs) -> Result<(), String> {
     if let Some(path) = &args.json {
         write_json(path, &json)?;
     }
+    let plotted = match &args.plot {
+        Some(dir) => {
+            let written = {
+                let measure = if args.iou_type == IouType::Keypoints { "OKS" } else { "IoU" };
+                crate::plots::write_plots(dir, &ev, &gt, &json, measure)?
+            };
+            format!(
+                " -> {}, {}, {}",
+                written.pr_curves.display(),
+                written.per_class_ap.display(),
+                written.summary.display()
+            )
+        }
+        None => String::new(),
+    };
     eprintln!(
-        "softkit eval: {} detections{note} on {} images, {} categories ({:.1} ms){}",
+        "softkit eval: {} detections{note} on {} images, {} categories ({:.1} ms){}{plotted}",
         dt.len(),
         ev.img_ids().len(),
         ev.cat_ids().len(),

@@ -8,6 +8,7 @@ mod ablate;
 mod demo;
 mod eval_cmd;
 mod nms_cmd;
+mod plots;
 mod scene;
 mod scoring;
 

@@ -1,0 +1,306 @@
+//! `softkit eval --plot DIR`: precision/recall curves and per-class AP as PNG files, drawn with
+//! plotters and an embedded font, plus the JSON summary.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use plotters::coord::ranged1d::{IntoSegmentedCoord, SegmentValue};
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use softkit_eval::{CocoGroundTruth, Evaluation};
+
+/// DejaVu Sans (Bitstream Vera license, `assets/DejaVuSans-LICENSE.txt`). Embedded so that the
+/// plots look the same everywhere and need no system fonts.
+static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+
+/// The family name the plots ask for; plotters' own defaults (axis labels) ask for it too.
+const FAMILY: &str = "sans-serif";
+
+/// Size of `pr_curves.png`.
+pub(crate) const PR_SIZE: (u32, u32) = (1000, 750);
+
+/// Width of `per_class_ap.png`; its height grows with the number of bars (see [`per_class_height`]).
+pub(crate) const BAR_WIDTH: u32 = 1000;
+
+/// Height of `per_class_ap.png` for `bars` categories: 150 px of title and axis, 18 px a bar.
+pub(crate) fn per_class_height(bars: usize) -> u32 {
+    let bars = u32::try_from(bars.max(1)).unwrap_or(u32::MAX / 32);
+    150u32.saturating_add(bars.saturating_mul(18))
+}
+
+/// The files written by [`write_plots`].
+pub(crate) struct Written {
+    /// `DIR/pr_curves.png`.
+    pub(crate) pr_curves: PathBuf,
+    /// `DIR/per_class_ap.png`.
+    pub(crate) per_class_ap: PathBuf,
+    /// `DIR/summary.json`.
+    pub(crate) summary: PathBuf,
+}
+
+/// Writes `pr_curves.png`, `per_class_ap.png` and `summary.json` (the `--json` content) to `dir`,
+/// creating it if missing. `gt` supplies the category names; `measure` names the overlap in the
+/// labels (`IoU`, or `OKS` for keypoints).
+pub(crate) fn write_plots(
+    dir: &Path,
+    ev: &Evaluation,
+    gt: &CocoGroundTruth,
+    summary: &serde_json::Value,
+    measure: &str,
+) -> Result<Written, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("--plot {}: cannot create the directory: {e}", dir.display()))?;
+    register_font()?;
+    let written = Written {
+        pr_curves: dir.join("pr_curves.png"),
+        per_class_ap: dir.join("per_class_ap.png"),
+        summary: dir.join("summary.json"),
+    };
+    let text = serde_json::to_string_pretty(summary).map_err(|e| format!("{}: {e}", written.summary.display()))?;
+    std::fs::write(&written.summary, text + "\n").map_err(|e| format!("{}: {e}", written.summary.display()))?;
+    let view = View::of(ev, measure);
+    let name = |e: String| format!("{}: {e}", written.pr_curves.display());
+    draw_pr_curves(&written.pr_curves, ev, &view).map_err(name)?;
+    let name = |e: String| format!("{}: {e}", written.per_class_ap.display());
+    draw_per_class_ap(&written.per_class_ap, ev, &view, gt).map_err(name)?;
+    Ok(written)
+}
+
+/// Registers the embedded font once per process.
+fn register_font() -> Result<(), String> {
+    static REGISTERED: OnceLock<Result<(), String>> = OnceLock::new();
+    REGISTERED
+        .get_or_init(|| {
+            plotters::style::register_font(FAMILY, FontStyle::Normal, FONT)
+                .map_err(|_| "the embedded font DejaVuSans.ttf could not be parsed".to_string())
+        })
+        .clone()
+}
+
+/// The slice of the precision array the plots show: area "all" and the largest maxDets (100 by
+/// default, 20 for keypoints), as pycocotools' headline AP uses.
+struct View {
+    /// Index on the A axis.
+    area: usize,
+    /// Index on the M axis.
+    max_dets: usize,
+    /// Label for titles, e.g. `area all, maxDets 100`.
+    label: String,
+    /// `IoU` or `OKS`.
+    measure: String,
+}
+
+impl View {
+    fn of(ev: &Evaluation, measure: &str) -> View {
+        let areas = ev.area_rngs();
+        let area = areas.iter().position(|a| a.label == "all").unwrap_or(0);
+        let max_dets = ev.max_dets().len().saturating_sub(1);
+        let area_label = areas.get(area).map_or("all", |a| a.label.as_str());
+        let md = ev.max_dets().get(max_dets).copied().unwrap_or(0);
+        View { area, max_dets, label: format!("area {area_label}, maxDets {md}"), measure: measure.to_string() }
+    }
+}
+
+/// One precision/recall curve: for each recall threshold, the mean precision over the chosen IoU
+/// thresholds and the categories, skipping the `-1` cells (no ground truth) as pycocotools does.
+/// Returns the points and the AP (mean over every cell used), or `None` when no cell has ground truth.
+fn pr_curve(ev: &Evaluation, view: &View, thresholds: &[usize]) -> Option<(Vec<(f64, f64)>, f64)> {
+    let [_, nr, nk, _, _] = ev.shape();
+    let mut points = Vec::with_capacity(nr);
+    let (mut total, mut count) = (0.0, 0usize);
+    for (r, &recall) in ev.rec_thrs().iter().enumerate().take(nr) {
+        let (mut sum, mut n) = (0.0, 0usize);
+        for &t in thresholds {
+            for k in 0..nk {
+                let p = ev.precision_at(t, r, k, view.area, view.max_dets);
+                if p > -1.0 {
+                    sum += p;
+                    n += 1;
+                }
+            }
+        }
+        if n > 0 {
+            points.push((recall, sum / n as f64));
+            total += sum;
+            count += n;
+        }
+    }
+    (count > 0).then(|| (points, total / count as f64))
+}
+
+/// Index of the IoU threshold equal to `value`, if evaluated.
+fn threshold_index(ev: &Evaluation, value: f64) -> Option<usize> {
+    ev.iou_thrs().iter().position(|&t| (t - value).abs() < 1e-9)
+}
+
+/// `0.50:0.95` style label of the IoU thresholds.
+fn threshold_range(ev: &Evaluation) -> String {
+    match ev.iou_thrs() {
+        [] => "none".to_string(),
+        [one] => format!("{one:.2}"),
+        [first, .., last] => format!("{first:.2}:{last:.2}"),
+    }
+}
+
+/// The colours of the curves, the mean first.
+const CURVE_COLOURS: [RGBColor; 3] = [RGBColor(31, 119, 180), RGBColor(214, 39, 40), RGBColor(44, 160, 44)];
+
+fn draw_pr_curves(path: &Path, ev: &Evaluation, view: &View) -> Result<(), String> {
+    let mut curves: Vec<(String, Vec<usize>)> = Vec::new();
+    let all: Vec<usize> = (0..ev.iou_thrs().len()).collect();
+    curves.push((format!("{} {}", view.measure, threshold_range(ev)), all));
+    for value in [0.5, 0.75] {
+        if let Some(t) = threshold_index(ev, value) {
+            curves.push((format!("{} {value:.2}", view.measure), vec![t]));
+        }
+    }
+
+    let root = BitMapBackend::new(path, PR_SIZE).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(format!("Precision / recall ({}, mean over categories)", view.label), (FAMILY, 26))
+        .margin(20)
+        .x_label_area_size(55)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0f64..1f64, 0f64..1.02f64)
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .x_desc("Recall")
+        .y_desc("Precision")
+        .x_labels(11)
+        .y_labels(11)
+        .x_label_formatter(&|v| format!("{v:.1}"))
+        .y_label_formatter(&|v| format!("{v:.1}"))
+        .axis_desc_style((FAMILY, 20))
+        .label_style((FAMILY, 16))
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()
+        .map_err(|e| e.to_string())?;
+
+    let mut drawn = 0;
+    for ((label, thresholds), colour) in curves.iter().zip(CURVE_COLOURS) {
+        let Some((points, ap)) = pr_curve(ev, view, thresholds) else {
+            continue;
+        };
+        let style = colour.stroke_width(3);
+        chart
+            .draw_series(LineSeries::new(points, style))
+            .map_err(|e| e.to_string())?
+            .label(format!("{label}: AP {ap:.3}"))
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style));
+        drawn += 1;
+    }
+    if drawn > 0 {
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerLeft)
+            .margin(16)
+            .label_font((FAMILY, 18))
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK)
+            .draw()
+            .map_err(|e| e.to_string())?;
+    } else {
+        // Every category lacks ground truth: say so rather than leave an empty frame unexplained.
+        chart
+            .draw_series(std::iter::once(Text::new(
+                "no ground truth to recall: no curve",
+                (0.3, 0.5),
+                (FAMILY, 22).into_font(),
+            )))
+            .map_err(|e| e.to_string())?;
+    }
+    root.present().map_err(|e| e.to_string())
+}
+
+/// A bar of the per-class chart.
+struct Bar {
+    name: String,
+    ap: f64,
+}
+
+fn draw_per_class_ap(path: &Path, ev: &Evaluation, view: &View, gt: &CocoGroundTruth) -> Result<(), String> {
+    let names: std::collections::HashMap<i64, &str> = gt.categories().iter().map(|c| (c.id, c.name.as_str())).collect();
+    let classes = ev.class_ap();
+    // A category with no ground truth has AP -1: it has no bar, only a count in the title.
+    let mut bars: Vec<Bar> = classes
+        .iter()
+        .filter(|c| c.ap > -1.0)
+        .map(|c| {
+            let name = match names.get(&c.category_id) {
+                Some(name) if !name.is_empty() => format!("{name} ({})", c.category_id),
+                _ => format!("category {}", c.category_id),
+            };
+            Bar { name, ap: c.ap }
+        })
+        .collect();
+    // Highest AP first; ties by name so the picture is reproducible.
+    bars.sort_by(|a, b| b.ap.total_cmp(&a.ap).then_with(|| a.name.cmp(&b.name)));
+    let skipped = classes.len() - bars.len();
+    let n = bars.len();
+
+    let root = BitMapBackend::new(path, (BAR_WIDTH, per_class_height(n))).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let mut title = format!("Per-class AP, {} {} ({})", view.measure, threshold_range(ev), view.label);
+    if skipped > 0 {
+        title.push_str(&format!(", {skipped} without ground truth not shown"));
+    }
+    if !ev.use_cats() {
+        title = format!("Per-class AP: none (useCats off), {}", view.label);
+    }
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, (FAMILY, 20))
+        .margin(16)
+        .x_label_area_size(45)
+        .y_label_area_size(200)
+        .build_cartesian_2d(0f64..1.08f64, (0..n.max(1)).into_segmented())
+        .map_err(|e| e.to_string())?;
+    // Bar i is drawn at row n-1-i so that the highest AP is at the top.
+    let row_name = |v: &SegmentValue<usize>| match v {
+        SegmentValue::CenterOf(row) if *row < n => bars[n - 1 - row].name.clone(),
+        _ => String::new(),
+    };
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .x_desc("AP")
+        .x_labels(12)
+        .x_label_formatter(&|v| if *v <= 1.0 + 1e-9 { format!("{v:.1}") } else { String::new() })
+        .y_labels(n.max(1))
+        .y_label_formatter(&row_name)
+        .label_style((FAMILY, 13))
+        .axis_desc_style((FAMILY, 18))
+        // One light line between labelled ones: dense ones would stripe the bars' background.
+        .max_light_lines(1)
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()
+        .map_err(|e| e.to_string())?;
+
+    let fill = CURVE_COLOURS[0].filled();
+    chart
+        .draw_series(bars.iter().enumerate().map(|(i, bar)| {
+            let row = n - 1 - i;
+            let mut rect =
+                Rectangle::new([(0.0, SegmentValue::Exact(row)), (bar.ap, SegmentValue::Exact(row + 1))], fill);
+            rect.set_margin(2, 2, 0, 0);
+            rect
+        }))
+        .map_err(|e| e.to_string())?;
+    let value_style = TextStyle::from((FAMILY, 12).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
+    chart
+        .draw_series(bars.iter().enumerate().map(|(i, bar)| {
+            let row = n - 1 - i;
+            Text::new(format!("{:.3}", bar.ap), (bar.ap + 0.005, SegmentValue::CenterOf(row)), value_style.clone())
+        }))
+        .map_err(|e| e.to_string())?;
+    if n == 0 {
+        chart
+            .draw_series(std::iter::once(Text::new(
+                "no category has ground truth",
+                (0.3, SegmentValue::CenterOf(0)),
+                value_style.clone(),
+            )))
+            .map_err(|e| e.to_string())?;
+    }
+    root.present().map_err(|e| e.to_string())
+}
