@@ -158,10 +158,12 @@ fn run<'py>(py: Python<'py>, gt: Source, dt: Source, kind: Kind, raw: RawParams)
     Ok(out)
 }
 
-/// COCO evaluation; returns a dict of the summary stats (12 for boxes and masks, 10 for
-/// keypoints), AP per category, and the precision, recall and scores arrays with pycocotools' axes.
+/// COCO evaluation of `kind` ("bbox", "segm", "keypoints", or "nms_ap" for OVDEval's NMS-AP on
+/// boxes); returns a dict of the summary stats (12 for boxes and masks, 10 for keypoints), AP per
+/// category, the precision, recall and scores arrays with pycocotools' axes, and for NMS-AP the
+/// indices of the detections it kept.
 #[pyfunction]
-#[pyo3(signature = (gt, gt_is_path, dt, dt_is_path, iou_type, iou_thrs, rec_thrs, max_dets, area_rng, area_rng_lbl, use_cats, img_ids, cat_ids))]
+#[pyo3(signature = (gt, gt_is_path, dt, dt_is_path, kind, iou_thrs, rec_thrs, max_dets, area_rng, area_rng_lbl, use_cats, img_ids, cat_ids))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn coco_eval<'py>(
     py: Python<'py>,
@@ -169,7 +171,7 @@ pub(crate) fn coco_eval<'py>(
     gt_is_path: bool,
     dt: String,
     dt_is_path: bool,
-    iou_type: &str,
+    kind: &str,
     iou_thrs: Option<Vec<f64>>,
     rec_thrs: Option<Vec<f64>>,
     max_dets: Option<Vec<usize>>,
@@ -179,10 +181,11 @@ pub(crate) fn coco_eval<'py>(
     img_ids: Option<Vec<i64>>,
     cat_ids: Option<Vec<i64>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let kind = match iou_type {
+    let kind = match kind {
         "bbox" => Kind::Bbox,
         "segm" => Kind::Segm,
         "keypoints" => Kind::Keypoints,
+        "nms_ap" => Kind::NmsAp,
         other => {
             return Err(PyValueError::new_err(format!(
                 "iou_type = {other:?} is invalid: expected \"bbox\", \"segm\" or \"keypoints\""
@@ -191,28 +194,4 @@ pub(crate) fn coco_eval<'py>(
     };
     let raw = RawParams { iou_thrs, rec_thrs, max_dets, area_rng, area_rng_lbl, use_cats, img_ids, cat_ids };
     run(py, Source::new(gt, gt_is_path), Source::new(dt, dt_is_path), kind, raw)
-}
-
-/// NMS-AP (OVDEval): COCO bbox evaluation of the detections left after the class-agnostic
-/// suppression against the ground truth; the dict of `coco_eval` plus `"kept"`.
-#[pyfunction]
-#[pyo3(signature = (gt, gt_is_path, dt, dt_is_path, iou_thrs, rec_thrs, max_dets, area_rng, area_rng_lbl, use_cats, img_ids, cat_ids))]
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn nms_ap<'py>(
-    py: Python<'py>,
-    gt: String,
-    gt_is_path: bool,
-    dt: String,
-    dt_is_path: bool,
-    iou_thrs: Option<Vec<f64>>,
-    rec_thrs: Option<Vec<f64>>,
-    max_dets: Option<Vec<usize>>,
-    area_rng: Option<Vec<(f64, f64)>>,
-    area_rng_lbl: Option<Vec<String>>,
-    use_cats: bool,
-    img_ids: Option<Vec<i64>>,
-    cat_ids: Option<Vec<i64>>,
-) -> PyResult<Bound<'py, PyDict>> {
-    let raw = RawParams { iou_thrs, rec_thrs, max_dets, area_rng, area_rng_lbl, use_cats, img_ids, cat_ids };
-    run(py, Source::new(gt, gt_is_path), Source::new(dt, dt_is_path), Kind::NmsAp, raw)
 }

@@ -24,7 +24,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(geometry::box_overlap, m)?)?;
     m.add_function(wrap_pyfunction!(geometry::box_convert, m)?)?;
     m.add_function(wrap_pyfunction!(evaluation::coco_eval, m)?)?;
-    m.add_function(wrap_pyfunction!(evaluation::nms_ap, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

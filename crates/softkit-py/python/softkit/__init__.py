@@ -293,9 +293,11 @@ def coco_eval(
     >>> round(result["per_class_ap"][1], 4)
     0.505
     """
+    if iou_type not in ("bbox", "segm", "keypoints"):
+        raise ValueError(f'iou_type = {json.dumps(str(iou_type))} is invalid: expected "bbox", "segm" or "keypoints"')
     return _native.coco_eval(
         *_eval_args(gt, dt),
-        str(iou_type),
+        iou_type,
         *_param_args(iou_thrs, rec_thrs, max_dets, area_rng, area_rng_lbl, use_cats, img_ids, cat_ids),
     )
 
@@ -338,8 +340,9 @@ def nms_ap(
     >>> result["kept"].tolist(), result["stats"][0]  # NMS-AP keeps only the first guess
     ([0], 0.0)
     """
-    return _native.nms_ap(
+    return _native.coco_eval(
         *_eval_args(gt, dt),
+        "nms_ap",
         *_param_args(iou_thrs, rec_thrs, max_dets, area_rng, area_rng_lbl, use_cats, img_ids, cat_ids),
     )
 
