@@ -2,13 +2,14 @@
 //!
 //! The Python package `softkit` wraps this extension module (`softkit._native`): the wrapper
 //! checks dtypes and shapes and gives the functions their keyword signatures, and this module does
-//! the work on borrowed array memory.
+//! the work on borrowed array memory. The `ghost_*` functions back the `softkit.ghost` submodule.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 mod arrays;
 mod evaluation;
 mod geometry;
+mod ghost;
 mod guard;
 mod suppression;
 
@@ -24,6 +25,12 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(geometry::box_overlap, m)?)?;
     m.add_function(wrap_pyfunction!(geometry::box_convert, m)?)?;
     m.add_function(wrap_pyfunction!(evaluation::coco_eval, m)?)?;
+    m.add_function(wrap_pyfunction!(ghost::ghost_delta_a, m)?)?;
+    m.add_function(wrap_pyfunction!(ghost::ghost_rho_a, m)?)?;
+    m.add_function(wrap_pyfunction!(ghost::ghost_rho_binary, m)?)?;
+    m.add_function(wrap_pyfunction!(ghost::ghost_rho_top2, m)?)?;
+    m.add_function(wrap_pyfunction!(ghost::ghost_nearest_zero, m)?)?;
+    m.add_function(wrap_pyfunction!(ghost::ghost_scale, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

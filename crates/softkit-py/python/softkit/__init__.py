@@ -4,7 +4,8 @@ Numpy arrays in (float32 or float64, any memory order; C-contiguous arrays are r
 copy), numpy arrays out. The names follow torchvision (``nms``, ``batched_nms``, ``box_iou``),
 plus ``soft_nms`` with the exact semantics of Bodla et al. 2017. The GIL is released while the
 engine runs. ``coco_eval`` scores detections (boxes, masks, keypoints) with pycocotools'
-``COCOeval`` protocol, and ``nms_ap`` with OVDEval's NMS-AP.
+``COCOeval`` protocol, and ``nms_ap`` with OVDEval's NMS-AP. The submodule ``softkit.ghost``
+measures the ghost radius of cross-entropy and scales optimiser steps to stay inside it.
 
 >>> import numpy as np, softkit
 >>> boxes = np.array([[0, 0, 10, 10], [1, 0, 11, 10], [50, 50, 60, 60]], dtype=np.float32)
@@ -24,7 +25,7 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
-from . import _native
+from . import _native, ghost
 
 __all__ = [
     "nms",
@@ -36,6 +37,7 @@ __all__ = [
     "box_convert",
     "coco_eval",
     "nms_ap",
+    "ghost",
 ]
 __version__ = _native.__version__
 
