@@ -70,6 +70,8 @@ pub enum ControlMode {
     Cap,
     /// Scale every step to this normalised length `r`.
     Target(f64),
+    /// Measure and record the radius, but apply every step unchanged (a baseline run's log).
+    Observe,
 }
 
 /// What the controller did at one step: enough to log the radius every step.
@@ -127,6 +129,12 @@ impl Controller {
     /// A controller in [`ControlMode::Cap`] for a loss at temperature 1.
     pub fn new() -> Self {
         Controller { mode: ControlMode::Cap, temperature: 1.0 }
+    }
+
+    /// A controller that only measures: every step is applied unchanged, and its record says how
+    /// far beyond the radius it went.
+    pub fn observe() -> Self {
+        Controller { mode: ControlMode::Observe, temperature: 1.0 }
     }
 
     /// A controller that scales every step to normalised length `r_target`.
@@ -194,6 +202,7 @@ impl Controller {
         let factor = match self.mode {
             ControlMode::Cap => scale(step_norm, rho_a),
             ControlMode::Target(r) => scale_to_ratio(step_norm, rho_a, r),
+            ControlMode::Observe => 1.0,
         };
         Ok(StepRecord { step_norm, rho_a, r: step_norm / rho_a, scale: factor, r_applied: factor * step_norm / rho_a })
     }
@@ -238,6 +247,8 @@ mod tests {
         assert!(c.control(1.0, 0.0).is_err());
         assert!(c.control(1.0, f64::NAN).is_err());
         assert_eq!(c.control(1.0, f64::INFINITY).unwrap().scale, 1.0);
+        let seen = Controller::observe().control(8.0, 2.0).unwrap();
+        assert_eq!((seen.r, seen.scale, seen.r_applied), (4.0, 1.0, 4.0));
         assert!(Controller::target_ratio(0.0).is_err());
         assert!(Controller::new().with_temperature(-2.0).is_err());
     }

@@ -12,6 +12,8 @@
 //!   [`rho_binary`] (exact for two classes), [`rho_top2`] (per-sample diagnostic) and
 //!   [`nearest_zero`] (numeric, the true radius).
 //! - Control: [`scale`], [`scale_to_ratio`] and the [`Controller`] that logs a [`StepRecord`].
+//! - Training (feature `burn`): `train::GhostOptimizer` wraps any burn optimiser and keeps its
+//!   steps inside the radius, with the JVP from central finite differences.
 //!
 //! # Examples
 //!
@@ -48,6 +50,8 @@ mod online;
 mod real;
 mod three_pass;
 mod top2;
+#[cfg(feature = "burn")]
+pub mod train;
 mod two_pass;
 
 pub use bound::{MIN_DELTA_A, delta_a, rho_a, rho_a_temperature};
