@@ -146,7 +146,7 @@ fn batch_grads(net: &Net, device: &Device) -> (GradientsParams, Tensor<2>) {
 fn the_controller_scales_adams_own_update_and_caps_r() {
     let device = Device::flex().autodiff();
     let start = softkit_ghost::train::cast_params(Net::new(&device, true), FloatDType::F64);
-    let mut plain = burn::optim::ModuleOptimizer::from(AdamConfig::new().init());
+    let mut plain = AdamConfig::new().init();
     let mut ghost = GhostOptimizer::new(AdamConfig::new().init(), Controller::new());
     let (mut plain_net, mut ghost_net) = (start.clone(), start.clone());
     // The same gradients every step: Adam's update then depends only on the gradient history,
