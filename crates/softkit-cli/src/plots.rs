@@ -66,7 +66,7 @@ pub(crate) fn write_plots(
 }
 
 /// Registers the embedded font once per process.
-fn register_font() -> Result<(), String> {
+pub(crate) fn register_font() -> Result<(), String> {
     static REGISTERED: OnceLock<Result<(), String>> = OnceLock::new();
     REGISTERED
         .get_or_init(|| {

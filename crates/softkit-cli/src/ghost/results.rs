@@ -30,8 +30,9 @@ pub(crate) enum Method {
 }
 
 /// The network trained.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
 pub(crate) enum ModelKind {
     /// 64 -> 128 (ReLU) -> 10.
     Mlp,
@@ -39,6 +40,28 @@ pub(crate) enum ModelKind {
     MlpLn,
     /// Eight row tokens of eight pixels, dim 32: one pre-LayerNorm attention + GELU MLP block.
     Transformer,
+}
+
+impl Method {
+    /// The name used in results.json.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Method::Plain => "plain",
+            Method::Clip => "clip",
+            Method::Ghost => "ghost",
+        }
+    }
+}
+
+impl ModelKind {
+    /// The name used on the command line and in results.json.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            ModelKind::Mlp => "mlp",
+            ModelKind::MlpLn => "mlp_ln",
+            ModelKind::Transformer => "transformer",
+        }
+    }
 }
 
 /// One row of `results.json`. Non-finite numbers (a diverged loss) are written as `null`.

@@ -1,0 +1,162 @@
+//! The digits data of the paper's experiments (sklearn's 8x8 digits, pixels scaled by 1/16), its
+//! splits, and the seeded random numbers every run draws from.
+
+use std::io::Read;
+use std::path::Path;
+
+/// Pixels per image.
+pub(crate) const PIXELS: usize = 64;
+/// Classes.
+pub(crate) const CLASSES: usize = 10;
+/// The test share of every split.
+const TEST_FRACTION: f64 = 0.2;
+
+/// The whole data set: row-major pixels in `[0, 1]` and labels.
+pub(crate) struct Digits {
+    /// `[rows, 64]`, pixel / 16.
+    pub(crate) pixels: Vec<f32>,
+    /// One label in `0..10` per row.
+    pub(crate) labels: Vec<usize>,
+}
+
+/// Reads `digits.csv.gz`: 64 pixel values in `0..=16`, then the label, per line.
+pub(crate) fn load_digits(path: &Path) -> Result<Digits, String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("--data {}: {e}", path.display()))?;
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(file)
+        .read_to_string(&mut text)
+        .map_err(|e| format!("--data {}: not a gzipped text file: {e}", path.display()))?;
+    let mut digits = Digits { pixels: Vec::new(), labels: Vec::new() };
+    for (number, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let at = |what: String| format!("{}:{}: {what}", path.display(), number + 1);
+        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+        if fields.len() != PIXELS + 1 {
+            return Err(at(format!("{} fields, expected {} (64 pixels and a label)", fields.len(), PIXELS + 1)));
+        }
+        for (column, field) in fields[..PIXELS].iter().enumerate() {
+            match field.parse::<f32>() {
+                Ok(value) if (0.0..=16.0).contains(&value) => digits.pixels.push(value / 16.0),
+                _ => return Err(at(format!("pixel {column} = {field:?} is not a number in 0..=16"))),
+            }
+        }
+        match fields[PIXELS].parse::<usize>() {
+            Ok(label) if label < CLASSES => digits.labels.push(label),
+            _ => return Err(at(format!("label = {:?} is not a class in 0..10", fields[PIXELS]))),
+        }
+    }
+    if digits.labels.is_empty() {
+        return Err(format!("--data {}: no rows", path.display()));
+    }
+    Ok(digits)
+}
+
+/// Row indices of a train/test split.
+pub(crate) struct Split {
+    /// Training rows.
+    pub(crate) train: Vec<usize>,
+    /// Test rows.
+    pub(crate) test: Vec<usize>,
+}
+
+impl Split {
+    /// A stratified split: each class gives its share (largest remainders) of `floor(0.2 n)` test
+    /// rows, drawn by a seeded shuffle. On the 1,797 digits: 1,438 train and 359 test rows.
+    pub(crate) fn stratified(labels: &[usize], seed: u64) -> Split {
+        let n_test = (labels.len() as f64 * TEST_FRACTION).floor() as usize;
+        let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); CLASSES];
+        for (row, &label) in labels.iter().enumerate() {
+            by_class[label].push(row);
+        }
+        let exact: Vec<f64> = by_class.iter().map(|c| c.len() as f64 * n_test as f64 / labels.len() as f64).collect();
+        let mut quota: Vec<usize> = exact.iter().map(|q| q.floor() as usize).collect();
+        let mut by_remainder: Vec<usize> = (0..CLASSES).collect();
+        by_remainder
+            .sort_by(|&a, &b| (exact[b] - exact[b].floor()).total_cmp(&(exact[a] - exact[a].floor())).then(a.cmp(&b)));
+        for &class in by_remainder.iter().take(n_test - quota.iter().sum::<usize>()) {
+            quota[class] += 1;
+        }
+        let mut rng = Rng::new(seed ^ 0x5eed_5917);
+        let (mut train, mut test) = (Vec::new(), Vec::new());
+        for (mut rows, take) in by_class.into_iter().zip(quota) {
+            rng.shuffle(&mut rows);
+            test.extend_from_slice(&rows[..take]);
+            train.extend_from_slice(&rows[take..]);
+        }
+        train.sort_unstable();
+        test.sort_unstable();
+        Split { train, test }
+    }
+
+    /// The paper's split for the one-step spike: the first 20% of rows are the test set, unshuffled.
+    pub(crate) fn head(rows: usize) -> Split {
+        let n_test = (rows as f64 * TEST_FRACTION).floor() as usize;
+        Split { train: (n_test..rows).collect(), test: (0..n_test).collect() }
+    }
+}
+
+/// SplitMix64: a small, seedable, portable stream, so that every run is reproducible on any
+/// machine and thread count.
+pub(crate) struct Rng(u64);
+
+impl Rng {
+    /// A stream for `seed`.
+    pub(crate) fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    /// The next 64 random bits.
+    pub(crate) fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `[0, 1)`.
+    pub(crate) fn uniform(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Standard normal (Box-Muller).
+    pub(crate) fn normal(&mut self) -> f64 {
+        let u = 1.0 - self.uniform();
+        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * self.uniform()).cos()
+    }
+
+    /// Fisher-Yates.
+    pub(crate) fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = (self.next_u64() % (i as u64 + 1)) as usize;
+            items.swap(i, j);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stratified_split_keeps_class_shares_and_covers_every_row() {
+        let labels: Vec<usize> = (0..1797).map(|i| (i * 7 + i / 13) % CLASSES).collect();
+        let split = Split::stratified(&labels, 3);
+        assert_eq!((split.train.len(), split.test.len()), (1438, 359));
+        let mut all: Vec<usize> = split.train.iter().chain(&split.test).copied().collect();
+        all.sort_unstable();
+        assert_eq!(all, (0..1797).collect::<Vec<_>>());
+        for class in 0..CLASSES {
+            let total = labels.iter().filter(|&&l| l == class).count() as f64;
+            let in_test = split.test.iter().filter(|&&r| labels[r] == class).count() as f64;
+            assert!((in_test - 0.2 * total).abs() <= 1.0, "class {class}: {in_test} of {total}");
+        }
+        assert_ne!(Split::stratified(&labels, 4).test, split.test);
+        assert_eq!(Split::stratified(&labels, 3).test, split.test);
+    }
+
+    #[test]
+    fn head_split_is_the_first_fifth() {
+        let split = Split::head(1797);
+        assert_eq!((split.test.len(), split.test[358], split.train[0]), (359, 358, 359));
+    }
+}
