@@ -270,15 +270,22 @@ fn print_summary(rows: &[RunRecord]) {
         let below_one = rows.iter().filter(|r| r.sweep.as_ref().is_some_and(|p| p.failed && p.r < 1.0)).count();
         let steps = rows.iter().filter(|r| r.experiment == Experiment::RSweep).count();
         println!("r-sweep: {steps} steps, {below_one} failures at r < 1");
-        for kind in ["gradient", "random"] {
-            let r: Vec<f64> = sweep.iter().filter(|o| o.direction.starts_with(kind)).map(|o| o.r).collect();
-            let lo = r.iter().copied().fold(f64::INFINITY, f64::min);
-            let hi = r.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            println!(
-                "  {kind:<8} directions: {} onsets, r* median {:.2}, range {lo:.2}..{hi:.2}",
-                r.len(),
-                median(r.iter().copied()).unwrap_or(f64::NAN)
-            );
+        for model in [ModelKind::Mlp, ModelKind::MlpLn, ModelKind::Transformer] {
+            for kind in ["gradient", "random"] {
+                let r: Vec<f64> =
+                    sweep.iter().filter(|o| o.model == model && o.direction.starts_with(kind)).map(|o| o.r).collect();
+                if r.is_empty() {
+                    continue;
+                }
+                let lo = r.iter().copied().fold(f64::INFINITY, f64::min);
+                let hi = r.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let mid = median(r.iter().copied()).unwrap_or(f64::NAN);
+                println!(
+                    "  {:<12} {kind:<8}: {} onsets, r* median {mid:.2}, range {lo:.2}..{hi:.2}",
+                    model.name(),
+                    r.len()
+                );
+            }
         }
     }
     if rows.iter().any(|r| r.experiment == Experiment::Temperature) {

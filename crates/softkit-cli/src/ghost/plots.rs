@@ -65,10 +65,12 @@ pub(crate) fn write_ghost_plots(dir: &Path, rows: &[RunRecord]) -> Result<Vec<Pa
     Ok(written)
 }
 
-/// The first failing step of one sweep: the smallest `r` at which a `(seed, temperature,
+/// The first failing step of one sweep: the smallest `r` at which a `(model, seed, temperature,
 /// direction)` group has `failed`.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Onset {
+    /// The network swept.
+    pub(crate) model: ModelKind,
     /// The seed of the trained model.
     pub(crate) seed: u64,
     /// The loss temperature `T`.
@@ -81,13 +83,14 @@ pub(crate) struct Onset {
     pub(crate) tau: f64,
 }
 
-/// The onset of every `(seed, temperature, direction)` group of `experiment`'s sweep rows that
-/// fails at some finite `r`, ordered by seed, temperature, then direction. Groups that never fail
-/// have none.
+/// The onset of every `(model, seed, temperature, direction)` group of `experiment`'s sweep rows
+/// that fails at some finite `r`, ordered by model, seed, temperature, then direction. Groups that
+/// never fail have none.
 pub(crate) fn onsets(rows: &[RunRecord], experiment: Experiment) -> Vec<Onset> {
     let mut failed: Vec<Onset> = sweep_points(rows, experiment)
         .filter(|(_, s)| s.failed && s.r.is_finite())
         .map(|(row, s)| Onset {
+            model: row.model,
             seed: row.seed,
             temperature: s.temperature,
             direction: s.direction.clone(),
@@ -96,15 +99,19 @@ pub(crate) fn onsets(rows: &[RunRecord], experiment: Experiment) -> Vec<Onset> {
         })
         .collect();
     failed.sort_by(|a, b| {
-        a.seed
-            .cmp(&b.seed)
+        (a.model as u8)
+            .cmp(&(b.model as u8))
+            .then(a.seed.cmp(&b.seed))
             .then(a.temperature.total_cmp(&b.temperature))
             .then_with(|| a.direction.cmp(&b.direction))
             .then(a.r.total_cmp(&b.r))
     });
     // Sorted by r within a group, so the first kept is the group's smallest failing r.
     failed.dedup_by(|later, first| {
-        later.seed == first.seed && later.temperature == first.temperature && later.direction == first.direction
+        later.model == first.model
+            && later.seed == first.seed
+            && later.temperature == first.temperature
+            && later.direction == first.direction
     });
     failed
 }
@@ -836,7 +843,10 @@ mod tests {
     #[test]
     fn ghost_onsets_take_the_first_failing_r_per_group() {
         let t = Experiment::Temperature;
+        let mut other_model = step(t, 1, 2.0, "gradient", 1.0, true);
+        other_model.model = ModelKind::Transformer;
         let rows = vec![
+            other_model,
             step(t, 1, 2.0, "gradient", 10.0, true),
             step(t, 1, 2.0, "gradient", 3.0, true),
             step(t, 1, 2.0, "gradient", 1.0, false),
@@ -847,7 +857,10 @@ mod tests {
             // Another experiment's rows are not this one's.
             step(Experiment::RSweep, 0, 1.0, "gradient", 0.1, true),
         ];
-        let found = onsets(&rows, t);
+        let mut found = onsets(&rows, t);
+        // Each network is its own sweep, ordered after the others here.
+        let last = found.pop().unwrap();
+        assert_eq!((last.model, last.seed, last.r), (ModelKind::Transformer, 1, 1.0));
         let keys: Vec<(u64, f64, &str, f64, f64)> =
             found.iter().map(|o| (o.seed, o.temperature, o.direction.as_str(), o.r, o.tau)).collect();
         assert_eq!(
