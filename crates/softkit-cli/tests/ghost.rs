@@ -38,11 +38,14 @@ fn num(row: &Value, key: &str) -> f64 {
     row[key].as_f64().unwrap_or(f64::NAN)
 }
 
-/// The only run matching (experiment, model, method, base_lr or spike).
-fn single<'a>(rows: &'a [Value], experiment: &str, model: &str, method: &str) -> &'a Value {
-    let found: Vec<&Value> =
-        rows.iter().filter(|r| r["experiment"] == experiment && r["model"] == model && r["method"] == method).collect();
-    assert_eq!(found.len(), 1, "{experiment} {model} {method}");
+/// The only run matching (experiment, model, method, base learning rate).
+fn single<'a>(rows: &'a [Value], experiment: &str, model: &str, method: &str, base_lr: f64) -> &'a Value {
+    let found: Vec<&Value> = rows
+        .iter()
+        .filter(|r| r["experiment"] == experiment && r["model"] == model && r["method"] == method)
+        .filter(|r| num(r, "base_lr") == base_lr)
+        .collect();
+    assert_eq!(found.len(), 1, "{experiment} {model} {method} {base_lr}");
     found[0]
 }
 
