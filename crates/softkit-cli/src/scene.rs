@@ -31,6 +31,14 @@ impl Rng {
         let u = 1.0 - self.unit();
         (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * self.unit()).cos()
     }
+
+    /// Fisher-Yates.
+    pub(crate) fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = (self.next_u64() % (i as u64 + 1)) as usize;
+            items.swap(i, j);
+        }
+    }
 }
 
 /// A simulated image: ground truth and the detector's raw candidates.

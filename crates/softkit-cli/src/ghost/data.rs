@@ -1,8 +1,10 @@
-//! The digits data of the paper's experiments (sklearn's 8x8 digits, pixels scaled by 1/16), its
-//! splits, and the seeded random numbers every run draws from.
+//! The digits data of the paper's experiments (sklearn's 8x8 digits, pixels scaled by 1/16) and
+//! its splits.
 
 use std::io::Read;
 use std::path::Path;
+
+use crate::scene::Rng;
 
 /// Pixels per image.
 pub(crate) const PIXELS: usize = 64;
@@ -91,45 +93,6 @@ impl Split {
     pub(crate) fn head(rows: usize) -> Split {
         let n_test = (rows as f64 * TEST_FRACTION).floor() as usize;
         Split { train: (n_test..rows).collect(), test: (0..n_test).collect() }
-    }
-}
-
-/// SplitMix64: a small, seedable, portable stream, so that every run is reproducible on any
-/// machine and thread count.
-pub(crate) struct Rng(u64);
-
-impl Rng {
-    /// A stream for `seed`.
-    pub(crate) fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
-    /// The next 64 random bits.
-    pub(crate) fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `[0, 1)`.
-    pub(crate) fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Standard normal (Box-Muller).
-    pub(crate) fn normal(&mut self) -> f64 {
-        let u = 1.0 - self.uniform();
-        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * self.uniform()).cos()
-    }
-
-    /// Fisher-Yates.
-    pub(crate) fn shuffle<T>(&mut self, items: &mut [T]) {
-        for i in (1..items.len()).rev() {
-            let j = (self.next_u64() % (i as u64 + 1)) as usize;
-            items.swap(i, j);
-        }
     }
 }
 

@@ -9,10 +9,11 @@ use rayon::prelude::*;
 use softkit_ghost::rho_a_temperature;
 use softkit_ghost::train::{central_jvp, default_jvp_step, flatten_params, load_params};
 
-use super::data::{CLASSES, Digits, Rng, Split};
+use super::data::{CLASSES, Digits, Split};
 use super::models::{Classifier, Mlp, MlpLn, Transformer};
 use super::results::{Experiment, FAILED_LOSS_RATIO, FAILED_RETAINED_ACC, Method, ModelKind, RunRecord, SweepPoint};
 use super::run::{Schedule, SplitData, TrainSpec, train};
+use crate::scene::Rng;
 
 /// Runs `$body` with `$m` bound to the seeded network of `$kind` (a closure cannot be generic
 /// over the network type).

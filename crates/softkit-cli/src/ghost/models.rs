@@ -4,7 +4,8 @@ use burn::module::{Module, ModuleMapper, Param};
 use burn::nn::{LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::tensor::{Device, Tensor, TensorData, activation};
 
-use super::data::{CLASSES, PIXELS, Rng};
+use super::data::{CLASSES, PIXELS};
+use crate::scene::Rng;
 
 /// A network from 64 pixels to 10 logits.
 pub(crate) trait Classifier: Module {
@@ -168,7 +169,7 @@ impl ModuleMapper for SeededInit {
                         self.fan_in = shape[0];
                     }
                     let bound = 1.0 / (self.fan_in as f64).sqrt();
-                    (0..n).map(|_| ((2.0 * self.rng.uniform() - 1.0) * bound) as f32).collect()
+                    (0..n).map(|_| ((2.0 * self.rng.unit() - 1.0) * bound) as f32).collect()
                 }
                 _ => (0..n).map(|_| (0.02 * self.rng.normal()) as f32).collect(),
             };
