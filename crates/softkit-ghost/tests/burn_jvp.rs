@@ -126,7 +126,7 @@ fn central_differences_match_the_dual_number_jvp_in_f32() {
     for seed in [3, 30] {
         for with_norm in [false, true] {
             let err = jvp_error(FloatDType::F32, with_norm, seed);
-            assert!(err < 2e-3, "seed {seed}, layer norm {with_norm}: relative error {err:e}");
+            assert!(err < 5e-4, "seed {seed}, layer norm {with_norm}: relative error {err:e}");
         }
     }
 }
@@ -156,6 +156,7 @@ fn the_controller_scales_adams_own_update_and_caps_r() {
         let (plain_grads, _) = batch_grads(&start, &device);
         let before_plain = flatten_params(&plain_net);
         let before_ghost = flatten_params(&ghost_net);
+        let ghost_before_step = ghost_net.clone();
         plain_net = plain.step(lr, plain_net, plain_grads);
         ghost_net = ghost.step(lr, ghost_net, grads, |m| m.forward(x.clone())).unwrap();
         let rec = ghost.records()[step];
@@ -167,13 +168,16 @@ fn the_controller_scales_adams_own_update_and_caps_r() {
         let norm = plain_update.iter().map(|u| u * u).sum::<f64>().sqrt();
         assert!((rec.step_norm - norm).abs() <= 1e-9 * norm);
         assert!(rec.r_applied <= 1.0, "step {step}: r applied {}", rec.r_applied);
+        // The logged radius is the bound of the JVP along this step's own direction.
+        let v: Vec<f64> = plain_update.iter().map(|u| u / norm).collect();
+        let h = softkit_ghost::train::default_jvp_step(burn::tensor::DType::F64);
+        let jvp = central_jvp(&ghost_before_step, &v, h, |m| m.forward(x.clone())).unwrap();
+        let rho = rho_a(&jvp.a, jvp.k).unwrap();
+        assert!((rec.rho_a - rho).abs() <= 1e-6 * rho, "step {step}: logged {} vs {rho}", rec.rho_a);
         if lr > 1.0 {
             assert!(rec.r > 1.0 && rec.scale < 1.0, "a spike of lr {lr} must be cut: {rec:?}");
         }
     }
-    let logged: Vec<f64> = ghost.records().iter().map(|r| r.rho_a).collect();
-    assert!(logged.iter().all(|r| r.is_finite() && *r > 0.0));
-    let _ = rho_a(&[0.0_f64, 1.0], 2).unwrap();
 }
 
 #[test]
