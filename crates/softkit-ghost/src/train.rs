@@ -138,7 +138,19 @@ pub struct Jvp {
 /// assert!(jvp.a[1].abs() < 1e-3);
 /// # Ok::<(), softkit_ghost::GhostError>(())
 /// ```
-pub fn central_jvp<M, F>(model: &M, direction: &[f64], h: f64, mut logits: F) -> Result<Jvp, GhostError>
+pub fn central_jvp<M, F>(model: &M, direction: &[f64], h: f64, logits: F) -> Result<Jvp, GhostError>
+where
+    M: Module,
+    F: FnMut(&M) -> Tensor<2>,
+{
+    let base = model.valid();
+    let theta = flatten_params(&base);
+    jvp_at(base, &theta, direction, h, logits)
+}
+
+/// [`central_jvp`] for a model without autodiff whose parameters `theta` the caller has already
+/// read, so that a training step copies them to the host once.
+fn jvp_at<M, F>(base: M, theta: &[f64], direction: &[f64], h: f64, mut logits: F) -> Result<Jvp, GhostError>
 where
     M: Module,
     F: FnMut(&M) -> Tensor<2>,
@@ -146,8 +158,6 @@ where
     if !(h > 0.0 && h.is_finite()) {
         return Err(GhostError::InvalidParameter { name: "h", value: h, expected: "a positive, finite step" });
     }
-    let base = model.valid();
-    let theta = flatten_params(&base);
     if direction.len() != theta.len() {
         return Err(GhostError::LengthMismatch {
             field: "direction",
@@ -311,7 +321,7 @@ impl GhostOptimizer {
         let proposed = self.optimizer.step(lr, model, grads);
         let update: Vec<f64> = flatten_params(&proposed).iter().zip(&theta).map(|(new, old)| new - old).collect();
         let norm = update.iter().map(|u| u * u).sum::<f64>().sqrt();
-        let measured = self.measure(&base, &update, norm, logits);
+        let measured = self.measure(base, &theta, &update, norm, logits);
         let record = match measured {
             Ok(record) => record,
             Err(_) if self.controller.mode() == crate::ControlMode::Observe => {
@@ -327,7 +337,14 @@ impl GhostOptimizer {
         load_params(proposed, &scaled)
     }
 
-    fn measure<M, F>(&self, base: &M, update: &[f64], norm: f64, logits: F) -> Result<StepRecord, GhostError>
+    fn measure<M, F>(
+        &self,
+        base: M,
+        theta: &[f64],
+        update: &[f64],
+        norm: f64,
+        logits: F,
+    ) -> Result<StepRecord, GhostError>
     where
         M: Module,
         F: FnMut(&M) -> Tensor<2>,
@@ -339,9 +356,9 @@ impl GhostOptimizer {
         if !norm.is_finite() {
             return self.controller.control(norm, f64::INFINITY);
         }
-        let h = self.jvp_step.unwrap_or_else(|| default_jvp_step(param_dtype(base)));
+        let h = self.jvp_step.unwrap_or_else(|| default_jvp_step(param_dtype(&base)));
         let direction: Vec<f64> = update.iter().map(|u| u / norm).collect();
-        let jvp = central_jvp(base, &direction, h, logits)?;
+        let jvp = jvp_at(base.valid(), theta, &direction, h, logits)?;
         self.controller.control_jvp(norm, &jvp.a, jvp.k)
     }
 
