@@ -72,9 +72,7 @@ impl SplitData {
         let (x, y) = match batch {
             None => (self.train_x.clone(), self.train_y.clone()),
             Some(rows) => {
-                let device = self.train_x.device();
-                let idx: Vec<i64> = rows.iter().map(|&r| r as i64).collect();
-                let idx = Tensor::<1, Int>::from_data(TensorData::new(idx, [rows.len()]), &device);
+                let idx = row_index(rows, &self.train_x.device());
                 (self.train_x.clone().select(0, idx.clone()), self.train_y.clone().select(0, idx))
             }
         };
@@ -86,11 +84,7 @@ impl SplitData {
     pub(crate) fn probe(&self, batch: Option<&[usize]>) -> Tensor<2> {
         match batch {
             None => self.probe_x.clone(),
-            Some(rows) => {
-                let idx: Vec<i64> = rows.iter().map(|&r| r as i64).collect();
-                let idx = Tensor::<1, Int>::from_data(TensorData::new(idx, [rows.len()]), &self.probe_x.device());
-                self.probe_x.clone().select(0, idx)
-            }
+            Some(rows) => self.probe_x.clone().select(0, row_index(rows, &self.probe_x.device())),
         }
     }
 
@@ -98,6 +92,12 @@ impl SplitData {
     pub(crate) fn train_rows(&self) -> usize {
         self.train_labels.len()
     }
+}
+
+/// `rows` as an index tensor for `select`.
+fn row_index(rows: &[usize], device: &Device) -> Tensor<1, Int> {
+    let idx: Vec<i64> = rows.iter().map(|&r| r as i64).collect();
+    Tensor::from_data(TensorData::new(idx, [rows.len()]), device)
 }
 
 /// Logits on the host.
