@@ -133,6 +133,14 @@ impl Controller {
 
     /// A controller that only measures: every step is applied unchanged, and its record says how
     /// far beyond the radius it went.
+    ///
+    /// ```
+    /// use softkit_ghost::Controller;
+    ///
+    /// let rec = Controller::observe().control(8.0, 2.0)?;
+    /// assert_eq!((rec.r, rec.scale), (4.0, 1.0));
+    /// # Ok::<(), softkit_ghost::GhostError>(())
+    /// ```
     pub fn observe() -> Self {
         Controller { mode: ControlMode::Observe, temperature: 1.0 }
     }

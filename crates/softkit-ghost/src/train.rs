@@ -46,6 +46,20 @@ pub fn flatten_params<M: Module>(model: &M) -> Vec<f64> {
 /// # Errors
 ///
 /// [`GhostError::LengthMismatch`] unless `theta` has one value per parameter.
+///
+/// # Examples
+///
+/// ```
+/// use burn::nn::LinearConfig;
+/// use burn::tensor::Device;
+/// use softkit_ghost::train::{flatten_params, load_params};
+///
+/// let layer = LinearConfig::new(2, 1).init(&Device::flex());
+/// let doubled: Vec<f64> = flatten_params(&layer).iter().map(|w| 2.0 * w).collect();
+/// assert_eq!(flatten_params(&load_params(layer.clone(), &doubled)?), doubled);
+/// assert!(load_params(layer, &[1.0]).is_err()); // 3 parameters, 1 value
+/// # Ok::<(), softkit_ghost::GhostError>(())
+/// ```
 pub fn load_params<M: Module>(model: M, theta: &[f64]) -> Result<M, GhostError> {
     let expected = param_count(&model);
     if theta.len() != expected {
