@@ -8,7 +8,9 @@ use crate::accumulate::{BitsScratch, CurveScratch, MAX_BIT_THRESHOLDS, StateBits
 use crate::group_order::{IdIndex, stable_sort_by_small_key};
 use crate::matching::{DtState, ImageMatch, MatchScratch, match_image};
 use crate::params::Resolved;
-use crate::{AreaRange, EvalError, PairOverlap, Params};
+use softkit_geom::PairOverlap;
+
+use crate::{AreaRange, EvalError, Params};
 
 /// A ground-truth object as the matching loop sees it, whatever its geometry.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -195,21 +197,22 @@ struct GroupScratch {
 /// # Examples
 ///
 /// ```
-/// use softkit_eval::{BboxOverlap, DtRecord, EvalInput, GtRecord, Params, evaluate};
+/// use softkit_eval::{DtRecord, EvalInput, GtRecord, Params, evaluate};
+/// use softkit_geom::{Iou, PairView, XywhBoxes};
 ///
-/// let gt_boxes = [[0.0, 0.0, 10.0, 10.0]];
-/// let dt_boxes = [[1.0, 0.0, 10.0, 10.0], [50.0, 50.0, 10.0, 10.0]];
+/// let gt_boxes = XywhBoxes::new(vec![[0.0, 0.0, 10.0, 10.0]])?;
+/// let dt_boxes = XywhBoxes::new(vec![[1.0, 0.0, 10.0, 10.0], [50.0, 50.0, 10.0, 10.0]])?;
 /// let gts = [GtRecord { id: 1, image_id: 1, category_id: 1, area: 100.0, iscrowd: false, ignore: false }];
 /// let dts = [
 ///     DtRecord { image_id: 1, category_id: 1, area: 100.0, score: 0.9 },
 ///     DtRecord { image_id: 1, category_id: 1, area: 100.0, score: 0.8 },
 /// ];
 /// let input = EvalInput { image_ids: &[1], category_ids: &[1], gts: &gts, dts: &dts };
-/// let ev = evaluate(&input, &BboxOverlap { dt: &dt_boxes, gt: &gt_boxes }, &Params::default())?;
+/// let ev = evaluate(&input, &PairView::new(dt_boxes, gt_boxes, Iou), &Params::default())?;
 /// // IoU 0.9: a true positive up to the 0.90 threshold, then missed.
 /// assert_eq!(ev.recall_at(0, 0, 0, 2), 1.0);
 /// assert_eq!(ev.recall_at(9, 0, 0, 2), 0.0);
-/// # Ok::<(), softkit_eval::EvalError>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn evaluate<O: PairOverlap>(input: &EvalInput<'_>, overlap: &O, params: &Params) -> Result<Evaluation, EvalError> {
     for (i, d) in input.dts.iter().enumerate() {
@@ -242,10 +245,11 @@ pub fn evaluate<O: PairOverlap>(input: &EvalInput<'_>, overlap: &O, params: &Par
             (score_rest, state_rest) = (sc_rest, st_rest);
             outs.push((sc, st));
         }
+        let matcher = Matcher { input, overlap, p: &p, max_det, gt_order: &gt_order, dt_order: &dt_order };
         groups.par_iter().zip(outs).zip(n_pos.par_chunks_mut(n_area)).for_each_init(
             GroupScratch::default,
-            |scratch, ((grp, (sc, st)), np)| {
-                evaluate_group(input, overlap, &p, max_det, &gt_order, &dt_order, grp, scratch, sc, st, np)
+            |scratch, ((grp, (scores_out, states)), n_pos)| {
+                matcher.evaluate_group(grp, scratch, GroupOut { scores_out, states, n_pos })
             },
         );
     }
@@ -263,54 +267,63 @@ pub fn evaluate<O: PairOverlap>(input: &EvalInput<'_>, overlap: &O, params: &Par
     Ok(accumulate(p, &groups, &evals))
 }
 
-/// Matches one group: pycocotools' `evaluateImg` for every area range.
-#[allow(clippy::too_many_arguments)]
-fn evaluate_group<O: PairOverlap>(
-    input: &EvalInput<'_>,
-    overlap: &O,
-    p: &Resolved,
+/// What matching every group shares: the input, the measure and the parameters.
+struct Matcher<'a, O> {
+    input: &'a EvalInput<'a>,
+    overlap: &'a O,
+    p: &'a Resolved,
     max_det: usize,
-    gt_order: &[usize],
-    dt_order: &[usize],
-    grp: &Group,
-    scratch: &mut GroupScratch,
-    scores_out: &mut [f64],
-    states: &mut [DtState],
-    n_pos: &mut [usize],
-) {
-    let gts = &gt_order[grp.gts.clone()];
-    let dts = &mut scratch.dts;
-    dts.clear();
-    dts.extend_from_slice(&dt_order[grp.dts.clone()]);
-    // A stable sort by descending score: numpy's mergesort of `-score`.
-    dts.sort_by(|&a, &b| input.dts[b].score.partial_cmp(&input.dts[a].score).expect("finite scores"));
-    dts.truncate(max_det);
-    let ious = &mut scratch.ious;
-    ious.clear();
-    if !gts.is_empty() {
-        for &d in dts.iter() {
-            ious.extend(gts.iter().map(|&g| overlap.overlap(d, g, input.gts[g].iscrowd)));
+    /// Ground truth and detections sorted by group, as positions in the input.
+    gt_order: &'a [usize],
+    dt_order: &'a [usize],
+}
+
+/// One group's slices of the output arrays.
+struct GroupOut<'o> {
+    scores_out: &'o mut [f64],
+    states: &'o mut [DtState],
+    n_pos: &'o mut [usize],
+}
+
+impl<O: PairOverlap> Matcher<'_, O> {
+    /// Matches one group: pycocotools' `evaluateImg` for every area range.
+    fn evaluate_group(&self, grp: &Group, scratch: &mut GroupScratch, out: GroupOut<'_>) {
+        let Matcher { input, overlap, p, max_det, gt_order, dt_order } = *self;
+        let GroupOut { scores_out, states, n_pos } = out;
+        let gts = &gt_order[grp.gts.clone()];
+        let dts = &mut scratch.dts;
+        dts.clear();
+        dts.extend_from_slice(&dt_order[grp.dts.clone()]);
+        // A stable sort by descending score: numpy's mergesort of `-score`.
+        dts.sort_by(|&a, &b| input.dts[b].score.partial_cmp(&input.dts[a].score).expect("finite scores"));
+        dts.truncate(max_det);
+        let ious = &mut scratch.ious;
+        ious.clear();
+        if !gts.is_empty() {
+            for &d in dts.iter() {
+                ious.extend(gts.iter().map(|&g| overlap.overlap(d, g, input.gts[g].iscrowd)));
+            }
         }
-    }
-    scratch.gt_ids.clear();
-    scratch.gt_ids.extend(gts.iter().map(|&g| input.gts[g].id));
-    scratch.gt_crowd.clear();
-    scratch.gt_crowd.extend(gts.iter().map(|&g| input.gts[g].iscrowd));
-    let (n_area, n_thr) = (p.area_rngs.len(), p.iou_thrs.len());
-    debug_assert!(scores_out.len() == dts.len() && states.len() == dts.len() * n_area * n_thr);
-    for (out, &d) in scores_out.iter_mut().zip(dts.iter()) {
-        *out = input.dts[d].score;
-    }
-    for (a, rng) in p.area_rngs.iter().enumerate() {
-        let gt_ignore = &mut scratch.gt_ignore;
-        gt_ignore.clear();
-        gt_ignore.extend(gts.iter().map(|&g| input.gts[g].ignore || rng.excludes(input.gts[g].area)));
-        let dt_area_out = &mut scratch.dt_area_out;
-        dt_area_out.clear();
-        dt_area_out.extend(dts.iter().map(|&d| rng.excludes(input.dts[d].area)));
-        n_pos[a] = gt_ignore.iter().filter(|&&ig| !ig).count();
-        let m = ImageMatch { ious, gt_ids: &scratch.gt_ids, gt_crowd: &scratch.gt_crowd, gt_ignore, dt_area_out };
-        match_image(&m, &p.iou_thrs, &mut scratch.matching, states, n_area * n_thr, a * n_thr);
+        scratch.gt_ids.clear();
+        scratch.gt_ids.extend(gts.iter().map(|&g| input.gts[g].id));
+        scratch.gt_crowd.clear();
+        scratch.gt_crowd.extend(gts.iter().map(|&g| input.gts[g].iscrowd));
+        let (n_area, n_thr) = (p.area_rngs.len(), p.iou_thrs.len());
+        debug_assert!(scores_out.len() == dts.len() && states.len() == dts.len() * n_area * n_thr);
+        for (out, &d) in scores_out.iter_mut().zip(dts.iter()) {
+            *out = input.dts[d].score;
+        }
+        for (a, rng) in p.area_rngs.iter().enumerate() {
+            let gt_ignore = &mut scratch.gt_ignore;
+            gt_ignore.clear();
+            gt_ignore.extend(gts.iter().map(|&g| input.gts[g].ignore || rng.excludes(input.gts[g].area)));
+            let dt_area_out = &mut scratch.dt_area_out;
+            dt_area_out.clear();
+            dt_area_out.extend(dts.iter().map(|&d| rng.excludes(input.dts[d].area)));
+            n_pos[a] = gt_ignore.iter().filter(|&&ig| !ig).count();
+            let m = ImageMatch { ious, gt_ids: &scratch.gt_ids, gt_crowd: &scratch.gt_crowd, gt_ignore, dt_area_out };
+            match_image(&m, &p.iou_thrs, &mut scratch.matching, states, n_area * n_thr, a * n_thr);
+        }
     }
 }
 

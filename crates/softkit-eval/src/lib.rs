@@ -1,19 +1,30 @@
-//! COCO-style evaluation for softkit: AP, AR and the precision/recall arrays of pycocotools'
-//! `COCOeval`, over any geometry.
+//! The evaluation protocols of softkit, over any geometry: COCO-style AP, AR and the
+//! precision/recall arrays of pycocotools' `COCOeval`, and OVDEval's NMS-AP.
 //!
-//! The protocol (group by image and category, match greedily in score order, accumulate a
-//! precision/recall curve per category, area range and maxDets, sample it at 101 recall
-//! thresholds) is written once, in [`evaluate`], against the [`PairOverlap`] trait. Boxes
-//! plug in through [`BboxOverlap`] ([`evaluate_bbox`]), masks through [`MaskOverlap`] on
-//! softkit-geom's run-length masks ([`evaluate_segm`], with pycocotools' exact polygon
-//! rasterisation), keypoints through [`KeypointOverlap`] by OKS ([`evaluate_keypoints`]);
-//! rotated boxes plug in the same way. [`evaluate_nms_ap`] is OVDEval's NMS-AP: COCO bbox AP
-//! after [`nms_ap_filter`] removes the predictions that hedge one object with several labels.
+//! This crate keeps only the protocol. The matching loop (group by image and category, match
+//! greedily in score order, accumulate a precision/recall curve per category, area range and
+//! maxDets, sample it at 101 recall thresholds) is written once, in [`evaluate`], against
+//! softkit-geom's [`PairOverlap`](softkit_geom::PairOverlap): any geometry and measure plug in
+//! through [`PairView`](softkit_geom::PairView). COCO files plug in through [`evaluate_coco`],
+//! driven by the geometry type ([`CocoGeometry`](softkit_io::CocoGeometry)):
+//! [`evaluate_bbox`], [`evaluate_segm`] and [`evaluate_keypoints`] are three uses of it.
+//! [`evaluate_nms_ap`] is OVDEval's NMS-AP: COCO bbox AP after [`nms_ap_filter`] removes the
+//! predictions that hedge one object with several labels.
 //!
 //! The numbers match pycocotools to the last bit wherever that is defined, quirks included:
 //! the maxDets cut per image *and* category, crowd matching (the detection's area as the union),
 //! area ranges tested on the `area` field, `searchsorted(..., "left")` on recall, `-1` cells
 //! dropped from means, and numpy's pairwise summation in those means.
+//!
+//! - `evaluate`: the protocol over records and a pair overlap ([`evaluate`], [`Evaluation`]).
+//! - `coco`: COCO files, one entry point for every geometry ([`evaluate_coco`] and its uses).
+//! - `nms_ap`: OVDEval's NMS-AP ([`nms_ap_filter`], [`evaluate_nms_ap`]).
+//! - `params`: pycocotools' `Params` ([`Params`], [`AreaRange`], [`linspace`]).
+//! - `matching`: pycocotools' `evaluateImg`, one image and category at a time.
+//! - `accumulate`: precision/recall curves, pycocotools' `accumulate`.
+//! - `summary`: the summary numbers and AP per category ([`STAT_NAMES`], [`ClassAp`]).
+//! - `group_order`: grouping records by image and category in input order.
+//! - `error`: [`EvalError`].
 //!
 //! # Examples
 //!
@@ -45,39 +56,20 @@
 #![deny(missing_docs)]
 
 mod accumulate;
-mod bbox_iou;
-mod coco_bbox;
-mod coco_keypoints;
-mod coco_segm;
+mod coco;
 mod error;
 mod evaluate;
-mod ground_truth;
 mod group_order;
-mod json_field;
-mod mask_iou;
 mod matching;
 mod nms_ap;
-mod oks;
-mod pair_overlap;
-mod pairwise_sum;
 mod params;
-mod results;
-mod segmentation;
 mod summary;
 
-pub use bbox_iou::{BboxOverlap, bbox_iou};
-pub use coco_bbox::evaluate_bbox;
-pub use coco_keypoints::{evaluate_keypoints, evaluate_keypoints_with_sigmas};
-pub use coco_segm::evaluate_segm;
+pub use coco::{evaluate_bbox, evaluate_coco, evaluate_keypoints, evaluate_keypoints_with_sigmas, evaluate_segm};
 pub use error::EvalError;
 pub use evaluate::{DtRecord, EvalInput, Evaluation, GtRecord, evaluate};
-pub use ground_truth::{Category, CocoGroundTruth, GtAnnotation};
-pub use mask_iou::MaskOverlap;
-pub use nms_ap::{NMS_AP_IOU_THRESHOLD, evaluate_nms_ap, nms_ap_filter, nms_ap_iou};
-pub use oks::{COCO_KEYPOINT_SIGMAS, KeypointOverlap, oks};
-pub use pair_overlap::PairOverlap;
-pub use pairwise_sum::pairwise_sum;
+pub use nms_ap::{NMS_AP_IOU_THRESHOLD, evaluate_nms_ap, nms_ap_filter};
 pub use params::{AreaRange, Params, linspace};
-pub use results::{CocoResults, Detection};
-pub use segmentation::Segmentation;
 pub use summary::{ClassAp, KEYPOINT_STAT_NAMES, STAT_NAMES};
+// The COCO documents the evaluator takes, read by softkit-io.
+pub use softkit_io::{Category, CocoGroundTruth, CocoResults, Detection, GtAnnotation, IoError, Segmentation};

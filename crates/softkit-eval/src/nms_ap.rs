@@ -4,37 +4,19 @@
 
 use std::collections::HashMap;
 
-use crate::{CocoGroundTruth, CocoResults, EvalError, Evaluation, Params, evaluate_bbox};
+use softkit_geom::{Iou, Measure, XywhBoxes};
+use softkit_io::{CocoGroundTruth, CocoResults, IoError};
+
+use crate::{EvalError, Evaluation, Params, evaluate_bbox};
 
 /// The IoU above which (strictly) a prediction counts as covering a ground-truth object in
 /// [`nms_ap_filter`].
 pub const NMS_AP_IOU_THRESHOLD: f64 = 0.5;
 
-/// IoU of two `[x, y, width, height]` boxes as OVDEval computes it: the union is
-/// `w1 h1 + w2 h2 - intersection`, and a zero union gives 0.
-///
-/// # Examples
-///
-/// ```
-/// use softkit_eval::nms_ap_iou;
-///
-/// assert_eq!(nms_ap_iou([0.0, 0.0, 10.0, 10.0], [5.0, 0.0, 10.0, 10.0]), 50.0 / 150.0);
-/// assert_eq!(nms_ap_iou([3.0, 3.0, 0.0, 0.0], [3.0, 3.0, 0.0, 0.0]), 0.0);
-/// ```
-pub fn nms_ap_iou(a: [f64; 4], b: [f64; 4]) -> f64 {
-    let [x1, y1, w1, h1] = a;
-    let [x2, y2, w2, h2] = b;
-    let (xmin, ymin) = (x1.max(x2), y1.max(y2));
-    let (xmax, ymax) = ((x1 + w1).min(x2 + w2), (y1 + h1).min(y2 + h2));
-    let inter = (xmax - xmin).max(0.0) * (ymax - ymin).max(0.0);
-    let union = w1 * h1 + w2 * h2 - inter;
-    if union == 0.0 { 0.0 } else { inter / union }
-}
-
 /// The detections that NMS-AP keeps, as indices into `dt.detections()`, ascending.
 ///
 /// Class-agnostic, per image. For each ground-truth annotation of the image, of any category and
-/// crowds included, the predictions of any label with [`nms_ap_iou`] strictly above 0.5 are
+/// crowds included, the predictions of any label with IoU strictly above 0.5 are
 /// sorted by score, descending (ties: earlier result first). The first is a *top match*; the rest
 /// are marked. A marked prediction is removed unless it is the top match of some ground truth;
 /// predictions that cover no ground truth stay. A model that hedges one object with several
@@ -72,25 +54,37 @@ pub fn nms_ap_iou(a: [f64; 4], b: [f64; 4]) -> f64 {
 /// ```
 pub fn nms_ap_filter(gt: &CocoGroundTruth, dt: &CocoResults) -> Result<Vec<usize>, EvalError> {
     let dets = dt.detections();
+    let predictions = XywhBoxes::new(dets.iter().map(|d| d.bbox).collect::<Vec<_>>())
+        .map_err(|source| IoError::Geometry { item: format!("results[{}]", source.index().unwrap_or(0)), source })?;
     let mut by_image: HashMap<i64, Vec<usize>> = HashMap::new();
     for (i, d) in dets.iter().enumerate() {
         by_image.entry(d.image_id).or_default().push(i);
     }
-    let mut gt_by_image: HashMap<i64, Vec<[f64; 4]>> = HashMap::new();
+    let mut gt_by_image: HashMap<i64, Vec<usize>> = HashMap::new();
+    let mut gt_boxes = Vec::new();
     for (index, a) in gt.annotations().iter().enumerate() {
         if !by_image.contains_key(&a.image_id) {
             continue;
         }
-        let bbox = a.bbox.ok_or_else(|| EvalError::MissingBbox { item: format!("annotations[{index}]") })?;
-        gt_by_image.entry(a.image_id).or_default().push(bbox);
+        let bbox = a.bbox.ok_or_else(|| IoError::MissingField {
+            item: format!("annotations[{index}]"),
+            field: "bbox",
+            needed_by: "bbox evaluation needs",
+        })?;
+        gt_by_image.entry(a.image_id).or_default().push(gt_boxes.len());
+        gt_boxes.push(bbox);
     }
+    let objects =
+        XywhBoxes::new(gt_boxes).map_err(|source| IoError::Geometry { item: "annotations".into(), source })?;
     // 0: untouched, 1: marked for removal, 2: a top match (kept whatever else happens).
     let mut mark = vec![0_u8; dets.len()];
     let mut matches: Vec<usize> = Vec::new();
     for (image_id, preds) in &by_image {
         for &g in gt_by_image.get(image_id).map(Vec::as_slice).unwrap_or_default() {
             matches.clear();
-            matches.extend(preds.iter().copied().filter(|&p| nms_ap_iou(g, dets[p].bbox) > NMS_AP_IOU_THRESHOLD));
+            matches.extend(
+                preds.iter().copied().filter(|&p| Iou.between(&objects, g, &predictions, p) > NMS_AP_IOU_THRESHOLD),
+            );
             // `preds` is ascending, so a stable sort breaks ties by input order.
             matches.sort_by(|&a, &b| dets[b].score.total_cmp(&dets[a].score));
             if let Some((&top, rest)) = matches.split_first() {
@@ -168,7 +162,8 @@ mod tests {
         // IoU 100 / 200 = 0.5 exactly: not above the threshold, so both predictions stay.
         let truth =
             gt(r#"{"id": 1, "image_id": 1, "category_id": 1, "area": 100, "iscrowd": 0, "bbox": [0, 0, 10, 10]}"#);
-        assert_eq!(nms_ap_iou([0.0, 0.0, 10.0, 10.0], [0.0, 0.0, 10.0, 5.0]), 0.5);
+        let halves = XywhBoxes::new(vec![[0.0, 0.0, 10.0, 10.0], [0.0, 0.0, 10.0, 5.0]]).unwrap();
+        assert_eq!(Iou.between(&halves, 0, &halves, 1), 0.5);
         let d = dt(&[(1, 1, [0.0, 0.0, 10.0, 10.0], 0.9), (1, 2, [0.0, 0.0, 10.0, 5.0], 0.8)], &truth);
         assert_eq!(nms_ap_filter(&truth, &d).unwrap(), vec![0, 1]);
     }

@@ -137,6 +137,20 @@ impl Params {
     }
 }
 
+/// The images and categories an evaluation reads, sorted (`None`: all of them).
+pub(crate) struct Selection {
+    img_ids: Option<Vec<i64>>,
+    cat_ids: Option<Vec<i64>>,
+}
+
+impl Selection {
+    /// Whether an item of `image_id` and `category_id` takes part.
+    pub(crate) fn includes(&self, image_id: i64, category_id: i64) -> bool {
+        let has = |ids: &Option<Vec<i64>>, id: i64| ids.as_ref().is_none_or(|ids| ids.binary_search(&id).is_ok());
+        has(&self.img_ids, image_id) && has(&self.cat_ids, category_id)
+    }
+}
+
 /// Parameters after the normalisation that pycocotools' `evaluate` applies.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Resolved {
@@ -160,6 +174,19 @@ fn check_finite(field: &'static str, values: &[f64]) -> Result<(), EvalError> {
 }
 
 impl Params {
+    /// The images and categories that take part, for fast membership tests.
+    pub(crate) fn selection(&self) -> Selection {
+        let sorted = |ids: &Option<Vec<i64>>| {
+            ids.as_ref().map(|ids| {
+                let mut ids = ids.clone();
+                ids.sort_unstable();
+                ids.dedup();
+                ids
+            })
+        };
+        Selection { img_ids: sorted(&self.img_ids), cat_ids: sorted(&self.cat_ids) }
+    }
+
     pub(crate) fn resolve(&self, all_img_ids: &[i64], all_cat_ids: &[i64]) -> Result<Resolved, EvalError> {
         check_finite("iou_thrs", &self.iou_thrs)?;
         check_finite("rec_thrs", &self.rec_thrs)?;

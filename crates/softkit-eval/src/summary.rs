@@ -2,7 +2,8 @@
 
 use std::fmt::Write as _;
 
-use crate::pairwise_sum::numpy_mean;
+use softkit_geom::pairwise_mean;
+
 use crate::{EvalError, Evaluation};
 
 /// Names of the 12 detection summary stats, in pycocotools' order.
@@ -109,7 +110,7 @@ impl Evaluation {
             }
         }
         values.retain(|&v| v > -1.0);
-        if values.is_empty() { -1.0 } else { numpy_mean(&values) }
+        if values.is_empty() { -1.0 } else { pairwise_mean(&values) }
     }
 
     /// The 12 summary stats in pycocotools' order ([`STAT_NAMES`]): AP at IoU 0.50:0.95, 0.50
@@ -218,7 +219,7 @@ impl Evaluation {
                 for t in 0..nt {
                     values.extend((0..nr).map(|r| self.precision_at(t, r, k, 0, nm - 1)).filter(|&v| v > -1.0));
                 }
-                let ap = if values.is_empty() { -1.0 } else { numpy_mean(&values) };
+                let ap = if values.is_empty() { -1.0 } else { pairwise_mean(&values) };
                 ClassAp { category_id, ap }
             })
             .collect()

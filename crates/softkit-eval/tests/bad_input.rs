@@ -1,6 +1,6 @@
 //! Bad input gets an error whose message names the item, the field and the value.
 
-use softkit_eval::{AreaRange, CocoGroundTruth, CocoResults, Detection, EvalError, Params, evaluate_bbox};
+use softkit_eval::{AreaRange, CocoGroundTruth, CocoResults, Detection, IoError, Params, evaluate_bbox};
 
 const GT: &str = r#"{
   "images": [{"id": 1}, {"id": 2}],
@@ -85,7 +85,7 @@ fn malformed_json_in_a_file_names_the_file() {
 #[test]
 fn missing_file() {
     let err = CocoGroundTruth::from_path("/nonexistent/instances.json").unwrap_err();
-    assert!(matches!(err, EvalError::Io { .. }));
+    assert!(matches!(err, IoError::Read { .. }));
     assert_eq!(err.to_string(), "cannot read /nonexistent/instances.json: No such file or directory (os error 2)");
 }
 

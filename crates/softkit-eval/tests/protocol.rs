@@ -3,7 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use softkit_eval::{CocoGroundTruth, CocoResults, Detection, Evaluation, Params, evaluate_bbox, pairwise_sum};
+use softkit_eval::{CocoGroundTruth, CocoResults, Detection, Evaluation, Params, evaluate_bbox};
+use softkit_geom::pairwise_sum;
 
 fn data(name: &str) -> PathBuf {
     let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/coco-val2014-100/")).join(name);

@@ -2,7 +2,7 @@
 //! naming the item, the field and the value.
 
 use softkit_eval::{
-    AreaRange, CocoGroundTruth, CocoResults, EvalError, Params, Segmentation, evaluate_bbox, evaluate_segm,
+    AreaRange, CocoGroundTruth, CocoResults, IoError, Params, Segmentation, evaluate_bbox, evaluate_segm,
 };
 
 /// One 10×10 image with a 4×4 square (pixels 2..6 in both axes) as a polygon.
@@ -22,7 +22,7 @@ fn gt() -> CocoGroundTruth {
     CocoGroundTruth::from_json_str(GT).unwrap()
 }
 
-fn gt_with(annotation: &str) -> Result<CocoGroundTruth, EvalError> {
+fn gt_with(annotation: &str) -> Result<CocoGroundTruth, IoError> {
     CocoGroundTruth::from_json_str(&GT.replace(
         r#""segmentation": [[2, 2, 6, 2, 6, 6, 2, 6]]}"#,
         &format!(r#""segmentation": [[2, 2, 6, 2, 6, 6, 2, 6]]}}, {annotation}"#),
@@ -34,7 +34,7 @@ fn assert_close(got: f64, want: f64) {
     assert!((got - want).abs() < 1e-12, "{got} != {want}");
 }
 
-fn results(text: &str) -> Result<CocoResults, EvalError> {
+fn results(text: &str) -> Result<CocoResults, IoError> {
     CocoResults::from_json_str(text, &gt())
 }
 
@@ -135,7 +135,7 @@ fn malformed_counts_are_named() {
     assert_eq!(err.to_string(), "annotations[1].segmentation: RLE counts sum to 99, but size [10, 10] has 100 pixels");
     let err =
         results(r#"[{"image_id": 1, "category_id": 1, "score": 0.9, "segmentation": {"counts": "f04"}}]"#).unwrap_err();
-    assert!(matches!(err, EvalError::Shape { .. }), "{err}");
+    assert!(matches!(err, IoError::Shape { .. }), "{err}");
     assert!(err.to_string().contains("missing field `size`"), "{err}");
 }
 

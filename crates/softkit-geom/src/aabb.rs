@@ -1,21 +1,22 @@
 //! Axis-aligned boxes in `[x1, y1, x2, y2]` form and their overlap measures.
 
-use crate::{Coord, Envelope, GeomError, Overlap};
+use crate::measure::union_ratio;
+use crate::{Bounded, BoxFormat, Coord, Envelope, GeomError, Geometry, Intersect, Iou, Measure, SetView, Symmetric};
 
-const FIELDS: [&str; 4] = ["x1", "y1", "x2", "y2"];
-
-/// Which overlap measure a [`BoxSet`] reports.
+/// Which overlap measure a [`BoxSet`] reports: a [`Measure`] of [`Boxes`] chosen at run time
+/// (from a Python keyword or a CLI flag).
 ///
 /// # Examples
 ///
 /// ```
-/// use softkit_geom::{BoxMeasure, box_iou_pair, box_giou};
+/// use softkit_geom::{BoxMeasure, Boxes, Measure};
 ///
-/// let a = [0.0, 0.0, 1.0, 1.0];
-/// let b = [2.0, 0.0, 3.0, 1.0];
-/// assert_eq!(BoxMeasure::Iou.between(&a, &b, 0.0), box_iou_pair(&a, &b, 0.0));
-/// assert!(BoxMeasure::Giou.between(&a, &b, 0.0) < 0.0);
-/// assert_eq!(BoxMeasure::Giou.between(&a, &b, 0.0), box_giou(&a, &b, 0.0));
+/// let boxes = [[0.0_f64, 0.0, 1.0, 1.0], [2.0, 0.0, 3.0, 1.0]];
+/// let column = Boxes::new(&boxes, 0.0)?;
+/// assert_eq!(BoxMeasure::Iou.between(&column, 0, &column, 1), 0.0);
+/// assert!(BoxMeasure::Giou.between(&column, 0, &column, 1) < 0.0);
+/// assert_eq!("diou".parse::<BoxMeasure>(), Ok(BoxMeasure::Diou));
+/// # Ok::<(), softkit_geom::GeomError>(())
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum BoxMeasure {
@@ -30,16 +31,31 @@ pub enum BoxMeasure {
     Diou,
 }
 
-impl BoxMeasure {
-    /// The measure between two `[x1, y1, x2, y2]` boxes.
-    pub fn between(self, a: &[f64; 4], b: &[f64; 4], pixel_offset: f64) -> f64 {
-        match self {
-            BoxMeasure::Iou => box_iou_pair(a, b, pixel_offset),
-            BoxMeasure::Giou => box_giou(a, b, pixel_offset),
-            BoxMeasure::Diou => box_diou(a, b, pixel_offset),
+impl std::str::FromStr for BoxMeasure {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "iou" => Ok(BoxMeasure::Iou),
+            "giou" => Ok(BoxMeasure::Giou),
+            "diou" => Ok(BoxMeasure::Diou),
+            other => Err(format!("measure = {other:?} is invalid: expected \"iou\", \"giou\" or \"diou\"")),
         }
     }
 }
+
+impl<T: Coord> Measure<Boxes<'_, T>> for BoxMeasure {
+    #[inline]
+    fn between(&self, a: &Boxes<'_, T>, i: usize, b: &Boxes<'_, T>, j: usize) -> f64 {
+        match self {
+            BoxMeasure::Iou => Iou.between(a, i, b, j),
+            BoxMeasure::Giou => box_giou(&a.get(i), &b.get(j), a.pixel_offset),
+            BoxMeasure::Diou => box_diou(&a.get(i), &b.get(j), a.pixel_offset),
+        }
+    }
+}
+
+impl Symmetric for BoxMeasure {}
 
 /// The area of an `[x1, y1, x2, y2]` box, `(x2 - x1 + offset) * (y2 - y1 + offset)`.
 ///
@@ -75,17 +91,6 @@ fn intersection(a: &[f64; 4], b: &[f64; 4], pixel_offset: f64) -> f64 {
     if w > 0.0 && h > 0.0 { w * h } else { 0.0 }
 }
 
-#[inline]
-fn iou_with_areas(a: &[f64; 4], b: &[f64; 4], area_a: f64, area_b: f64, pixel_offset: f64) -> f64 {
-    let inter = intersection(a, b, pixel_offset);
-    if inter <= 0.0 {
-        return 0.0;
-    }
-    // A zero union can only come from degenerate boxes; report no overlap rather than NaN.
-    let union = area_a + area_b - inter;
-    if union > 0.0 { inter / union } else { 0.0 }
-}
-
 /// Intersection over union of two `[x1, y1, x2, y2]` boxes; `0.0` when the union is empty.
 ///
 /// # Examples
@@ -97,7 +102,7 @@ fn iou_with_areas(a: &[f64; 4], b: &[f64; 4], area_a: f64, area_b: f64, pixel_of
 /// assert!((iou - 1.0 / 3.0).abs() < 1e-12);
 /// ```
 pub fn box_iou_pair(a: &[f64; 4], b: &[f64; 4], pixel_offset: f64) -> f64 {
-    iou_with_areas(a, b, box_area(a, pixel_offset), box_area(b, pixel_offset), pixel_offset)
+    union_ratio(intersection(a, b, pixel_offset), box_area(a, pixel_offset), box_area(b, pixel_offset))
 }
 
 fn enclosing(a: &[f64; 4], b: &[f64; 4], pixel_offset: f64) -> (f64, f64) {
@@ -162,26 +167,7 @@ pub fn box_diou(a: &[f64; 4], b: &[f64; 4], pixel_offset: f64) -> f64 {
 /// assert_eq!(err.to_string(), "boxes[1].x2 = 4 is less than x1 = 5");
 /// ```
 pub fn validate_boxes<T: Coord>(boxes: &[[T; 4]]) -> Result<(), GeomError> {
-    for (index, b) in boxes.iter().enumerate() {
-        let b = widen(b);
-        for (field, &value) in FIELDS.iter().zip(&b) {
-            if !value.is_finite() {
-                return Err(GeomError::NonFinite { index, field, value });
-            }
-        }
-        for axis in 0..2 {
-            if b[axis + 2] < b[axis] {
-                return Err(GeomError::Inverted {
-                    index,
-                    field: FIELDS[axis + 2],
-                    value: b[axis + 2],
-                    lower_field: FIELDS[axis],
-                    lower: b[axis],
-                });
-            }
-        }
-    }
-    Ok(())
+    BoxFormat::Xyxy.validate(boxes)
 }
 
 /// Widens a box to `f64`.
@@ -202,17 +188,23 @@ pub(crate) fn check_pixel_offset(pixel_offset: f64) -> Result<(), GeomError> {
     }
 }
 
-/// A validated, borrowed set of `[x1, y1, x2, y2]` boxes with precomputed areas.
+/// A validated, borrowed column of `[x1, y1, x2, y2]` boxes with precomputed areas: the
+/// engine's box geometry.
 ///
 /// # Usage
 ///
-/// Build it once per set of candidates and hand it to the suppression engine or the evaluator.
-/// The boxes are borrowed, not copied, in their own precision (`f32` or `f64`).
+/// Build it once per set of candidates; measure it with [`Iou`], [`BoxMeasure`] or any other
+/// [`Measure`] of boxes, through a [`SetView`] (suppression, see [`BoxSet`]) or a
+/// [`PairView`](crate::PairView). The boxes are borrowed, not copied, in their own precision
+/// (`f32` or `f64`).
+///
+/// `pixel_offset` is `0.0` for continuous coordinates and `1.0` for the legacy convention in
+/// which `x2` is the last pixel column inside the box (a box `[0, 0, 9, 9]` is 10 × 10).
 ///
 /// # Runtime and Performance
 ///
-/// Construction validates every box and computes its area in one pass, `O(n)`. Each
-/// [`Overlap::overlap`] call is a handful of flops.
+/// Construction validates every box and computes its area in one pass, `O(n)`. An intersection
+/// is a handful of flops.
 ///
 /// # Type Parameters
 ///
@@ -221,34 +213,33 @@ pub(crate) fn check_pixel_offset(pixel_offset: f64) -> Result<(), GeomError> {
 /// # Examples
 ///
 /// ```
-/// use softkit_geom::{BoxMeasure, BoxSet, Overlap};
+/// use softkit_geom::{Boxes, Geometry, Intersect};
 ///
-/// // Legacy "+1" convention: [0, 0, 9, 9] is a 10 x 10 box.
 /// let boxes = [[0.0_f32, 0.0, 9.0, 9.0], [5.0, 0.0, 14.0, 9.0]];
-/// let set = BoxSet::new(&boxes, BoxMeasure::Iou, 1.0)?;
-/// assert!((set.overlap(0, 1) - 50.0 / 150.0).abs() < 1e-12);
+/// let legacy = Boxes::new(&boxes, 1.0)?;
+/// assert_eq!(legacy.area(0), 100.0);
+/// assert_eq!(legacy.intersection(0, &legacy, 1), 50.0);
 /// # Ok::<(), softkit_geom::GeomError>(())
 /// ```
 #[derive(Debug, Clone)]
-pub struct BoxSet<'a, T: Coord> {
+pub struct Boxes<'a, T: Coord> {
     boxes: &'a [[T; 4]],
     areas: Vec<f64>,
-    measure: BoxMeasure,
     pixel_offset: f64,
 }
 
-impl<'a, T: Coord> BoxSet<'a, T> {
-    /// Validates `boxes` and prepares them for overlap queries under `measure`.
+impl<'a, T: Coord> Boxes<'a, T> {
+    /// Validates `boxes` and precomputes their areas.
     ///
     /// # Errors
     ///
     /// [`GeomError`] naming the first box with a non-finite coordinate or `x2 < x1` / `y2 < y1`,
     /// or an invalid `pixel_offset` (negative or not finite).
-    pub fn new(boxes: &'a [[T; 4]], measure: BoxMeasure, pixel_offset: f64) -> Result<Self, GeomError> {
+    pub fn new(boxes: &'a [[T; 4]], pixel_offset: f64) -> Result<Self, GeomError> {
         check_pixel_offset(pixel_offset)?;
         validate_boxes(boxes)?;
         let areas = boxes.iter().map(|b| box_area(&widen(b), pixel_offset)).collect();
-        Ok(Self { boxes, areas, measure, pixel_offset })
+        Ok(Self { boxes, areas, pixel_offset })
     }
 
     /// The borrowed boxes.
@@ -261,34 +252,72 @@ impl<'a, T: Coord> BoxSet<'a, T> {
     pub fn get(&self, i: usize) -> [f64; 4] {
         widen(&self.boxes[i])
     }
+
+    /// The pixel offset the areas were computed with.
+    pub fn pixel_offset(&self) -> f64 {
+        self.pixel_offset
+    }
 }
 
-impl<T: Coord> Overlap for BoxSet<'_, T> {
+impl<T: Coord> Geometry for Boxes<'_, T> {
     #[inline]
     fn len(&self) -> usize {
         self.boxes.len()
     }
 
     #[inline]
-    fn overlap(&self, i: usize, j: usize) -> f64 {
-        let (a, b) = (self.get(i), self.get(j));
-        match self.measure {
-            BoxMeasure::Iou => iou_with_areas(&a, &b, self.areas[i], self.areas[j], self.pixel_offset),
-            other => other.between(&a, &b, self.pixel_offset),
-        }
+    fn area(&self, i: usize) -> f64 {
+        self.areas[i]
     }
+}
 
+impl<T: Coord> Bounded<2> for Boxes<'_, T> {
     #[inline]
-    fn envelope(&self, i: usize) -> Envelope {
+    fn envelope(&self, i: usize) -> Envelope<2> {
         let b = self.get(i);
         // With the +1 convention, boxes that touch at an edge still share a pixel column.
         Envelope::new([b[0], b[1]], [b[2] + self.pixel_offset, b[3] + self.pixel_offset])
     }
 }
 
+impl<T: Coord> Intersect for Boxes<'_, T> {
+    #[inline]
+    fn intersection(&self, i: usize, other: &Self, j: usize) -> f64 {
+        intersection(&self.get(i), &other.get(j), self.pixel_offset)
+    }
+}
+
+/// A validated, borrowed set of `[x1, y1, x2, y2]` boxes under a [`BoxMeasure`]: the
+/// [`Overlap`](crate::Overlap) set that box suppression walks.
+///
+/// # Examples
+///
+/// ```
+/// use softkit_geom::{BoxMeasure, BoxSet, Overlap};
+///
+/// // Legacy "+1" convention: [0, 0, 9, 9] is a 10 x 10 box.
+/// let boxes = [[0.0_f32, 0.0, 9.0, 9.0], [5.0, 0.0, 14.0, 9.0]];
+/// let set = BoxSet::new(&boxes, BoxMeasure::Iou, 1.0)?;
+/// assert!((set.overlap(0, 1) - 50.0 / 150.0).abs() < 1e-12);
+/// # Ok::<(), softkit_geom::GeomError>(())
+/// ```
+pub type BoxSet<'a, T> = SetView<Boxes<'a, T>, BoxMeasure>;
+
+impl<'a, T: Coord> SetView<Boxes<'a, T>, BoxMeasure> {
+    /// Validates `boxes` and prepares them for overlap queries under `measure`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Boxes::new`].
+    pub fn new(boxes: &'a [[T; 4]], measure: BoxMeasure, pixel_offset: f64) -> Result<Self, GeomError> {
+        Ok(SetView::of(Boxes::new(boxes, pixel_offset)?, measure))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Overlap;
 
     #[test]
     fn identical_boxes_have_iou_one() {
@@ -324,7 +353,7 @@ mod tests {
         // Touching boxes share a pixel column under the +1 convention.
         let set = BoxSet::new(&boxes, BoxMeasure::Iou, 1.0).unwrap();
         assert!(set.overlap(0, 1) > 0.0);
-        assert!(set.envelope(0).intersects(&set.envelope(1)));
+        assert!(set.envelope(0).unwrap().intersects(&set.envelope(1).unwrap()));
     }
 
     #[test]

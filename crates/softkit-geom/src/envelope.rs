@@ -1,8 +1,10 @@
-/// An axis-aligned rectangle that bounds the region where a geometry can overlap another.
+/// An axis-aligned box in `D` dimensions that bounds where a geometry can overlap another: an
+/// interval for time segments (`D = 1`), a rectangle for image geometry (`D = 2`), a cuboid for
+/// 3-D boxes (`D = 3`).
 ///
-/// A spatial index uses envelopes to skip pairs of items whose envelopes are disjoint. An
-/// [`Overlap`](crate::Overlap) implementation guarantees that such pairs have an overlap of zero or
-/// less. An envelope with a non-finite corner means "may overlap anything".
+/// A spatial index uses envelopes to skip pairs whose envelopes are disjoint; a
+/// [`Measure`](crate::Measure) with a finite reach guarantees that such pairs measure zero or less.
+/// An envelope with a non-finite corner means "may overlap anything".
 ///
 /// # Examples
 ///
@@ -12,35 +14,37 @@
 /// let a = Envelope::new([0.0, 0.0], [2.0, 2.0]);
 /// let b = Envelope::new([1.0, 1.0], [3.0, 3.0]);
 /// assert!(a.intersects(&b));
+/// // Two cuboids that share their x-y footprint but not their heights.
+/// let low = Envelope::new([0.0, 0.0, 0.0], [1.0, 1.0, 1.0]);
+/// let high = Envelope::new([0.0, 0.0, 2.0], [1.0, 1.0, 3.0]);
+/// assert!(!low.intersects(&high));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Envelope {
-    /// Lower corner `[x, y]`.
-    pub min: [f64; 2],
-    /// Upper corner `[x, y]`.
-    pub max: [f64; 2],
+pub struct Envelope<const D: usize> {
+    /// Lower corner, one coordinate per axis.
+    pub min: [f64; D],
+    /// Upper corner, one coordinate per axis.
+    pub max: [f64; D],
 }
 
-impl Envelope {
+impl<const D: usize> Envelope<D> {
     /// Creates an envelope from its lower and upper corners.
-    pub fn new(min: [f64; 2], max: [f64; 2]) -> Self {
+    pub fn new(min: [f64; D], max: [f64; D]) -> Self {
         Self { min, max }
     }
 
     /// An envelope that intersects everything.
     pub fn everywhere() -> Self {
-        Self::new([f64::NEG_INFINITY; 2], [f64::INFINITY; 2])
+        Self::new([f64::NEG_INFINITY; D], [f64::INFINITY; D])
     }
 
-    /// Whether the two closed rectangles share at least one point.
-    pub fn intersects(&self, other: &Envelope) -> bool {
-        self.min[0] <= other.max[0]
-            && other.min[0] <= self.max[0]
-            && self.min[1] <= other.max[1]
-            && other.min[1] <= self.max[1]
+    /// Whether the two closed boxes share at least one point.
+    #[inline]
+    pub fn intersects(&self, other: &Envelope<D>) -> bool {
+        (0..D).all(|axis| self.min[axis] <= other.max[axis] && other.min[axis] <= self.max[axis])
     }
 
-    /// Whether all four coordinates are finite.
+    /// Whether every coordinate is finite.
     pub fn is_finite(&self) -> bool {
         self.min.iter().chain(&self.max).all(|v| v.is_finite())
     }

@@ -59,4 +59,46 @@ pub enum GeomError {
         /// What the parameter must be.
         expected: &'static str,
     },
+    /// Two inputs that must be parallel have different lengths.
+    #[error("{field} has {found} entries but {reference} has {expected}")]
+    LengthMismatch {
+        /// The input with the wrong length.
+        field: &'static str,
+        /// Its length.
+        found: usize,
+        /// The input it must match.
+        reference: &'static str,
+        /// The length it must have.
+        expected: usize,
+    },
+    /// A keypoint list is not a non-empty list of `x, y, v` triples.
+    #[error("keypoints[{index}] has {len} numbers; expected a non-empty list of x, y, v triples")]
+    KeypointTriples {
+        /// Index of the item.
+        index: usize,
+        /// How many numbers it holds.
+        len: usize,
+    },
+}
+
+impl GeomError {
+    /// The index of the offending item, for errors about one item.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use softkit_geom::validate_boxes;
+    ///
+    /// let err = validate_boxes(&[[0.0_f64, 0.0, 1.0, 1.0], [0.0, 0.0, f64::NAN, 1.0]]).unwrap_err();
+    /// assert_eq!(err.index(), Some(1));
+    /// ```
+    pub fn index(&self) -> Option<usize> {
+        match *self {
+            GeomError::NonFinite { index, .. }
+            | GeomError::Inverted { index, .. }
+            | GeomError::NegativeSize { index, .. }
+            | GeomError::KeypointTriples { index, .. } => Some(index),
+            GeomError::InvalidParameter { .. } | GeomError::LengthMismatch { .. } => None,
+        }
+    }
 }

@@ -45,6 +45,58 @@ impl BoxFormat {
             BoxFormat::Cxcywh => ["cx", "cy", "w", "h"],
         }
     }
+
+    /// Checks boxes in this encoding: every number finite, and corners ordered (`xyxy`) or sizes
+    /// non-negative (`xywh`, `cxcywh`). This is softkit's one box validation; readers and
+    /// geometries call it.
+    ///
+    /// # Errors
+    ///
+    /// [`GeomError`] naming the first offending box, field and value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use softkit_geom::BoxFormat;
+    ///
+    /// assert!(BoxFormat::Xywh.validate(&[[5.0_f64, 5.0, 0.0, 2.0]]).is_ok());
+    /// let err = BoxFormat::Xywh.validate(&[[0.0_f32, 0.0, 1.0, -2.0]]).unwrap_err();
+    /// assert_eq!(err.to_string(), "boxes[0].h = -2 is negative");
+    /// ```
+    pub fn validate<T: Coord>(self, boxes: &[[T; 4]]) -> Result<(), GeomError> {
+        let names = self.field_names();
+        for (index, b) in boxes.iter().enumerate() {
+            let b = widen(b);
+            for (field, &value) in names.iter().zip(&b) {
+                if !value.is_finite() {
+                    return Err(GeomError::NonFinite { index, field, value });
+                }
+            }
+            match self {
+                BoxFormat::Xyxy => {
+                    for axis in 0..2 {
+                        if b[axis + 2] < b[axis] {
+                            return Err(GeomError::Inverted {
+                                index,
+                                field: names[axis + 2],
+                                value: b[axis + 2],
+                                lower_field: names[axis],
+                                lower: b[axis],
+                            });
+                        }
+                    }
+                }
+                BoxFormat::Xywh | BoxFormat::Cxcywh => {
+                    for axis in 2..4 {
+                        if b[axis] < 0.0 {
+                            return Err(GeomError::NegativeSize { index, field: names[axis], value: b[axis] });
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Converts boxes between encodings, in `f64`.
@@ -68,39 +120,22 @@ impl BoxFormat {
 /// # Ok::<(), softkit_geom::GeomError>(())
 /// ```
 pub fn convert_boxes<T: Coord>(boxes: &[[T; 4]], from: BoxFormat, to: BoxFormat) -> Result<Vec<[f64; 4]>, GeomError> {
-    let names = from.field_names();
-    boxes
+    from.validate(boxes)?;
+    Ok(boxes
         .iter()
-        .enumerate()
-        .map(|(index, b)| {
+        .map(|b| {
             let b = widen(b);
-            for (field, &value) in names.iter().zip(&b) {
-                if !value.is_finite() {
-                    return Err(GeomError::NonFinite { index, field, value });
-                }
-            }
             let xyxy = match from {
-                BoxFormat::Xyxy => {
-                    crate::validate_boxes(&[b]).map_err(|e| reindex(e, index))?;
-                    b
-                }
-                BoxFormat::Xywh | BoxFormat::Cxcywh => {
-                    for (field, value) in [("w", b[2]), ("h", b[3])] {
-                        if value < 0.0 {
-                            return Err(GeomError::NegativeSize { index, field, value });
-                        }
-                    }
-                    if from == BoxFormat::Xywh {
-                        [b[0], b[1], b[0] + b[2], b[1] + b[3]]
-                    } else {
-                        let (hw, hh) = (b[2] * 0.5, b[3] * 0.5);
-                        [b[0] - hw, b[1] - hh, b[0] + hw, b[1] + hh]
-                    }
+                BoxFormat::Xyxy => b,
+                BoxFormat::Xywh => [b[0], b[1], b[0] + b[2], b[1] + b[3]],
+                BoxFormat::Cxcywh => {
+                    let (hw, hh) = (b[2] * 0.5, b[3] * 0.5);
+                    [b[0] - hw, b[1] - hh, b[0] + hw, b[1] + hh]
                 }
             };
-            Ok(encode(xyxy, to))
+            encode(xyxy, to)
         })
-        .collect()
+        .collect())
 }
 
 fn encode(b: [f64; 4], to: BoxFormat) -> [f64; 4] {
@@ -109,16 +144,6 @@ fn encode(b: [f64; 4], to: BoxFormat) -> [f64; 4] {
         BoxFormat::Xyxy => b,
         BoxFormat::Xywh => [b[0], b[1], w, h],
         BoxFormat::Cxcywh => [b[0] + w * 0.5, b[1] + h * 0.5, w, h],
-    }
-}
-
-fn reindex(err: GeomError, index: usize) -> GeomError {
-    match err {
-        GeomError::NonFinite { field, value, .. } => GeomError::NonFinite { index, field, value },
-        GeomError::Inverted { field, value, lower_field, lower, .. } => {
-            GeomError::Inverted { index, field, value, lower_field, lower }
-        }
-        other => other,
     }
 }
 

@@ -1,13 +1,30 @@
-//! Geometry types and overlap measures for softkit.
+//! Geometries and their overlap measures: softkit's one geometry abstraction, shared by
+//! suppression and evaluation.
 //!
-//! Every suppression policy and every evaluation loop in softkit asks one question of a geometry:
-//! how much do items `i` and `j` overlap? The [`Overlap`] trait answers it for an indexed set of
-//! geometries, together with an [`Envelope`] per item that lets a spatial index skip pairs that
-//! cannot overlap. Each geometry lives in a file of its own and implements [`Overlap`].
+//! A geometry is a column of items written once, in one file: what each item is ([`Geometry`]:
+//! count and size), where it lies ([`Bounded`]: an [`Envelope`] in 1, 2 or 3 dimensions) and how
+//! two items intersect ([`Intersect`]). Measures ([`Measure`]) turn that into numbers:
+//! [`Iou`] (with COCO's crowd rule) and [`IoMin`] come free with [`Intersect`]; GIoU, DIoU and
+//! OKS are written per geometry. Two views derive generically from a column and a measure:
+//! [`SetView`], the [`Overlap`] set that the suppression engine walks, and [`PairView`], the
+//! [`PairOverlap`] of detections against ground truth that the evaluator matches.
 //!
-//! Binary masks are the exception to the indexed-set pattern: an [`Rle`] is COCO's run-length mask,
-//! with pycocotools' exact polygon rasterisation, compressed counts strings, area, box, merge and
-//! mask IoU (errors: [`MaskError`]).
+//! - `geometry`: the [`Geometry`], [`Bounded`] and [`Intersect`] traits.
+//! - `envelope`: [`Envelope`], an axis-aligned box in `D` dimensions.
+//! - `measure`: the [`Measure`] trait, the [`Symmetric`] marker, [`Iou`] and [`IoMin`].
+//! - `overlap`: the set view, [`Overlap`] and [`SetView`].
+//! - `pair_overlap`: the pair view, [`PairOverlap`] and [`PairView`].
+//! - `aabb`: `[x1, y1, x2, y2]` boxes ([`Boxes`], [`BoxSet`], [`BoxMeasure`]: IoU, GIoU, DIoU).
+//! - `xywh`: COCO `[x, y, w, h]` boxes in pycocotools' operation order ([`XywhBoxes`]).
+//! - `mask`: run-length masks as a geometry ([`Masks`]).
+//! - `keypoints`: keypoint sets ([`Keypoints`]) and COCO's OKS ([`Oks`], [`oks`]).
+//! - `format`: box encodings ([`BoxFormat`], [`convert_boxes`]) and the one box validation.
+//! - `pairwise`: dense overlap matrices ([`overlap_matrix`], [`box_overlap_matrix`]).
+//! - `rle`, `rle_string`, `polygon_raster`: COCO run-length masks ([`Rle`]): counts strings,
+//!   area, box, merge, IoU, and pycocotools' exact polygon rasterisation (errors: [`MaskError`]).
+//! - `pairwise_sum`: numpy's pairwise summation ([`pairwise_sum`], [`pairwise_mean`]), for bit-exact means.
+//! - `coord`: the input scalar types ([`Coord`]: `f32`, `f64`).
+//! - `error`: [`GeomError`].
 //!
 //! # Examples
 //!
@@ -27,19 +44,33 @@ mod coord;
 mod envelope;
 mod error;
 mod format;
+mod geometry;
+mod keypoints;
+mod mask;
 mod mask_error;
+mod measure;
 mod overlap;
+mod pair_overlap;
 mod pairwise;
+mod pairwise_sum;
 mod polygon_raster;
 mod rle;
 mod rle_string;
+mod xywh;
 
-pub use aabb::{BoxMeasure, BoxSet, box_area, box_diou, box_giou, box_iou_pair, validate_boxes};
+pub use aabb::{BoxMeasure, BoxSet, Boxes, box_area, box_diou, box_giou, box_iou_pair, validate_boxes};
 pub use coord::Coord;
 pub use envelope::Envelope;
 pub use error::GeomError;
 pub use format::{BoxFormat, convert_boxes};
+pub use geometry::{Bounded, Geometry, Intersect};
+pub use keypoints::{COCO_KEYPOINT_SIGMAS, Keypoints, Oks, oks};
+pub use mask::Masks;
 pub use mask_error::MaskError;
-pub use overlap::Overlap;
-pub use pairwise::box_overlap_matrix;
+pub use measure::{IoMin, Iou, Measure, Symmetric};
+pub use overlap::{Overlap, SetView};
+pub use pair_overlap::{PairOverlap, PairView};
+pub use pairwise::{box_overlap_matrix, overlap_matrix};
+pub use pairwise_sum::{pairwise_mean, pairwise_sum};
 pub use rle::Rle;
+pub use xywh::XywhBoxes;

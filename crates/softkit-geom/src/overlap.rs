@@ -1,20 +1,20 @@
-use crate::Envelope;
+//! The set view that the suppression engine walks: one column measured against itself.
 
-/// An indexed set of geometries with an overlap measure between any two of its members.
+use crate::{Bounded, Envelope, Geometry, Measure, Symmetric};
+
+/// An indexed set of items with a symmetric overlap between any two of its members: what the
+/// suppression engine walks.
 ///
-/// This is the one abstraction that the suppression engine and the evaluator rely on: every
-/// geometry (axis-aligned boxes, and later rotated boxes, polygons, 3-D boxes, segments,
-/// keypoints) implements it once and gets every policy and every metric.
+/// Every geometry gets it generically through [`SetView`]; implement it by hand only for a set
+/// that is not a column of one geometry.
 ///
 /// # Contract
 ///
 /// - `overlap(i, j) == overlap(j, i)`, and it is finite.
-/// - If the envelopes of `i` and `j` do not intersect, `overlap(i, j) <= 0`. Suppression policies
-///   treat an overlap of zero or less as "no interaction", which is what lets a spatial index skip
-///   those pairs without changing the result.
-///
-/// Implementations precompute what repeated queries need (areas, vertices), so `overlap` is a
-/// cheap pure function of two indices.
+/// - If `envelope(i)` and `envelope(j)` are both `Some` and disjoint, `overlap(i, j) <= 0`.
+///   Suppression policies treat an overlap of zero or less as "no interaction", which is what
+///   lets a spatial index skip those pairs without changing the result. `None` means the item
+///   may overlap anything, and the engine compares it with every other item.
 ///
 /// # Examples
 ///
@@ -26,10 +26,11 @@ use crate::Envelope;
 /// assert_eq!(set.len(), 3);
 /// assert!((set.overlap(0, 1) - 4.0 / 28.0).abs() < 1e-12);
 /// assert_eq!(set.overlap(0, 2), 0.0);
-/// assert!(!set.envelope(0).intersects(&set.envelope(2)));
+/// let (a, c) = (set.envelope(0).unwrap(), set.envelope(2).unwrap());
+/// assert!(!a.intersects(&c));
 /// # Ok::<(), softkit_geom::GeomError>(())
 /// ```
-pub trait Overlap: Sync {
+pub trait Overlap<const D: usize>: Sync {
     /// Number of items in the set.
     fn len(&self) -> usize;
 
@@ -41,6 +42,72 @@ pub trait Overlap: Sync {
     /// The overlap between items `i` and `j` (IoU or one of its relatives).
     fn overlap(&self, i: usize, j: usize) -> f64;
 
-    /// A rectangle outside which item `i` overlaps nothing.
-    fn envelope(&self, i: usize) -> Envelope;
+    /// A box outside which item `i` overlaps nothing, or `None` when its reach is unbounded.
+    fn envelope(&self, i: usize) -> Option<Envelope<D>>;
+}
+
+/// A geometry column measured against itself: the [`Overlap`] set that suppression walks, for any
+/// [`Bounded`] geometry and [`Symmetric`] measure.
+///
+/// # Usage
+///
+/// Build the column (which validates it), pick a measure, and hand the view to
+/// `softkit_nms::suppress`. [`BoxSet`](crate::BoxSet) is the view of `[x1, y1, x2, y2]` boxes.
+///
+/// # Type Parameters
+///
+/// - `G`: the geometry column ([`Boxes`](crate::Boxes), [`Masks`](crate::Masks), ...).
+/// - `M`: the measure ([`Iou`](crate::Iou), [`IoMin`](crate::IoMin), [`BoxMeasure`](crate::BoxMeasure), ...).
+///
+/// # Examples
+///
+/// ```
+/// use softkit_geom::{Boxes, IoMin, Overlap, SetView};
+///
+/// let boxes = [[0.0_f32, 0.0, 10.0, 10.0], [2.0, 2.0, 4.0, 4.0]];
+/// let set = SetView::of(Boxes::new(&boxes, 0.0)?, IoMin);
+/// assert_eq!(set.overlap(0, 1), 1.0);
+/// assert_eq!(set.overlap(1, 0), 1.0);
+/// # Ok::<(), softkit_geom::GeomError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct SetView<G, M> {
+    geometry: G,
+    measure: M,
+}
+
+impl<G: Geometry, M: Measure<G> + Symmetric> SetView<G, M> {
+    /// Measures `geometry` against itself by `measure`.
+    pub fn of(geometry: G, measure: M) -> Self {
+        Self { geometry, measure }
+    }
+}
+
+impl<G, M> SetView<G, M> {
+    /// The geometry column.
+    pub fn geometry(&self) -> &G {
+        &self.geometry
+    }
+
+    /// The measure.
+    pub fn measure(&self) -> &M {
+        &self.measure
+    }
+}
+
+impl<const D: usize, G: Bounded<D>, M: Measure<G> + Symmetric> Overlap<D> for SetView<G, M> {
+    #[inline]
+    fn len(&self) -> usize {
+        self.geometry.len()
+    }
+
+    #[inline]
+    fn overlap(&self, i: usize, j: usize) -> f64 {
+        self.measure.between(&self.geometry, i, &self.geometry, j)
+    }
+
+    #[inline]
+    fn envelope(&self, i: usize) -> Option<Envelope<D>> {
+        self.measure.finite_reach().then(|| self.geometry.envelope(i))
+    }
 }

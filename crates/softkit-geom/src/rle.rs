@@ -244,6 +244,26 @@ impl Rle {
         Ok(Rle { height: first.height, width: first.width, counts: acc })
     }
 
+    /// The number of foreground pixels the two masks share; `0` for masks of different sizes,
+    /// which cover different images.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use softkit_geom::Rle;
+    ///
+    /// let a = Rle::from_mask(1, 4, &[1, 1, 0, 0])?;
+    /// let b = Rle::from_mask(1, 4, &[0, 1, 1, 1])?;
+    /// assert_eq!(a.intersection_area(&b), 1);
+    /// # Ok::<(), softkit_geom::MaskError>(())
+    /// ```
+    pub fn intersection_area(&self, other: &Rle) -> u64 {
+        if (self.height, self.width) != (other.height, other.width) {
+            return 0;
+        }
+        intersection_and_union(&self.counts, &other.counts).0
+    }
+
     /// Intersection over union with `gt`, with COCO's crowd rule: when `crowd` is set, the union
     /// is this mask's own area, so that a crowd region can absorb any number of detections.
     ///

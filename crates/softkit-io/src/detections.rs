@@ -1,8 +1,13 @@
-//! Detections grouped for suppression, read from candidate tables or COCO results.
+//! Detections for suppression: candidate tables and COCO results lists, in columns, with every
+//! number kept as the file wrote it.
+
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use softkit_geom::BoxFormat;
 
+use crate::json::{parse_str, read_text};
+use crate::results::RawDetection;
 use crate::{COCO80_CATEGORY_IDS, IoError};
 
 /// One image of a candidate table.
@@ -28,6 +33,10 @@ pub struct ImageInfo {
 
 /// Detections in columns: row `i` is one candidate box.
 ///
+/// Boxes stay as the file wrote them: `[x1, y1, x2, y2]` for a candidate table, `[x, y, w, h]`
+/// for a COCO results list ([`format`](Self::format) says which). The engine gets corners from
+/// [`xyxy`](Self::xyxy); [`write_coco_results`] writes a results list's boxes back bit for bit.
+///
 /// # Examples
 ///
 /// ```
@@ -35,18 +44,24 @@ pub struct ImageInfo {
 /// let dets = softkit_io::parse_detections(text, "cands.json")?;
 /// assert_eq!((dets.image_ids[0], dets.category_ids[0]), (7, 1)); // class 0 is COCO category 1
 /// assert_eq!(dets.boxes[0], [1.0, 2.0, 11.0, 22.0]);
+/// assert!(dets.candidate_table);
 /// # Ok::<(), softkit_io::IoError>(())
 /// ```
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Detections {
     /// The images listed by a candidate table (empty for COCO results).
     pub images: Vec<ImageInfo>,
+    /// Whether the rows came from a candidate table, whose class indices were mapped to COCO
+    /// category ids ([`COCO80_CATEGORY_IDS`]), rather than from a COCO results list.
+    pub candidate_table: bool,
     /// Image id of each row.
     pub image_ids: Vec<i64>,
     /// COCO category id of each row.
     pub category_ids: Vec<i64>,
-    /// `[x1, y1, x2, y2]` of each row.
+    /// The box of each row, in [`format`](Self::format).
     pub boxes: Vec<[f64; 4]>,
+    /// How [`boxes`](Self::boxes) are written: `Xyxy` for candidate tables, `Xywh` for COCO results.
+    pub format: BoxFormat,
     /// Score of each row.
     pub scores: Vec<f64>,
 }
@@ -62,21 +77,79 @@ impl Detections {
         self.scores.is_empty()
     }
 
-    fn push(&mut self, image_id: i64, category_id: i64, xyxy: [f64; 4], score: f64) {
-        self.image_ids.push(image_id);
-        self.category_ids.push(category_id);
-        self.boxes.push(xyxy);
-        self.scores.push(score);
+    /// Every box as corners `[x1, y1, x2, y2]`, the suppression engine's form.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let text = r#"[{"image_id": 1, "category_id": 3, "bbox": [10, 20, 30, 40], "score": 0.9}]"#;
+    /// let dets = softkit_io::parse_detections(text, "inline.json")?;
+    /// assert_eq!(dets.boxes, vec![[10.0, 20.0, 30.0, 40.0]]); // as written
+    /// assert_eq!(dets.xyxy(), vec![[10.0, 20.0, 40.0, 60.0]]);
+    /// # Ok::<(), softkit_io::IoError>(())
+    /// ```
+    pub fn xyxy(&self) -> Vec<[f64; 4]> {
+        match self.format {
+            BoxFormat::Xyxy => self.boxes.clone(),
+            _ => self.boxes.iter().map(|&b| to_xyxy(b, self.format)).collect(),
+        }
     }
 
-    /// Row indices grouped by image, in ascending image id; rows keep file order in a group.
-    pub fn rows_by_image(&self) -> Vec<(i64, Vec<usize>)> {
-        let mut order: Vec<usize> = (0..self.len()).collect();
-        order.sort_by_key(|&i| self.image_ids[i]);
-        order
-            .chunk_by(|&a, &b| self.image_ids[a] == self.image_ids[b])
-            .map(|g| (self.image_ids[g[0]], g.to_vec()))
-            .collect()
+    /// The COCO `bbox` (`[x, y, w, h]`) of row `row`: as written for a results list, from the
+    /// corners for a candidate table.
+    pub fn coco_bbox(&self, row: usize) -> [f64; 4] {
+        let b = self.boxes[row];
+        match self.format {
+            BoxFormat::Xywh => b,
+            _ => {
+                let [x1, y1, x2, y2] = to_xyxy(b, self.format);
+                [x1, y1, x2 - x1, y2 - y1]
+            }
+        }
+    }
+
+    /// The rows at `rows`, in the given order, with the same images and format.
+    ///
+    /// # Panics
+    ///
+    /// If a row is out of range.
+    pub fn select(&self, rows: &[usize]) -> Detections {
+        Detections {
+            images: self.images.clone(),
+            candidate_table: self.candidate_table,
+            image_ids: rows.iter().map(|&r| self.image_ids[r]).collect(),
+            category_ids: rows.iter().map(|&r| self.category_ids[r]).collect(),
+            boxes: rows.iter().map(|&r| self.boxes[r]).collect(),
+            format: self.format,
+            scores: rows.iter().map(|&r| self.scores[r]).collect(),
+        }
+    }
+
+    fn new(images: Vec<ImageInfo>, candidate_table: bool, format: BoxFormat, rows: usize) -> Self {
+        Detections {
+            images,
+            candidate_table,
+            image_ids: Vec::with_capacity(rows),
+            category_ids: Vec::with_capacity(rows),
+            boxes: Vec::with_capacity(rows),
+            format,
+            scores: Vec::with_capacity(rows),
+        }
+    }
+
+    fn push(&mut self, image_id: i64, category_id: i64, bbox: [f64; 4], score: f64) {
+        self.image_ids.push(image_id);
+        self.category_ids.push(category_id);
+        self.boxes.push(bbox);
+        self.scores.push(score);
+    }
+}
+
+fn to_xyxy(b: [f64; 4], format: BoxFormat) -> [f64; 4] {
+    match format {
+        BoxFormat::Xyxy => b,
+        BoxFormat::Xywh => [b[0], b[1], b[0] + b[2], b[1] + b[3]],
+        BoxFormat::Cxcywh => [b[0] - b[2] * 0.5, b[1] - b[3] * 0.5, b[0] + b[2] * 0.5, b[1] + b[3] * 0.5],
     }
 }
 
@@ -87,7 +160,7 @@ struct CandidateTable {
     candidates: Vec<[f64; 7]>,
 }
 
-#[derive(Deserialize, Serialize)]
+#[derive(Serialize)]
 struct CocoResult {
     image_id: i64,
     category_id: i64,
@@ -95,12 +168,15 @@ struct CocoResult {
     score: f64,
 }
 
-/// Reads a candidate table or a COCO results file (see the crate docs for both formats).
+/// Reads a candidate table (`{"images": [...], "candidates": [[image_id, class_index, x1, y1,
+/// x2, y2, score], ...]}`) or a COCO results list (`[{"image_id", "category_id", "bbox": [x, y,
+/// w, h], "score"}, ...]`, read by the same parser as [`CocoResults`](crate::CocoResults)).
 ///
 /// # Errors
 ///
 /// [`IoError`] if the file cannot be read, is not JSON of either shape (with line and column),
-/// or holds an invalid value (a non-finite number, a negative size, an unknown class index).
+/// or holds an invalid value (a result without a four-number `bbox`, a negative size, an unknown
+/// class index).
 ///
 /// # Examples
 ///
@@ -109,12 +185,12 @@ struct CocoResult {
 /// println!("{} candidates", dets.len());
 /// # Ok::<(), softkit_io::IoError>(())
 /// ```
-pub fn read_detections(path: &str) -> Result<Detections, IoError> {
-    let text = std::fs::read_to_string(path).map_err(|source| IoError::File { path: path.to_string(), source })?;
-    parse_detections(&text, path)
+pub fn read_detections(path: impl AsRef<Path>) -> Result<Detections, IoError> {
+    let path = path.as_ref();
+    parse_detections(&read_text(path)?, &path.display().to_string())
 }
 
-/// Parses the text of a candidate table or a COCO results file; `path` names it in errors.
+/// Parses the text of a candidate table or a COCO results list; `origin` names it in errors.
 ///
 /// # Errors
 ///
@@ -127,94 +203,80 @@ pub fn read_detections(path: &str) -> Result<Detections, IoError> {
 ///     r#"[{"image_id": 1, "category_id": 1, "bbox": [0, 0, -4, 4], "score": 0.5}]"#,
 ///     "dets.json",
 /// ).unwrap_err();
-/// assert_eq!(err.to_string(), "dets.json: [0].bbox: w = -4 is negative");
+/// assert_eq!(err.to_string(), "results[0].bbox width = -4 is negative");
 /// ```
-pub fn parse_detections(text: &str, path: &str) -> Result<Detections, IoError> {
-    let invalid = |location: String, message: String| IoError::Invalid { path: path.to_string(), location, message };
-    let mut dets = Detections::default();
+pub fn parse_detections(text: &str, origin: &str) -> Result<Detections, IoError> {
     if text.trim_start().starts_with('[') {
-        let rows: Vec<CocoResult> = serde_json::from_str(text).map_err(|e| IoError::json(path, &e))?;
-        for (i, r) in rows.into_iter().enumerate() {
-            let [x, y, w, h] = r.bbox;
-            check_finite(&[("x", x), ("y", y), ("w", w), ("h", h)]).map_err(|m| invalid(format!("[{i}].bbox"), m))?;
-            for (field, value) in [("w", w), ("h", h)] {
-                if value < 0.0 {
-                    return Err(invalid(format!("[{i}].bbox"), format!("{field} = {value} is negative")));
-                }
-            }
-            check_finite(&[("score", r.score)]).map_err(|m| invalid(format!("[{i}]"), m))?;
-            dets.push(r.image_id, r.category_id, [x, y, x + w, y + h], r.score);
+        let rows: Vec<RawDetection> = parse_str(text, origin)?;
+        let mut dets = Detections::new(Vec::new(), false, BoxFormat::Xywh, rows.len());
+        for (index, r) in rows.iter().enumerate() {
+            let item = || format!("results[{index}]");
+            let bbox = r.bbox.ok_or_else(|| IoError::MissingField {
+                item: item(),
+                field: "bbox",
+                needed_by: "box suppression needs",
+            })?;
+            dets.push(r.image_id, r.category_id, bbox.checked(item)?, r.score);
         }
         return Ok(dets);
     }
-    let value: Value = serde_json::from_str(text).map_err(|e| IoError::json(path, &e))?;
-    if value.get("candidates").is_none() {
-        return Err(invalid(
-            "top level".into(),
-            "expected a COCO results list or an object with a \"candidates\" table".into(),
-        ));
-    }
     let table: CandidateTable =
-        serde_json::from_value(value).map_err(|e| invalid("top level".into(), e.to_string()))?;
-    dets.images = table.images;
-    for (i, row) in table.candidates.iter().enumerate() {
+        serde_json::from_str(text).map_err(|e| IoError::from_json_in(origin, "candidate table", e))?;
+    let mut dets = Detections::new(table.images, true, BoxFormat::Xyxy, table.candidates.len());
+    for (index, row) in table.candidates.iter().enumerate() {
         let [image_id, class_index, x1, y1, x2, y2, score] = *row;
-        let location = || format!("candidates[{i}]");
-        check_finite(&[("x1", x1), ("y1", y1), ("x2", x2), ("y2", y2), ("score", score)])
-            .map_err(|m| invalid(location(), m))?;
+        let invalid = |field, value, expected| IoError::Invalid {
+            origin: origin.to_string(),
+            item: format!("candidates[{index}]"),
+            field,
+            value,
+            expected,
+        };
         let category_id = usize::try_from(class_index as i64)
             .ok()
             .filter(|&c| c as f64 == class_index)
             .and_then(|c| COCO80_CATEGORY_IDS.get(c))
-            .ok_or_else(|| invalid(location(), format!("class_index = {class_index} is not an integer in 0..80")))?;
-        if image_id.fract() != 0.0 || !image_id.is_finite() {
-            return Err(invalid(location(), format!("image_id = {image_id} is not an integer")));
+            .ok_or_else(|| invalid("class_index", class_index, "an integer in 0..80"))?;
+        // Exactly representable integers only: above 2^53 two ids could merge into one.
+        if image_id.fract() != 0.0 || image_id.abs() > 9_007_199_254_740_992.0 {
+            return Err(invalid("image_id", image_id, "an integer of magnitude at most 2^53"));
         }
         dets.push(image_id as i64, *category_id, [x1, y1, x2, y2], score);
     }
     Ok(dets)
 }
 
-fn check_finite(fields: &[(&str, f64)]) -> Result<(), String> {
-    match fields.iter().find(|(_, v)| !v.is_finite()) {
-        Some((field, value)) => Err(format!("{field} = {value} is not finite")),
-        None => Ok(()),
-    }
-}
-
-/// Writes the given rows of `dets` as a COCO results list (`bbox` as `[x, y, w, h]`), with the
-/// given scores (the decayed scores of Soft-NMS).
+/// Writes the given rows of `dets` as a COCO results list (`bbox` as `[x, y, w, h]`, as written
+/// when the input was a results list), with the given scores (the decayed scores of Soft-NMS).
 ///
 /// # Errors
 ///
-/// [`IoError::File`] if the file cannot be written.
+/// [`IoError::Write`] if the file cannot be written.
 ///
 /// # Examples
 ///
 /// ```
 /// let dets = softkit_io::parse_detections(r#"{"candidates": [[1, 0, 0, 0, 2, 2, 0.9]]}"#, "c.json")?;
 /// let path = std::env::temp_dir().join("softkit_io_doc_results.json");
-/// softkit_io::write_coco_results(path.to_str().unwrap(), &dets, &[(0, 0.45)])?;
+/// softkit_io::write_coco_results(&path, &dets, &[(0, 0.45)])?;
 /// let written = std::fs::read_to_string(&path).unwrap();
 /// assert_eq!(written, r#"[{"image_id":1,"category_id":1,"bbox":[0.0,0.0,2.0,2.0],"score":0.45}]"#);
 /// # Ok::<(), softkit_io::IoError>(())
 /// ```
-pub fn write_coco_results(path: &str, dets: &Detections, rows: &[(usize, f64)]) -> Result<(), IoError> {
+pub fn write_coco_results(path: impl AsRef<Path>, dets: &Detections, rows: &[(usize, f64)]) -> Result<(), IoError> {
+    let path = path.as_ref();
     let results: Vec<CocoResult> = rows
         .iter()
-        .map(|&(row, score)| {
-            let [x1, y1, x2, y2] = dets.boxes[row];
-            CocoResult {
-                image_id: dets.image_ids[row],
-                category_id: dets.category_ids[row],
-                bbox: [x1, y1, x2 - x1, y2 - y1],
-                score,
-            }
+        .map(|&(row, score)| CocoResult {
+            image_id: dets.image_ids[row],
+            category_id: dets.category_ids[row],
+            bbox: dets.coco_bbox(row),
+            score,
         })
         .collect();
-    let file_error = |source| IoError::File { path: path.to_string(), source };
-    let text = serde_json::to_string(&results).map_err(|e| file_error(std::io::Error::other(e)))?;
-    std::fs::write(path, text).map_err(file_error)
+    let write_error = |source| IoError::Write { path: path.to_path_buf(), source };
+    let text = serde_json::to_string(&results).map_err(|e| write_error(std::io::Error::other(e)))?;
+    std::fs::write(path, text).map_err(write_error)
 }
 
 #[cfg(test)]
@@ -224,19 +286,21 @@ mod tests {
     #[test]
     fn malformed_json_names_line_and_column() {
         let err = parse_detections("{\"candidates\": [[1, 2,\n 3,, 4]]}", "c.json").unwrap_err();
-        assert_eq!(err.to_string(), "c.json:2:4: malformed JSON: expected value");
+        assert_eq!(err.to_string(), "malformed JSON in c.json: expected value at line 2 column 4");
     }
 
     #[test]
     fn wrong_row_width_is_reported() {
         let err = parse_detections("{\"candidates\": [[1, 2, 3]]}", "c.json").unwrap_err();
-        assert!(err.to_string().starts_with("c.json: top level: invalid length 3"), "{err}");
+        assert!(err.to_string().starts_with("c.json is not in the candidate table format: invalid length 3"), "{err}");
     }
 
     #[test]
-    fn unknown_class_index_is_named() {
+    fn unknown_class_index_and_inexact_image_ids_are_named() {
         let err = parse_detections("{\"candidates\": [[1, 80, 0, 0, 1, 1, 0.5]]}", "c.json").unwrap_err();
-        assert_eq!(err.to_string(), "c.json: candidates[0]: class_index = 80 is not an integer in 0..80");
+        assert_eq!(err.to_string(), "c.json: candidates[0].class_index = 80 is invalid: expected an integer in 0..80");
+        let err = parse_detections("{\"candidates\": [[1e17, 0, 0, 0, 1, 1, 0.5]]}", "c.json").unwrap_err();
+        assert!(err.to_string().starts_with("c.json: candidates[0].image_id = 100000000000000000 is invalid"), "{err}");
     }
 
     #[test]
@@ -247,18 +311,19 @@ mod tests {
             "r.json",
         )
         .unwrap_err();
-        assert_eq!(err.to_string(), "r.json:1:68: malformed JSON: number out of range");
+        assert_eq!(err.to_string(), "malformed JSON in r.json: number out of range at line 1 column 68");
         let err = parse_detections("{\"candidates\": [[1, 0, NaN, 0, 1, 1, 0.5]]}", "c.json").unwrap_err();
-        assert_eq!(err.to_string(), "c.json:1:24: malformed JSON: expected value");
+        assert_eq!(err.to_string(), "malformed JSON in c.json: expected value at line 1 column 24");
     }
 
     #[test]
-    fn groups_rows_by_image() {
-        let dets = parse_detections(
-            "{\"candidates\": [[2, 0, 0, 0, 1, 1, 0.5], [1, 0, 0, 0, 1, 1, 0.4], [2, 1, 0, 0, 1, 1, 0.3]]}",
-            "c.json",
-        )
-        .unwrap();
-        assert_eq!(dets.rows_by_image(), vec![(1, vec![1]), (2, vec![0, 2])]);
+    fn results_keep_their_boxes_as_written() {
+        // (0.1 + 0.3) - 0.1 is not 0.3: a round trip through corners would change the width.
+        let text = r#"[{"image_id": 1, "category_id": 1, "bbox": [0.1, 0.2, 0.3, 0.1], "score": 0.5}]"#;
+        let dets = parse_detections(text, "r.json").unwrap();
+        assert_ne!(dets.xyxy()[0][2] - 0.1, 0.3);
+        assert_eq!(dets.coco_bbox(0), [0.1, 0.2, 0.3, 0.1]);
+        let err = parse_detections(r#"[{"image_id": 1, "category_id": 1, "score": 0.5}]"#, "r.json").unwrap_err();
+        assert_eq!(err.to_string(), "results[0] has no bbox, which box suppression needs");
     }
 }

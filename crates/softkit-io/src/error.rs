@@ -1,52 +1,220 @@
+//! The error type of every reader and writer in this crate.
+
+use std::path::PathBuf;
+
+use softkit_geom::{GeomError, MaskError};
 use thiserror::Error;
 
-/// What can go wrong reading or writing detection files.
+/// What can be wrong with a file or a document handed to softkit.
+///
+/// Every variant names the offending item, field and value, so that the message alone tells the
+/// user what to fix. Items are named by their position in the JSON arrays they came from
+/// (`annotations[3]` in a ground truth, `results[7]` in a results list, `candidates[2]` in a
+/// candidate table), counted from 0; JSON errors give the line and column.
 ///
 /// # Examples
 ///
 /// ```
-/// let err = softkit_io::parse_detections("[{\"image_id\": 1,", "dets.json").unwrap_err();
-/// assert!(err.to_string().starts_with("dets.json:1:16: malformed JSON"));
+/// use softkit_io::{CocoGroundTruth, CocoResults, IoError};
+///
+/// let gt = CocoGroundTruth::from_json_str(
+///     r#"{"images": [{"id": 1}], "categories": [{"id": 1}], "annotations": []}"#,
+/// )?;
+/// let err = CocoResults::from_json_str(
+///     r#"[{"image_id": 2, "category_id": 1, "bbox": [0, 0, 1, 1], "score": 0.5}]"#,
+///     &gt,
+/// )
+/// .unwrap_err();
+/// assert_eq!(err.to_string(), "results[0].image_id = 2 is not an image of the ground truth");
+/// # Ok::<(), IoError>(())
 /// ```
 #[derive(Debug, Error)]
 pub enum IoError {
-    /// The file could not be opened, read or written.
-    #[error("{path}: {source}")]
-    File {
+    /// A file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
         /// The file.
-        path: String,
-        /// The operating system's error.
+        path: PathBuf,
+        /// What the operating system reported.
         source: std::io::Error,
     },
-    /// The file is not valid JSON of the expected shape.
-    #[error("{path}:{line}:{column}: malformed JSON: {message}")]
-    Json {
+    /// A file could not be written.
+    #[error("cannot write {path}: {source}")]
+    Write {
         /// The file.
-        path: String,
-        /// 1-based line of the error.
-        line: usize,
-        /// 1-based column of the error.
-        column: usize,
-        /// What the parser expected.
-        message: String,
+        path: PathBuf,
+        /// What the operating system reported.
+        source: std::io::Error,
     },
-    /// The JSON parses but a value is invalid.
-    #[error("{path}: {location}: {message}")]
+    /// The text is not JSON at all (a syntax error, or the text ends early).
+    #[error("malformed JSON in {origin}: {source}")]
+    Syntax {
+        /// Where the text came from: a file path, or `ground truth` / `results`.
+        origin: String,
+        /// The parser's message, with line and column.
+        source: serde_json::Error,
+    },
+    /// The text is JSON, but a field has the wrong type or is missing.
+    #[error("{origin} is not in the {format} format: {source}")]
+    Shape {
+        /// Where the text came from: a file path, or `ground truth` / `results`.
+        origin: String,
+        /// The format expected: `COCO` or `candidate table`.
+        format: &'static str,
+        /// The parser's message, naming the field, with line and column when known.
+        source: serde_json::Error,
+    },
+    /// An item refers to an image that the ground truth does not list.
+    #[error("{item}.image_id = {image_id} is not an image of the ground truth")]
+    UnknownImage {
+        /// The item, such as `results[4]`.
+        item: String,
+        /// The offending image id.
+        image_id: i64,
+    },
+    /// An item refers to a category that the ground truth does not list.
+    #[error("{item}.category_id = {category_id} is not a category of the ground truth")]
+    UnknownCategory {
+        /// The item, such as `results[4]`.
+        item: String,
+        /// The offending category id.
+        category_id: i64,
+    },
+    /// A `bbox` field does not hold exactly four numbers.
+    #[error("{item}.bbox has {len} numbers; expected 4 ([x, y, width, height])")]
+    BboxLength {
+        /// The item, such as `results[4]`.
+        item: String,
+        /// How many numbers it holds.
+        len: usize,
+    },
+    /// A `bbox` has a negative width or height.
+    #[error("{item}.bbox {side} = {value} is negative")]
+    NegativeBboxSide {
+        /// The item, such as `results[4]`.
+        item: String,
+        /// `width` or `height`.
+        side: &'static str,
+        /// The offending value.
+        value: f64,
+    },
+    /// A number is NaN or infinite (given in memory, or a candidate table's value).
+    #[error("{item}.{field} = {value} is not finite")]
+    NonFinite {
+        /// The item, such as `results[4]`.
+        item: String,
+        /// The field, such as `score` or `bbox[2]`.
+        field: &'static str,
+        /// The offending value.
+        value: f64,
+    },
+    /// An item's geometry is invalid.
+    #[error("{item}: {source}")]
+    Geometry {
+        /// The item, such as `candidates[4]`.
+        item: String,
+        /// What is wrong with it.
+        source: GeomError,
+    },
+    /// A `segmentation` field is malformed: counts that do not decode or do not cover the mask,
+    /// or a polygon with too few points, an odd number of coordinates or a non-finite one.
+    #[error("{item}.segmentation: {source}")]
+    Segmentation {
+        /// The item, such as `results[4]`.
+        item: String,
+        /// What is wrong with the mask.
+        source: MaskError,
+    },
+    /// An item lacks a field that the evaluation (or the loading rule it follows) needs.
+    #[error("{item} has no {field}, which {needed_by}")]
+    MissingField {
+        /// The item, such as `results[4]`.
+        item: String,
+        /// The missing field, such as `segmentation`.
+        field: &'static str,
+        /// Why it is needed.
+        needed_by: &'static str,
+    },
+    /// A polygon or box must be rasterised on an image whose size the ground truth does not give.
+    #[error(
+        "{item}: image {image_id} has no height and width in the ground truth, which rasterising its segmentation needs"
+    )]
+    MissingImageSize {
+        /// The item, such as `annotations[4]`.
+        item: String,
+        /// The image.
+        image_id: i64,
+    },
+    /// A run-length mask's size differs from its image's size, so it cannot be compared with the
+    /// other masks of that image.
+    #[error(
+        "{item}.segmentation has size [{height}, {width}], but image {image_id} is [{image_height}, {image_width}]"
+    )]
+    MaskSize {
+        /// The item, such as `results[4]`.
+        item: String,
+        /// The mask's height.
+        height: u32,
+        /// The mask's width.
+        width: u32,
+        /// The image.
+        image_id: i64,
+        /// The image's height.
+        image_height: u32,
+        /// The image's width.
+        image_width: u32,
+    },
+    /// Two ground-truth annotations share an `id`.
+    #[error("{item}.id = {id} repeats the id of annotations[{first}]")]
+    DuplicateAnnotationId {
+        /// The later annotation, such as `annotations[9]`.
+        item: String,
+        /// The shared id.
+        id: i64,
+        /// Index of the first annotation with that id.
+        first: usize,
+    },
+    /// A `keypoints` field is not a non-empty list of `x, y, v` triples.
+    #[error("{item}.keypoints has {len} numbers; expected a non-empty list of x, y, v triples")]
+    KeypointTriples {
+        /// The item, such as `results[4]`.
+        item: String,
+        /// How many numbers it holds.
+        len: usize,
+    },
+    /// A value that parses is not allowed where it stands, such as a class index outside
+    /// `0..80` or a fractional image id.
+    #[error("{origin}: {item}.{field} = {value} is invalid: expected {expected}")]
     Invalid {
-        /// The file.
-        path: String,
-        /// Where in the document, e.g. `candidates[12]`.
-        location: String,
-        /// What is wrong, naming the field and the value.
-        message: String,
+        /// Where the text came from: a file path.
+        origin: String,
+        /// The item, such as `candidates[12]`.
+        item: String,
+        /// The field.
+        field: &'static str,
+        /// The offending value.
+        value: f64,
+        /// What the field must be.
+        expected: &'static str,
     },
 }
 
 impl IoError {
-    pub(crate) fn json(path: &str, err: &serde_json::Error) -> Self {
-        // serde_json appends " at line L column C" to its messages; the location is reported separately.
-        let text = err.to_string();
-        let message = text.rsplit_once(" at line ").map_or(text.as_str(), |(m, _)| m).to_string();
-        IoError::Json { path: path.to_string(), line: err.line(), column: err.column(), message }
+    /// Sorts a serde_json error into [`IoError::Syntax`] or [`IoError::Shape`] (of the COCO format).
+    pub(crate) fn from_json(origin: impl Into<String>, source: serde_json::Error) -> Self {
+        Self::from_json_in(origin, "COCO", source)
+    }
+
+    /// As [`from_json`](Self::from_json), for a document of `format`.
+    pub(crate) fn from_json_in(origin: impl Into<String>, format: &'static str, source: serde_json::Error) -> Self {
+        let origin = origin.into();
+        match source.classify() {
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                IoError::Syntax { origin, source }
+            }
+            serde_json::error::Category::Data | serde_json::error::Category::Io => {
+                IoError::Shape { origin, format, source }
+            }
+        }
     }
 }

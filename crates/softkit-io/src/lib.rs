@@ -1,11 +1,21 @@
-//! Readers and writers for detection data.
+//! Every softkit format, read and written in one place: COCO ground truth and results (as
+//! pycocotools' `COCO` and `loadRes` read them), candidate tables, and how each geometry is read
+//! from COCO files.
 //!
-//! - [`read_detections`] reads either of the two inputs a suppression stage sees: a candidate
-//!   table (`{"images": [...], "candidates": [[image_id, class_index, x1, y1, x2, y2, score], ...]}`)
-//!   or a COCO results list (`[{"image_id", "category_id", "bbox": [x, y, w, h], "score"}, ...]`).
-//! - [`write_coco_results`] writes the COCO results format that pycocotools' `loadRes` reads.
+//! One parser serves the CLI, Python and the evaluator. Numbers stay as the file wrote them
+//! (a COCO `bbox` stays `[x, y, w, h]`, so that pycocotools' arithmetic can be reproduced bit for
+//! bit), boxes are validated by softkit-geom's one rule ([`BoxFormat::validate`]), and every error
+//! names the file or the item, the field and the value ([`IoError`]).
 //!
-//! Every error names the file, and for malformed JSON the line and column.
+//! - `ground_truth`: [`CocoGroundTruth`] (`instances_*.json`), with [`Category`] and [`GtAnnotation`].
+//! - `results`: [`CocoResults`] (a results list, read by `loadRes`' rules), with [`Detection`].
+//! - `segmentation`: the `segmentation` field ([`Segmentation`]: polygons or run-length masks).
+//! - `coco_geometry`: [`CocoGeometry`], reading boxes, masks and keypoints from COCO files.
+//! - `detections`: suppression input ([`Detections`], [`read_detections`], [`parse_detections`])
+//!   and output ([`write_coco_results`]).
+//! - `coco80`: [`COCO80_CATEGORY_IDS`], a detector's class index to its COCO category id.
+//! - `json`: reading JSON from a path, text or value, and the COCO fields serde cannot derive.
+//! - `error`: [`IoError`].
 //!
 //! # Examples
 //!
@@ -14,16 +24,27 @@
 //!
 //! let text = r#"[{"image_id": 1, "category_id": 3, "bbox": [10, 20, 30, 40], "score": 0.9}]"#;
 //! let dets: Detections = parse_detections(text, "inline.json")?;
-//! assert_eq!(dets.boxes, vec![[10.0, 20.0, 40.0, 60.0]]);
+//! assert_eq!(dets.xyxy(), vec![[10.0, 20.0, 40.0, 60.0]]);
 //! # Ok::<(), softkit_io::IoError>(())
 //! ```
+//!
+//! [`BoxFormat::validate`]: softkit_geom::BoxFormat::validate
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 mod coco80;
+mod coco_geometry;
 mod detections;
 mod error;
+mod ground_truth;
+mod json;
+mod results;
+mod segmentation;
 
+pub use coco_geometry::CocoGeometry;
 pub use coco80::COCO80_CATEGORY_IDS;
 pub use detections::{Detections, ImageInfo, parse_detections, read_detections, write_coco_results};
 pub use error::IoError;
+pub use ground_truth::{Category, CocoGroundTruth, GtAnnotation};
+pub use results::{CocoResults, Detection};
+pub use segmentation::Segmentation;

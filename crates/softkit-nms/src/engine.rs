@@ -1,4 +1,5 @@
-//! Scopes: one set, or one independent set per label, run in parallel and merged deterministically.
+//! Scopes: one set, one independent set per label, or one per image and label, run in parallel and
+//! merged deterministically.
 
 use rayon::prelude::*;
 use softkit_geom::{Coord, Envelope, Overlap};
@@ -46,8 +47,9 @@ impl Kept {
 /// # Runtime and Performance
 ///
 /// Items are bucketed into a uniform grid over their envelopes, so a selected item visits only
-/// its neighbours. Hard NMS sorts once; Soft-NMS keeps a lazy max-heap in which an item is
-/// re-pushed only when a neighbour's selection decays it. A sparse scene costs about a sort.
+/// its neighbours; items with no envelope (a measure with no finite reach) are compared with every
+/// other item. Hard NMS sorts once; Soft-NMS keeps a lazy max-heap in which an item is re-pushed
+/// only when a neighbour's selection decays it. A sparse scene costs about a sort.
 ///
 /// # Errors
 ///
@@ -66,9 +68,9 @@ impl Kept {
 /// assert_eq!(kept.indices, vec![1]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn suppress<S, T>(set: &S, scores: &[T], params: &SuppressParams) -> Result<Kept, NmsError>
+pub fn suppress<const D: usize, S, T>(set: &S, scores: &[T], params: &SuppressParams) -> Result<Kept, NmsError>
 where
-    S: Overlap + ?Sized,
+    S: Overlap<D> + ?Sized,
     T: Coord,
 {
     let scores = prepare(set.len(), scores, params)?;
@@ -99,34 +101,64 @@ where
 /// assert_eq!(kept.indices, vec![0, 1]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn suppress_batched<S, T>(set: &S, scores: &[T], labels: &[i64], params: &SuppressParams) -> Result<Kept, NmsError>
+pub fn suppress_batched<const D: usize, S, T>(
+    set: &S,
+    scores: &[T],
+    labels: &[i64],
+    params: &SuppressParams,
+) -> Result<Kept, NmsError>
 where
-    S: Overlap + ?Sized,
+    S: Overlap<D> + ?Sized,
     T: Coord,
 {
     let scores = prepare(set.len(), scores, params)?;
     check_length("labels", labels.len(), set.len())?;
-    let mut keyed: Vec<(i64, u32)> = (0..set.len() as u32)
-        .filter(|&i| scores[i as usize] >= params.score_threshold)
-        .map(|i| (labels[i as usize], i))
-        .collect();
-    keyed.sort_unstable();
-    let members: Vec<u32> = keyed.iter().map(|&(_, i)| i).collect();
-    let groups: Vec<&[u32]> = keyed
-        .chunk_by(|a, b| a.0 == b.0)
-        .scan(0, |at, g| {
-            let range = *at..*at + g.len();
-            *at += g.len();
-            Some(&members[range])
-        })
-        .collect();
-    let run = |group: &&[u32]| run_scope(set, group, &scores, params);
-    let per_label: Vec<Vec<(u32, f64)>> = if members.len() >= PARALLEL_MIN_ITEMS && groups.len() > 1 {
-        groups.par_iter().map(run).collect()
-    } else {
-        groups.iter().map(run).collect()
-    };
-    Ok(Kept::from_pairs(merge::by_score(per_label, params.max_output)))
+    let rows = Rows { scores: &scores, images: None, labels };
+    Ok(Kept::from_pairs(run_scopes(set, &rows, params)))
+}
+
+/// Suppresses per image and, within an image, per label: the scope of a detector's batched output
+/// and of a detection table (`image_id, label, geometry, score` columns). Items of different
+/// images or labels never interact.
+///
+/// The result lists the images in ascending id, each image's kept items by non-increasing score
+/// (its labels merged, ties to the lower input index); `max_output` applies to each image, as
+/// COCO's `maxDets` does. Scopes run in parallel and the result is the same for any thread count.
+///
+/// # Errors
+///
+/// As [`suppress`], plus a length mismatch between `image_ids` or `labels` and the set.
+///
+/// # Examples
+///
+/// ```
+/// use softkit_geom::{BoxMeasure, BoxSet};
+/// use softkit_nms::{suppress_per_image, SuppressParams};
+///
+/// // Two images with the same box twice; the second image keeps both (different labels).
+/// let boxes = [[0.0_f32, 0.0, 10.0, 10.0]; 4];
+/// let set = BoxSet::new(&boxes, BoxMeasure::Iou, 0.0)?;
+/// let (images, labels) = ([7, 3, 7, 3], [0, 0, 0, 1]);
+/// let kept = suppress_per_image(&set, &[0.9_f32, 0.8, 0.7, 0.95], &images, &labels, &SuppressParams::hard(0.5))?;
+/// assert_eq!(kept.indices, vec![3, 1, 0]); // image 3 first, by score; then image 7
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn suppress_per_image<const D: usize, S, T>(
+    set: &S,
+    scores: &[T],
+    image_ids: &[i64],
+    labels: &[i64],
+    params: &SuppressParams,
+) -> Result<Kept, NmsError>
+where
+    S: Overlap<D> + ?Sized,
+    T: Coord,
+{
+    let scores = prepare(set.len(), scores, params)?;
+    check_length("image_ids", image_ids.len(), set.len())?;
+    check_length("labels", labels.len(), set.len())?;
+    let rows = Rows { scores: &scores, images: Some(image_ids), labels };
+    Ok(Kept::from_pairs(run_scopes(set, &rows, params)))
 }
 
 fn check_length(field: &'static str, found: usize, expected: usize) -> Result<(), NmsError> {
@@ -155,8 +187,54 @@ fn prepare<T: Coord>(len: usize, scores: &[T], params: &SuppressParams) -> Resul
         .collect()
 }
 
+/// The columns that split a set into scopes.
+struct Rows<'a> {
+    scores: &'a [f64],
+    /// Image of each item; `None` puts every item in one image.
+    images: Option<&'a [i64]>,
+    labels: &'a [i64],
+}
+
+/// Runs every (image, label) scope and merges each image's labels by score; images come in
+/// ascending id. Returns global indices.
+fn run_scopes<const D: usize, S: Overlap<D> + ?Sized>(
+    set: &S,
+    rows: &Rows<'_>,
+    params: &SuppressParams,
+) -> Vec<(u32, f64)> {
+    let image = |i: u32| rows.images.map_or(0, |ids| ids[i as usize]);
+    let mut keyed: Vec<(i64, i64, u32)> = (0..set.len() as u32)
+        .filter(|&i| rows.scores[i as usize] >= params.score_threshold)
+        .map(|i| (image(i), rows.labels[i as usize], i))
+        .collect();
+    keyed.sort_unstable();
+    let members: Vec<u32> = keyed.iter().map(|&(_, _, i)| i).collect();
+    let mut scopes: Vec<(i64, &[u32])> = Vec::new();
+    let mut at = 0;
+    for group in keyed.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
+        scopes.push((group[0].0, &members[at..at + group.len()]));
+        at += group.len();
+    }
+    let run = |&(image, group): &(i64, &[u32])| (image, run_scope(set, group, rows.scores, params));
+    let per_scope: Vec<(i64, Vec<(u32, f64)>)> = if members.len() >= PARALLEL_MIN_ITEMS && scopes.len() > 1 {
+        scopes.par_iter().map(run).collect()
+    } else {
+        scopes.iter().map(run).collect()
+    };
+    let mut merged = Vec::new();
+    let mut lists = per_scope.into_iter().peekable();
+    while let Some((image, first)) = lists.next() {
+        let mut of_image = vec![first];
+        while let Some((_, list)) = lists.next_if(|(next, _)| *next == image) {
+            of_image.push(list);
+        }
+        merged.extend(merge::by_score(of_image, params.max_output));
+    }
+    merged
+}
+
 /// Runs one scope: `members` are global indices in ascending order. Returns global indices.
-fn run_scope<S: Overlap + ?Sized>(
+fn run_scope<const D: usize, S: Overlap<D> + ?Sized>(
     set: &S,
     members: &[u32],
     scores: &[f64],
@@ -165,7 +243,8 @@ fn run_scope<S: Overlap + ?Sized>(
     if members.is_empty() {
         return Vec::new();
     }
-    let grid = Grid::new(&members.iter().map(|&g| set.envelope(g as usize)).collect::<Vec<Envelope>>());
+    let envelopes: Vec<Option<Envelope<D>>> = members.iter().map(|&g| set.envelope(g as usize)).collect();
+    let grid = Grid::new(&envelopes);
     let local_scores: Vec<f64> = members.iter().map(|&g| scores[g as usize]).collect();
     let overlap = |a: u32, b: u32| set.overlap(members[a as usize] as usize, members[b as usize] as usize);
     let limit = params.max_output.unwrap_or(usize::MAX);

@@ -1,5 +1,6 @@
 //! A hierarchical uniform grid over item envelopes, so that a selected item visits only the items
-//! whose envelopes touch its own.
+//! whose envelopes touch its own. Cells tile the first two axes (the only one for 1-D segments);
+//! a third axis (3-D boxes) is filtered, not bucketed.
 
 use softkit_geom::Envelope;
 
@@ -12,11 +13,20 @@ const BASE_QUANTILE: f64 = 0.75;
 
 /// An envelope rounded outwards to `f32`: half the memory of [`Envelope`] for the scans, and
 /// never smaller, so the filter it feeds never drops a pair that touches.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-struct Compact([f32; 4]);
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Compact<const D: usize> {
+    min: [f32; D],
+    max: [f32; D],
+}
 
-impl Compact {
-    fn new(e: &Envelope) -> Self {
+impl<const D: usize> Default for Compact<D> {
+    fn default() -> Self {
+        Self { min: [0.0; D], max: [0.0; D] }
+    }
+}
+
+impl<const D: usize> Compact<D> {
+    fn new(e: &Envelope<D>) -> Self {
         let down = |v: f64| {
             let r = v as f32;
             if f64::from(r) > v { r.next_down() } else { r }
@@ -25,14 +35,31 @@ impl Compact {
             let r = v as f32;
             if f64::from(r) < v { r.next_up() } else { r }
         };
-        Self([down(e.min[0]), down(e.min[1]), up(e.max[0]), up(e.max[1])])
+        Self { min: e.min.map(down), max: e.max.map(up) }
     }
 
     #[inline]
-    fn intersects(&self, other: &Compact) -> bool {
-        let (a, b) = (&self.0, &other.0);
-        a[0] <= b[2] && b[0] <= a[2] && a[1] <= b[3] && b[1] <= a[3]
+    fn intersects(&self, other: &Compact<D>) -> bool {
+        (0..D).all(|axis| self.min[axis] <= other.max[axis] && other.min[axis] <= self.max[axis])
     }
+
+    /// `[x_min, y_min, x_max, y_max]` on the bucketed plane (`y` is 0 for 1-D envelopes).
+    #[inline]
+    fn plane(&self) -> [f64; 4] {
+        let y = |c: &[f32; D]| if D > 1 { f64::from(c[1]) } else { 0.0 };
+        [f64::from(self.min[0]), y(&self.min), f64::from(self.max[0]), y(&self.max)]
+    }
+}
+
+/// `[x_min, y_min, x_max, y_max]` of an envelope on the bucketed plane.
+fn plane<const D: usize>(e: &Envelope<D>) -> [f64; 4] {
+    let y = |c: &[f64; D]| if D > 1 { c[1] } else { 0.0 };
+    [e.min[0], y(&e.min), e.max[0], y(&e.max)]
+}
+
+/// The larger side of an envelope on the bucketed plane.
+fn plane_size(p: &[f64; 4]) -> f64 {
+    (p[2] - p[0]).max(p[3] - p[1])
 }
 
 /// In crowded scenes cells are this many times smaller than the largest item of their level: a
@@ -42,7 +69,7 @@ const CELLS_PER_REACH: f64 = 2.0;
 const CROWDED: f64 = 4.0;
 
 /// One level: items no larger than `reach`, each filed once, under the cell of its lower corner.
-struct Level {
+struct Level<const D: usize> {
     reach: f64,
     inv_cell: f64,
     nx: usize,
@@ -51,38 +78,40 @@ struct Level {
     start: Vec<u32>,
     items: Vec<u32>,
     /// The envelope of each entry of `items`, stored alongside so that a scan reads memory in order.
-    envelopes: Vec<Compact>,
+    envelopes: Vec<Compact<D>>,
 }
 
 /// Items are split by size into levels whose cells double in size. An item lives in exactly one
 /// cell, so a query needs no de-duplication: it scans, on each level, the cells whose items could
 /// reach its envelope, and keeps those whose envelopes intersect it.
-pub(crate) struct Grid {
+pub(crate) struct Grid<const D: usize> {
     /// Per item: its level and position there, or `None` when roaming.
     slots: Vec<Option<(u32, u32)>>,
     origin: [f64; 2],
-    levels: Vec<Level>,
-    /// Items with a non-finite envelope: they may touch anything.
+    levels: Vec<Level<D>>,
+    /// Items with no envelope or a non-finite one: they may touch anything.
     roaming: Vec<u32>,
 }
 
-impl Grid {
-    pub(crate) fn new(envelopes: &[Envelope]) -> Self {
+impl<const D: usize> Grid<D> {
+    pub(crate) fn new(envelopes: &[Option<Envelope<D>>]) -> Self {
         let n = envelopes.len();
         let mut lo = [f64::INFINITY; 2];
         let mut hi = [f64::NEG_INFINITY; 2];
         let mut sizes = Vec::with_capacity(n);
         let mut roaming = Vec::new();
+        let bounded = |e: &Option<Envelope<D>>| e.filter(Envelope::is_finite);
         for (i, e) in envelopes.iter().enumerate() {
-            if !e.is_finite() {
+            let Some(e) = bounded(e) else {
                 roaming.push(i as u32);
                 continue;
-            }
+            };
+            let p = plane(&e);
             for axis in 0..2 {
-                lo[axis] = lo[axis].min(e.min[axis]);
-                hi[axis] = hi[axis].max(e.max[axis]);
+                lo[axis] = lo[axis].min(p[axis]);
+                hi[axis] = hi[axis].max(p[axis + 2]);
             }
-            sizes.push((e.max[0] - e.min[0]).max(e.max[1] - e.min[1]));
+            sizes.push(plane_size(&p));
         }
         let extent = if sizes.is_empty() { 0.0 } else { (hi[0] - lo[0]).max(hi[1] - lo[1]) };
         let origin = if sizes.is_empty() { [0.0; 2] } else { lo };
@@ -98,8 +127,8 @@ impl Grid {
             // Too fine a grid costs more cells than it saves visits.
             typical.max(extent / (sizes.len() as f64 * CELLS_PER_ITEM).sqrt())
         };
-        let level_of = |e: &Envelope| -> usize {
-            let size = (e.max[0] - e.min[0]).max(e.max[1] - e.min[1]);
+        let level_of = |e: &Envelope<D>| -> usize {
+            let size = plane_size(&plane(e));
             let mut level = if size <= base { 0 } else { (size / base).log2().ceil() as usize };
             // log2 may round an item just over a power of two down a level; the item must fit its cell.
             while base * f64::powi(2.0, level as i32) < size {
@@ -109,8 +138,8 @@ impl Grid {
         };
         let mut per_level: Vec<Vec<u32>> = Vec::new();
         for (i, e) in envelopes.iter().enumerate() {
-            if e.is_finite() {
-                let level = level_of(e);
+            if let Some(e) = bounded(e) {
+                let level = level_of(&e);
                 if per_level.len() <= level {
                     per_level.resize_with(level + 1, Vec::new);
                 }
@@ -152,7 +181,7 @@ impl Grid {
             let cell_of = |v: f64, axis: usize, cells: usize| -> usize {
                 (((v - self.origin[axis]) * level.inv_cell) as i64).clamp(0, cells as i64 - 1) as usize
             };
-            let q = query.0.map(f64::from);
+            let q = query.plane();
             let (x0, x1) = (cell_of(q[0] - level.reach, 0, level.nx), cell_of(q[2], 0, level.nx));
             let (y0, y1) = (cell_of(q[1] - level.reach, 1, level.ny), cell_of(q[3], 1, level.ny));
             for cy in y0..=y1 {
@@ -169,23 +198,32 @@ impl Grid {
     }
 }
 
-impl Level {
-    fn new(envelopes: &[Envelope], members: &[u32], reach: f64, cell: f64, origin: [f64; 2], hi: [f64; 2]) -> Self {
+impl<const D: usize> Level<D> {
+    fn new(
+        envelopes: &[Option<Envelope<D>>],
+        members: &[u32],
+        reach: f64,
+        cell: f64,
+        origin: [f64; 2],
+        hi: [f64; 2],
+    ) -> Self {
         let inv_cell = if cell.is_finite() { 1.0 / cell } else { 0.0 };
         let cells = |axis: usize| -> usize {
             if cell.is_finite() { ((hi[axis] - origin[axis]) * inv_cell) as usize + 1 } else { 1 }
         };
         let (nx, ny) = (cells(0), cells(1));
-        let cell_index = |e: &Envelope| -> usize {
-            let at = |axis: usize, count: usize| {
-                (((e.min[axis] - origin[axis]) * inv_cell).max(0.0) as usize).min(count - 1)
-            };
+        // Members all have a finite envelope (roaming items are not filed).
+        let envelope = |i: u32| envelopes[i as usize].expect("a filed item has an envelope");
+        let cell_index = |e: &Envelope<D>| -> usize {
+            let p = plane(e);
+            let at =
+                |axis: usize, count: usize| ((((p[axis] - origin[axis]) * inv_cell).max(0.0)) as usize).min(count - 1);
             at(1, ny) * nx + at(0, nx)
         };
         // Counting sort by cell; rows of consecutive cells are contiguous, so a query scans one
         // slice per grid row.
         let mut start = vec![0u32; nx * ny + 1];
-        let keys: Vec<usize> = members.iter().map(|&i| cell_index(&envelopes[i as usize])).collect();
+        let keys: Vec<usize> = members.iter().map(|&i| cell_index(&envelope(i))).collect();
         for &k in &keys {
             start[k + 1] += 1;
         }
@@ -197,7 +235,7 @@ impl Level {
         let mut sorted = vec![Compact::default(); members.len()];
         for (&i, &k) in members.iter().zip(&keys) {
             items[fill[k] as usize] = i;
-            sorted[fill[k] as usize] = Compact::new(&envelopes[i as usize]);
+            sorted[fill[k] as usize] = Compact::new(&envelope(i));
             fill[k] += 1;
         }
         Self { reach, inv_cell, nx, ny, start, items, envelopes: sorted }
@@ -206,55 +244,74 @@ impl Level {
 
 #[cfg(test)]
 mod tests {
+    use softkit_sim::Rng;
+
     use super::*;
 
-    fn lcg(seed: u64) -> impl FnMut() -> f64 {
-        let mut state = seed;
-        move || {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        }
-    }
-
-    fn check_against_brute_force(envelopes: Vec<Envelope>) {
+    fn check_against_brute_force<const D: usize>(envelopes: Vec<Option<Envelope<D>>>) {
         let grid = Grid::new(&envelopes);
+        let touches = |a: &Option<Envelope<D>>, b: &Option<Envelope<D>>| match (a, b) {
+            (Some(a), Some(b)) => !a.is_finite() || !b.is_finite() || a.intersects(b),
+            _ => true,
+        };
         for i in 0..envelopes.len() {
             let mut found = Vec::new();
             grid.for_each_neighbour(i as u32, |j| found.push(j));
             found.sort_unstable();
             let expected: Vec<u32> = (0..envelopes.len())
-                .filter(|&j| j != i && envelopes[i].intersects(&envelopes[j]))
+                .filter(|&j| j != i && touches(&envelopes[i], &envelopes[j]))
                 .map(|j| j as u32)
                 .collect();
             assert_eq!(found, expected, "neighbours of item {i}");
         }
     }
 
+    /// Random envelopes over three orders of magnitude of size, which exercise several levels.
+    fn random<const D: usize>(rng: &mut Rng, n: usize) -> Vec<Option<Envelope<D>>> {
+        (0..n)
+            .map(|_| {
+                let min: [f64; D] = std::array::from_fn(|_| rng.uniform(0.0, 1000.0));
+                let max: [f64; D] = std::array::from_fn(|axis| min[axis] + rng.uniform(0.0, 7.0).exp());
+                Some(Envelope::new(min, max))
+            })
+            .collect()
+    }
+
     #[test]
     fn finds_exactly_the_intersecting_envelopes() {
-        let mut next = lcg(7);
-        let mut envelopes: Vec<Envelope> = (0..600)
-            .map(|_| {
-                let (x, y) = (next() * 1000.0, next() * 1000.0);
-                // Sizes over three orders of magnitude exercise several levels.
-                let (w, h) = ((next() * 7.0).exp(), (next() * 7.0).exp());
-                Envelope::new([x, y], [x + w, y + h])
-            })
-            .collect();
-        envelopes.push(Envelope::new([0.0, 0.0], [1000.0, 1000.0]));
-        envelopes.push(Envelope::new([500.0, 500.0], [500.0, 500.0]));
-        envelopes.push(Envelope::everywhere());
+        let mut rng = Rng::new(7);
+        let mut envelopes = random::<2>(&mut rng, 600);
+        envelopes.push(Some(Envelope::new([0.0, 0.0], [1000.0, 1000.0])));
+        envelopes.push(Some(Envelope::new([500.0, 500.0], [500.0, 500.0])));
+        envelopes.push(Some(Envelope::everywhere()));
+        envelopes.push(None);
         let grid = Grid::new(&envelopes);
         assert!(grid.levels.len() > 2, "expected several levels");
         check_against_brute_force(envelopes);
     }
 
     #[test]
+    fn serves_one_and_three_dimensions() {
+        let mut rng = Rng::new(11);
+        let mut segments = random::<1>(&mut rng, 400);
+        segments.push(None);
+        check_against_brute_force(segments);
+        // In 3-D the third axis is filtered, not bucketed: cuboids stacked in z above one footprint.
+        let mut cuboids = random::<3>(&mut rng, 400);
+        cuboids.extend(
+            (0..50).map(|k| Some(Envelope::new([10.0, 10.0, 3.0 * k as f64], [20.0, 20.0, 3.0 * k as f64 + 2.0]))),
+        );
+        check_against_brute_force(cuboids);
+    }
+
+    #[test]
     fn degenerate_layouts() {
-        check_against_brute_force(vec![Envelope::new([5.0, 5.0], [5.0, 5.0]); 100]);
-        check_against_brute_force(vec![Envelope::new([0.0, 0.0], [1.0, 1.0]); 3]);
-        let line: Vec<Envelope> = (0..200).map(|i| Envelope::new([i as f64, 0.0], [i as f64 + 1.5, 0.0])).collect();
+        check_against_brute_force(vec![Some(Envelope::new([5.0, 5.0], [5.0, 5.0])); 100]);
+        check_against_brute_force(vec![Some(Envelope::new([0.0, 0.0], [1.0, 1.0])); 3]);
+        let line: Vec<Option<Envelope<2>>> =
+            (0..200).map(|i| Some(Envelope::new([i as f64, 0.0], [i as f64 + 1.5, 0.0]))).collect();
         check_against_brute_force(line);
-        check_against_brute_force(Vec::new());
+        check_against_brute_force::<2>(Vec::new());
+        check_against_brute_force::<2>(vec![None; 40]);
     }
 }

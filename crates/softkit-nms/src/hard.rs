@@ -39,9 +39,9 @@ fn descending_key_f32(score: f32) -> u32 {
 
 /// Greedy hard NMS with torchvision's semantics: visit items by non-increasing score (ties to the
 /// lower index) and keep one unless a kept item overlaps it by more than `iou_threshold`.
-pub(crate) fn select(
+pub(crate) fn select<const D: usize>(
     scores: &[f64],
-    grid: &Grid,
+    grid: &Grid<D>,
     overlap: impl Fn(u32, u32) -> f64,
     iou_threshold: f64,
     limit: usize,

@@ -43,9 +43,9 @@ impl Eq for Entry {}
 /// paper loop's. Each item has one heap entry at a time, holding a score at least its current
 /// one; a popped entry that is out of date is pushed back with the current score. So the first
 /// up-to-date pop is the true maximum, and decays cost no heap operation.
-pub(crate) fn select(
+pub(crate) fn select<const D: usize>(
     scores: &[f64],
-    grid: &Grid,
+    grid: &Grid<D>,
     overlap: impl Fn(u32, u32) -> f64,
     policy: &Policy,
     score_threshold: f64,

@@ -180,8 +180,8 @@ fn zero_area_boxes() {
     let mut rng = Rng::new(7);
     let mut boxes = Vec::new();
     for _ in 0..300 {
-        let (x, y) = (rng.range(0.0, 100.0), rng.range(0.0, 100.0));
-        let len = rng.range(0.0, 30.0);
+        let (x, y) = (rng.uniform(0.0, 100.0), rng.uniform(0.0, 100.0));
+        let len = rng.uniform(0.0, 30.0);
         // Points, horizontal segments and vertical segments.
         boxes.push([x, y, x, y]);
         boxes.push([x, y, x + len, y]);
@@ -305,8 +305,8 @@ fn large_coordinate_offsets() {
     // Tiny boxes far from the origin: IoU rounding in f64 must match a plain computation.
     let mut boxes = Vec::new();
     for _ in 0..600 {
-        let (x, y) = (1e6 + rng.range(0.0, 5.0), 1e6 + rng.range(0.0, 5.0));
-        boxes.push([x, y, x + rng.range(0.0, 1.0), y + rng.range(0.0, 1.0)]);
+        let (x, y) = (1e6 + rng.uniform(0.0, 5.0), 1e6 + rng.uniform(0.0, 5.0));
+        boxes.push([x, y, x + rng.uniform(0.0, 1.0), y + rng.uniform(0.0, 1.0)]);
     }
     let scores: Vec<f64> = (0..600).map(|_| rng.unit()).collect();
     check_all(&boxes, &scores, "tiny boxes at 1e6");
@@ -473,15 +473,15 @@ fn sizes_across_many_orders_of_magnitude() {
     for n in [500, 3000] {
         let mut boxes = Vec::with_capacity(n);
         for _ in 0..n {
-            let (w, h) = (10f64.powf(rng.range(-6.0, 6.0)), 10f64.powf(rng.range(-6.0, 6.0)));
-            let (x, y) = (rng.range(0.0, 1e6), rng.range(0.0, 1e6));
+            let (w, h) = (10f64.powf(rng.uniform(-6.0, 6.0)), 10f64.powf(rng.uniform(-6.0, 6.0)));
+            let (x, y) = (rng.uniform(0.0, 1e6), rng.uniform(0.0, 1e6));
             boxes.push([x, y, x + w, y + h]);
         }
         // Clusters of near-copies at every scale, so that suppression happens at every level.
         for k in 0..n / 4 {
             let b = boxes[k];
             let (w, h) = (b[2] - b[0], b[3] - b[1]);
-            let (dx, dy) = (rng.range(-0.2, 0.2) * w, rng.range(-0.2, 0.2) * h);
+            let (dx, dy) = (rng.uniform(-0.2, 0.2) * w, rng.uniform(-0.2, 0.2) * h);
             boxes.push([b[0] + dx, b[1] + dy, b[2] + dx, b[3] + dy]);
         }
         let scores: Vec<f64> = (0..boxes.len()).map(|_| rng.unit()).collect();

@@ -5,49 +5,7 @@
 
 use softkit_nms::{Kept, Policy, SuppressParams};
 
-/// splitmix64: tiny, deterministic, good enough for scene generation.
-pub struct Rng(u64);
-
-impl Rng {
-    /// A generator seeded with `seed`.
-    pub fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `[0, 1)`.
-    pub fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Uniform in `[lo, hi)`.
-    pub fn range(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * self.unit()
-    }
-
-    /// Uniform in `0..n` (`n > 0`).
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-
-    /// A uniformly random permutation of `0..n` (Fisher-Yates).
-    pub fn permutation(&mut self, n: usize) -> Vec<usize> {
-        let mut p: Vec<usize> = (0..n).collect();
-        for i in (1..n).rev() {
-            let j = self.below(i + 1);
-            p.swap(i, j);
-        }
-        p
-    }
-}
+pub use softkit_sim::Rng;
 
 /// IoU of two `[x1, y1, x2, y2]` boxes; `pixel_offset` is 0 for continuous coordinates and 1 for
 /// the legacy "+1" convention of `cpu_soft_nms`.
@@ -340,8 +298,8 @@ impl SceneSpec {
 pub fn scene(rng: &mut Rng, spec: &SceneSpec) -> (Vec<[f64; 4]>, Vec<f64>) {
     let objects: Vec<[f64; 4]> = (0..spec.clusters)
         .map(|_| {
-            let (w, h) = (rng.range(spec.size.0, spec.size.1), rng.range(spec.size.0, spec.size.1));
-            let (x, y) = (rng.range(0.0, spec.canvas), rng.range(0.0, spec.canvas));
+            let (w, h) = (rng.uniform(spec.size.0, spec.size.1), rng.uniform(spec.size.0, spec.size.1));
+            let (x, y) = (rng.uniform(0.0, spec.canvas), rng.uniform(0.0, spec.canvas));
             [x, y, w, h]
         })
         .collect();
@@ -349,16 +307,16 @@ pub fn scene(rng: &mut Rng, spec: &SceneSpec) -> (Vec<[f64; 4]>, Vec<f64>) {
     let mut scores = Vec::with_capacity(spec.n);
     for _ in 0..spec.n {
         let (x, y, w, h) = if objects.is_empty() {
-            let (w, h) = (rng.range(spec.size.0, spec.size.1), rng.range(spec.size.0, spec.size.1));
-            (rng.range(0.0, spec.canvas), rng.range(0.0, spec.canvas), w, h)
+            let (w, h) = (rng.uniform(spec.size.0, spec.size.1), rng.uniform(spec.size.0, spec.size.1));
+            (rng.uniform(0.0, spec.canvas), rng.uniform(0.0, spec.canvas), w, h)
         } else {
             let o = objects[rng.below(objects.len())];
             let j = 0.25;
             (
-                o[0] + rng.range(-j, j) * o[2],
-                o[1] + rng.range(-j, j) * o[3],
-                o[2] * rng.range(0.7, 1.3),
-                o[3] * rng.range(0.7, 1.3),
+                o[0] + rng.uniform(-j, j) * o[2],
+                o[1] + rng.uniform(-j, j) * o[3],
+                o[2] * rng.uniform(0.7, 1.3),
+                o[3] * rng.uniform(0.7, 1.3),
             )
         };
         boxes.push([x + spec.offset, y + spec.offset, x + w + spec.offset, y + h + spec.offset]);

@@ -14,7 +14,7 @@ const BLOCK: usize = 128;
 /// ```
 /// let v: Vec<f64> = (0..1000).map(|i| 1.0 / (i as f64 + 1.0)).collect();
 /// let naive: f64 = v.iter().sum();
-/// assert!((softkit_eval::pairwise_sum(&v) - naive).abs() < 1e-12);
+/// assert!((softkit_geom::pairwise_sum(&v) - naive).abs() < 1e-12);
 /// ```
 pub fn pairwise_sum(values: &[f64]) -> f64 {
     let n = values.len();
@@ -46,8 +46,14 @@ pub fn pairwise_sum(values: &[f64]) -> f64 {
     }
 }
 
-/// `np.mean` of a non-empty contiguous array: the pairwise sum over the count.
-pub(crate) fn numpy_mean(values: &[f64]) -> f64 {
+/// `np.mean` of a non-empty contiguous `float64` array: the [`pairwise_sum`] over the count.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(softkit_geom::pairwise_mean(&[1.0, 2.0]), 1.5);
+/// ```
+pub fn pairwise_mean(values: &[f64]) -> f64 {
     (0.0 + pairwise_sum(values)) / values.len() as f64
 }
 
@@ -68,6 +74,6 @@ mod tests {
     fn long_runs_split_at_a_multiple_of_eight() {
         let v: Vec<f64> = (0..300).map(|i| (i as f64).sqrt()).collect();
         assert_eq!(pairwise_sum(&v), pairwise_sum(&v[..144]) + pairwise_sum(&v[144..]));
-        assert_eq!(numpy_mean(&[1.0, 2.0]), 1.5);
+        assert_eq!(pairwise_mean(&[1.0, 2.0]), 1.5);
     }
 }

@@ -5,9 +5,9 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::json_field::{CrowdFlag, RawBbox, check_keypoint_triples, parse_path, parse_str, parse_value};
+use crate::json::{CrowdFlag, RawBbox, check_bbox, check_keypoint_triples, parse_path, parse_str, parse_value};
 use crate::segmentation::RawSegmentation;
-use crate::{EvalError, Segmentation};
+use crate::{IoError, Segmentation};
 
 /// A category of the ground truth.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,7 +86,7 @@ struct RawAnnotation {
 /// # Examples
 ///
 /// ```
-/// use softkit_eval::CocoGroundTruth;
+/// use softkit_io::CocoGroundTruth;
 ///
 /// let gt = CocoGroundTruth::from_json_str(
 ///     r#"{"images": [{"id": 7}, {"id": 3}],
@@ -97,7 +97,7 @@ struct RawAnnotation {
 /// assert_eq!(gt.image_ids(), &[3, 7]);
 /// assert_eq!(gt.categories()[0].name, "person");
 /// assert_eq!(gt.annotations()[0].bbox, Some([0.0, 0.0, 10.0, 10.0]));
-/// # Ok::<(), softkit_eval::EvalError>(())
+/// # Ok::<(), softkit_io::IoError>(())
 /// ```
 #[derive(Clone, Debug)]
 pub struct CocoGroundTruth {
@@ -116,17 +116,17 @@ pub struct CocoGroundTruth {
 
 impl CocoGroundTruth {
     /// Reads a ground-truth JSON file.
-    pub fn from_path(path: impl AsRef<Path>) -> Result<Self, EvalError> {
+    pub fn from_path(path: impl AsRef<Path>) -> Result<Self, IoError> {
         Self::from_raw(parse_path(path.as_ref())?)
     }
 
     /// Parses ground-truth JSON text.
-    pub fn from_json_str(text: &str) -> Result<Self, EvalError> {
+    pub fn from_json_str(text: &str) -> Result<Self, IoError> {
         Self::from_raw(parse_str(text, "ground truth")?)
     }
 
     /// Reads ground truth from an already-parsed JSON value.
-    pub fn from_value(value: &serde_json::Value) -> Result<Self, EvalError> {
+    pub fn from_value(value: &serde_json::Value) -> Result<Self, IoError> {
         Self::from_raw(parse_value(value, "ground truth")?)
     }
 
@@ -137,7 +137,7 @@ impl CocoGroundTruth {
         image_ids: impl IntoIterator<Item = i64>,
         categories: impl IntoIterator<Item = Category>,
         annotations: Vec<GtAnnotation>,
-    ) -> Result<Self, EvalError> {
+    ) -> Result<Self, IoError> {
         let mut image_ids: Vec<i64> = image_ids.into_iter().collect();
         image_ids.sort_unstable();
         image_ids.dedup();
@@ -148,16 +148,16 @@ impl CocoGroundTruth {
         for (index, ann) in annotations.iter().enumerate() {
             let item = || format!("annotations[{index}]");
             if image_ids.binary_search(&ann.image_id).is_err() {
-                return Err(EvalError::UnknownImage { item: item(), image_id: ann.image_id });
+                return Err(IoError::UnknownImage { item: item(), image_id: ann.image_id });
             }
             if categories.binary_search_by_key(&ann.category_id, |c| c.id).is_err() {
-                return Err(EvalError::UnknownCategory { item: item(), category_id: ann.category_id });
+                return Err(IoError::UnknownCategory { item: item(), category_id: ann.category_id });
             }
             if let Some(first) = first_index.insert(ann.id, index) {
-                return Err(EvalError::DuplicateAnnotationId { item: item(), id: ann.id, first });
+                return Err(IoError::DuplicateAnnotationId { item: item(), id: ann.id, first });
             }
             if let Some(bbox) = ann.bbox {
-                RawBbox { values: bbox, len: 4 }.checked(item)?;
+                check_bbox(bbox, item)?;
             }
         }
         let (image_sizes, segmentations) = (vec![None; image_ids.len()], vec![None; annotations.len()]);
@@ -165,7 +165,7 @@ impl CocoGroundTruth {
         Ok(CocoGroundTruth { image_ids, categories, annotations, image_sizes, segmentations, keypoints, num_keypoints })
     }
 
-    fn from_raw(raw: RawGt) -> Result<Self, EvalError> {
+    fn from_raw(raw: RawGt) -> Result<Self, IoError> {
         let mut annotations = Vec::with_capacity(raw.annotations.len());
         let mut segmentations = Vec::with_capacity(raw.annotations.len());
         let mut keypoints = Vec::with_capacity(raw.annotations.len());
@@ -177,7 +177,7 @@ impl CocoGroundTruth {
                 None => None,
             };
             segmentations.push(match a.segmentation {
-                Some(seg) => Some(seg.checked().map_err(|source| EvalError::Segmentation { item: item(), source })?),
+                Some(seg) => Some(seg.checked().map_err(|source| IoError::Segmentation { item: item(), source })?),
                 None => None,
             });
             if let Some(kp) = &a.keypoints {

@@ -7,9 +7,9 @@ use serde::Deserialize;
 
 use softkit_geom::Rle;
 
-use crate::json_field::{RawBbox, check_keypoint_triples, parse_path, parse_str, parse_value};
+use crate::json::{RawBbox, check_bbox, check_keypoint_triples, parse_path, parse_str, parse_value};
 use crate::segmentation::RawSegmentation;
-use crate::{CocoGroundTruth, EvalError, Segmentation};
+use crate::{CocoGroundTruth, IoError, Segmentation};
 
 /// One box detection.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -31,15 +31,16 @@ impl Detection {
     }
 }
 
+/// One result as a COCO results list writes it, before any rule of `loadRes` applies.
 #[derive(Deserialize)]
-struct RawDetection {
-    image_id: i64,
-    category_id: i64,
-    bbox: Option<RawBbox>,
+pub(crate) struct RawDetection {
+    pub(crate) image_id: i64,
+    pub(crate) category_id: i64,
+    pub(crate) bbox: Option<RawBbox>,
     segmentation: Option<RawSegmentation>,
     #[serde(default)]
     keypoints: Option<Vec<f64>>,
-    score: f64,
+    pub(crate) score: f64,
 }
 
 /// Detections (boxes, and masks when given) checked against a ground truth.
@@ -65,7 +66,7 @@ struct RawDetection {
 /// # Examples
 ///
 /// ```
-/// use softkit_eval::{CocoGroundTruth, CocoResults};
+/// use softkit_io::{CocoGroundTruth, CocoResults};
 ///
 /// let gt = CocoGroundTruth::from_json_str(
 ///     r#"{"images": [{"id": 1}], "categories": [{"id": 5}], "annotations": []}"#,
@@ -75,7 +76,7 @@ struct RawDetection {
 ///     &gt,
 /// )?;
 /// assert_eq!(dt.detections()[0].area(), 12.0);
-/// # Ok::<(), softkit_eval::EvalError>(())
+/// # Ok::<(), softkit_io::IoError>(())
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct CocoResults {
@@ -90,31 +91,28 @@ pub struct CocoResults {
 
 impl CocoResults {
     /// Reads a results JSON file.
-    pub fn from_path(path: impl AsRef<Path>, gt: &CocoGroundTruth) -> Result<Self, EvalError> {
+    pub fn from_path(path: impl AsRef<Path>, gt: &CocoGroundTruth) -> Result<Self, IoError> {
         Self::from_raw(parse_path(path.as_ref())?, gt)
     }
 
     /// Parses results JSON text.
-    pub fn from_json_str(text: &str, gt: &CocoGroundTruth) -> Result<Self, EvalError> {
+    pub fn from_json_str(text: &str, gt: &CocoGroundTruth) -> Result<Self, IoError> {
         Self::from_raw(parse_str(text, "results")?, gt)
     }
 
     /// Reads results from an already-parsed JSON value (an array of objects).
-    pub fn from_value(value: &serde_json::Value, gt: &CocoGroundTruth) -> Result<Self, EvalError> {
+    pub fn from_value(value: &serde_json::Value, gt: &CocoGroundTruth) -> Result<Self, IoError> {
         Self::from_raw(parse_value(value, "results")?, gt)
     }
 
     /// Checks detections made in memory (by a suppression run, say) against the ground truth.
-    pub fn from_detections(detections: Vec<Detection>, gt: &CocoGroundTruth) -> Result<Self, EvalError> {
+    pub fn from_detections(detections: Vec<Detection>, gt: &CocoGroundTruth) -> Result<Self, IoError> {
         for (index, d) in detections.iter().enumerate() {
             let item = || format!("results[{index}]");
-            let [x, y, w, h] = d.bbox;
-            for (field, value) in [("bbox[0]", x), ("bbox[1]", y), ("bbox[2]", w), ("bbox[3]", h), ("score", d.score)] {
-                if !value.is_finite() {
-                    return Err(EvalError::NonFinite { item: item(), field, value });
-                }
+            check_bbox(d.bbox, item)?;
+            if !d.score.is_finite() {
+                return Err(IoError::NonFinite { item: item(), field: "score", value: d.score });
             }
-            RawBbox { values: d.bbox, len: 4 }.checked(item)?;
             check_ids(d.image_id, d.category_id, gt, item)?;
         }
         let areas = detections.iter().map(Detection::area).collect();
@@ -122,7 +120,7 @@ impl CocoResults {
         Ok(CocoResults { detections, areas, segmentations, keypoints: Vec::new() })
     }
 
-    fn from_raw(raw: Vec<RawDetection>, gt: &CocoGroundTruth) -> Result<Self, EvalError> {
+    fn from_raw(raw: Vec<RawDetection>, gt: &CocoGroundTruth) -> Result<Self, IoError> {
         // pycocotools' `loadRes` picks the box branch when the first result has a non-empty bbox.
         let box_results = raw.first().is_some_and(|r| r.bbox.is_some_and(|b| b.len > 0));
         // Then the mask branch when it has a segmentation, then the keypoint branch.
@@ -134,7 +132,7 @@ impl CocoResults {
         let mut keypoints = Vec::with_capacity(raw.len());
         for (index, r) in raw.into_iter().enumerate() {
             let item = || format!("results[{index}]");
-            let bad_mask = |source| EvalError::Segmentation { item: item(), source };
+            let bad_mask = |source| IoError::Segmentation { item: item(), source };
             // An empty bbox is no bbox, unless boxes are required.
             let bbox = match r.bbox {
                 Some(b) if box_results || b.len > 0 => Some(b.checked(item)?),
@@ -146,7 +144,7 @@ impl CocoResults {
             }
             let segmentation = r.segmentation.map(RawSegmentation::checked).transpose().map_err(bad_mask)?;
             let (bbox, area, segmentation) = if keypoint_results {
-                let kp = r.keypoints.as_deref().ok_or_else(|| EvalError::MissingField {
+                let kp = r.keypoints.as_deref().ok_or_else(|| IoError::MissingField {
                     item: item(),
                     field: "keypoints",
                     needed_by: "every result needs when the first one has keypoints but no bbox or segmentation",
@@ -154,14 +152,14 @@ impl CocoResults {
                 let bbox = keypoint_extent(kp);
                 (bbox, bbox[2] * bbox[3], segmentation)
             } else if box_results {
-                let bbox = bbox.ok_or_else(|| EvalError::MissingField {
+                let bbox = bbox.ok_or_else(|| IoError::MissingField {
                     item: item(),
                     field: "bbox",
                     needed_by: "every result needs when the first one has a bbox",
                 })?;
                 (bbox, bbox[2] * bbox[3], segmentation)
             } else {
-                let segmentation = segmentation.ok_or_else(|| EvalError::MissingField {
+                let segmentation = segmentation.ok_or_else(|| IoError::MissingField {
                     item: item(),
                     field: if index == 0 { "bbox or segmentation" } else { "segmentation" },
                     needed_by: "every result needs when the first one has no bbox",
@@ -171,7 +169,7 @@ impl CocoResults {
                     Segmentation::Polygons(polygons) => {
                         let (h, w) = gt
                             .image_size(r.image_id)
-                            .ok_or_else(|| EvalError::MissingImageSize { item: item(), image_id: r.image_id })?;
+                            .ok_or_else(|| IoError::MissingImageSize { item: item(), image_id: r.image_id })?;
                         Rle::from_polygons(&polygons, h, w).map_err(bad_mask)?
                     }
                 };
@@ -195,7 +193,7 @@ impl CocoResults {
     /// # Examples
     ///
     /// ```
-    /// use softkit_eval::{CocoGroundTruth, CocoResults};
+    /// use softkit_io::{CocoGroundTruth, CocoResults};
     ///
     /// let gt = CocoGroundTruth::from_json_str(
     ///     r#"{"images": [{"id": 1}], "categories": [{"id": 5}], "annotations": []}"#,
@@ -208,7 +206,7 @@ impl CocoResults {
     /// let second = dt.select(&[1]);
     /// assert_eq!(second.len(), 1);
     /// assert_eq!(second.areas(), &[4.0]);
-    /// # Ok::<(), softkit_eval::EvalError>(())
+    /// # Ok::<(), softkit_io::IoError>(())
     /// ```
     pub fn select(&self, indices: &[usize]) -> CocoResults {
         fn pick<T: Clone>(v: &[T], indices: &[usize]) -> Vec<T> {
@@ -268,17 +266,12 @@ fn keypoint_extent(keypoints: &[f64]) -> [f64; 4] {
     [x0, y0, x1 - x0, y1 - y0]
 }
 
-fn check_ids(
-    image_id: i64,
-    category_id: i64,
-    gt: &CocoGroundTruth,
-    item: impl Fn() -> String,
-) -> Result<(), EvalError> {
+fn check_ids(image_id: i64, category_id: i64, gt: &CocoGroundTruth, item: impl Fn() -> String) -> Result<(), IoError> {
     if !gt.has_image(image_id) {
-        return Err(EvalError::UnknownImage { item: item(), image_id });
+        return Err(IoError::UnknownImage { item: item(), image_id });
     }
     if !gt.has_category(category_id) {
-        return Err(EvalError::UnknownCategory { item: item(), category_id });
+        return Err(IoError::UnknownCategory { item: item(), category_id });
     }
     Ok(())
 }

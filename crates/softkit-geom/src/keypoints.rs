@@ -1,8 +1,8 @@
-//! Object keypoint similarity (OKS), the overlap of COCO keypoint evaluation, computed exactly as
-//! pycocotools' `computeOks` computes it.
+//! Keypoints as a geometry, and object keypoint similarity (OKS), the overlap of COCO keypoint
+//! evaluation, computed exactly as pycocotools' `computeOks` computes it.
 
-use crate::PairOverlap;
 use crate::pairwise_sum::pairwise_sum;
+use crate::{Bounded, BoxFormat, Envelope, GeomError, Geometry, Measure};
 
 /// The per-keypoint standard deviations of COCO's 17 person keypoints (nose, eyes, ears,
 /// shoulders, elbows, wrists, hips, knees, ankles), as pycocotools' `kpt_oks_sigmas`: the
@@ -11,7 +11,7 @@ use crate::pairwise_sum::pairwise_sum;
 /// # Examples
 ///
 /// ```
-/// use softkit_eval::COCO_KEYPOINT_SIGMAS;
+/// use softkit_geom::COCO_KEYPOINT_SIGMAS;
 ///
 /// assert_eq!(COCO_KEYPOINT_SIGMAS.len(), 17);
 /// assert_eq!(COCO_KEYPOINT_SIGMAS[0], 0.26 / 10.0); // nose
@@ -65,7 +65,7 @@ const EPS: f64 = f64::EPSILON;
 /// pixels off. Then `e = 4 / 0.04 / 100 / 2 = 0.5` for the second.
 ///
 /// ```
-/// use softkit_eval::oks;
+/// use softkit_geom::oks;
 ///
 /// let sigmas = [0.1, 0.1];
 /// let gt = [10.0, 10.0, 2.0, 20.0, 20.0, 2.0];
@@ -113,41 +113,130 @@ pub fn oks(dt: &[f64], gt: &[f64], gt_bbox: [f64; 4], gt_area: f64, sigmas: &[f6
     (0.0 + pairwise_sum(&terms[..n])) / n as f64
 }
 
-/// Keypoints as a geometry for [`evaluate`](crate::evaluate): OKS between detections and
-/// ground truth ([`oks`]).
-///
-/// The crowd flag is not read: pycocotools computes OKS the same way for crowds (which keypoint
-/// evaluation ignores anyway).
+/// A column of keypoint sets: per item `[x1, y1, v1, x2, y2, v2, ...]`, an area (the object's
+/// `area` field, the scale of OKS) and a box `[x, y, width, height]` (where OKS measures from
+/// when the ground truth has no visible keypoint).
 ///
 /// # Examples
 ///
 /// ```
-/// use softkit_eval::{KeypointOverlap, PairOverlap};
+/// use softkit_geom::{Geometry, Keypoints};
 ///
-/// let sigmas = [0.1];
-/// let dt = [vec![3.0, 4.0, 1.0]];
-/// let gt = [vec![0.0, 0.0, 2.0]];
-/// let overlap = KeypointOverlap { dt: &dt, gt: &gt, gt_bbox: &[[0.0, 0.0, 10.0, 10.0]], gt_area: &[50.0], sigmas: &sigmas };
-/// // d² = 25, e = 25 / 0.04 / 50 / 2 = 6.25
-/// assert!((overlap.overlap(0, 0, false) - (-6.25f64).exp()).abs() < 1e-15);
+/// let people = Keypoints::new(vec![vec![5.0, 5.0, 2.0, 9.0, 9.0, 2.0]], vec![64.0], vec![[1.0, 1.0, 8.0, 8.0]])?;
+/// assert_eq!(people.len(), 1);
+/// assert_eq!(people.area(0), 64.0);
+/// assert_eq!(people.get(0).len(), 6);
+/// # Ok::<(), softkit_geom::GeomError>(())
 /// ```
-#[derive(Clone, Copy, Debug)]
-pub struct KeypointOverlap<'a> {
-    /// Detection keypoints, `3 * sigmas.len()` numbers each.
-    pub dt: &'a [Vec<f64>],
-    /// Ground-truth keypoints, `3 * sigmas.len()` numbers each.
-    pub gt: &'a [Vec<f64>],
-    /// Ground-truth boxes `[x, y, width, height]`, used when no keypoint is visible.
-    pub gt_bbox: &'a [[f64; 4]],
-    /// Ground-truth `area` fields, the scale of OKS.
-    pub gt_area: &'a [f64],
-    /// One sigma per keypoint ([`COCO_KEYPOINT_SIGMAS`] for COCO persons).
-    pub sigmas: &'a [f64],
+#[derive(Clone, Debug, Default)]
+pub struct Keypoints {
+    keypoints: Vec<Vec<f64>>,
+    areas: Vec<f64>,
+    boxes: Vec<[f64; 4]>,
 }
 
-impl PairOverlap for KeypointOverlap<'_> {
-    fn overlap(&self, dt: usize, gt: usize, _crowd: bool) -> f64 {
-        oks(&self.dt[dt], &self.gt[gt], self.gt_bbox[gt], self.gt_area[gt], self.sigmas)
+impl Keypoints {
+    /// Checks and wraps the keypoints with their areas and boxes, one of each per item.
+    ///
+    /// # Errors
+    ///
+    /// [`GeomError`] for lists of different lengths, a keypoint list that is not a non-empty
+    /// list of `x, y, v` triples, a non-finite number, or an invalid box.
+    pub fn new(keypoints: Vec<Vec<f64>>, areas: Vec<f64>, boxes: Vec<[f64; 4]>) -> Result<Self, GeomError> {
+        for (field, found) in [("areas", areas.len()), ("boxes", boxes.len())] {
+            if found != keypoints.len() {
+                return Err(GeomError::LengthMismatch {
+                    field,
+                    found,
+                    reference: "keypoints",
+                    expected: keypoints.len(),
+                });
+            }
+        }
+        for (index, kp) in keypoints.iter().enumerate() {
+            if kp.is_empty() || !kp.len().is_multiple_of(3) {
+                return Err(GeomError::KeypointTriples { index, len: kp.len() });
+            }
+            if let Some(&value) = kp.iter().chain(&areas[index..=index]).find(|v| !v.is_finite()) {
+                return Err(GeomError::NonFinite { index, field: "keypoints", value });
+            }
+        }
+        BoxFormat::Xywh.validate(&boxes)?;
+        Ok(Self { keypoints, areas, boxes })
+    }
+
+    /// The keypoints of item `i`, `[x1, y1, v1, ...]`.
+    pub fn get(&self, i: usize) -> &[f64] {
+        &self.keypoints[i]
+    }
+}
+
+impl Geometry for Keypoints {
+    fn len(&self) -> usize {
+        self.keypoints.len()
+    }
+
+    fn area(&self, i: usize) -> f64 {
+        self.areas[i]
+    }
+}
+
+impl Bounded<2> for Keypoints {
+    fn envelope(&self, i: usize) -> Envelope<2> {
+        let [x, y, w, h] = self.boxes[i];
+        Envelope::new([x, y], [x + w, y + h])
+    }
+}
+
+/// OKS as COCO evaluation measures it ([`oks`]): the ground truth (the second column) sets the
+/// scale with its area, and its box when no keypoint is visible. Not symmetric, so it drives
+/// evaluation only; its Gaussian never reaches zero, so its reach is unbounded.
+///
+/// The crowd rule does not apply: pycocotools computes OKS the same way for crowds (which
+/// keypoint evaluation ignores anyway).
+///
+/// # Panics
+///
+/// [`Measure::between`] panics if an item's keypoints are not `3 * sigmas.len()` numbers; check
+/// them against [`Oks::keypoint_count`] first.
+///
+/// # Examples
+///
+/// ```
+/// use softkit_geom::{Keypoints, Measure, Oks};
+///
+/// let dt = Keypoints::new(vec![vec![3.0, 4.0, 1.0]], vec![0.0], vec![[3.0, 4.0, 0.0, 0.0]])?;
+/// let gt = Keypoints::new(vec![vec![0.0, 0.0, 2.0]], vec![50.0], vec![[0.0, 0.0, 10.0, 10.0]])?;
+/// let sigmas = [0.1];
+/// // d² = 25, e = 25 / 0.04 / 50 / 2 = 6.25
+/// let s = Oks::new(&sigmas).between(&dt, 0, &gt, 0);
+/// assert!((s - (-6.25f64).exp()).abs() < 1e-15);
+/// # Ok::<(), softkit_geom::GeomError>(())
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct Oks<'s> {
+    sigmas: &'s [f64],
+}
+
+impl<'s> Oks<'s> {
+    /// OKS with one standard deviation per keypoint ([`COCO_KEYPOINT_SIGMAS`] for COCO persons).
+    pub fn new(sigmas: &'s [f64]) -> Self {
+        Self { sigmas }
+    }
+
+    /// How many numbers each item's keypoints must hold: `3 * sigmas.len()`.
+    pub fn keypoint_count(&self) -> usize {
+        3 * self.sigmas.len()
+    }
+}
+
+impl Measure<Keypoints> for Oks<'_> {
+    fn between(&self, dt: &Keypoints, i: usize, gt: &Keypoints, j: usize) -> f64 {
+        oks(dt.get(i), gt.get(j), gt.boxes[j], gt.area(j), self.sigmas)
+    }
+
+    fn finite_reach(&self) -> bool {
+        false
     }
 }
 

@@ -1,6 +1,6 @@
-//! Deserialisers for the COCO fields that need more than serde's derive: a `bbox` that reports
-//! its length instead of failing on it, an `iscrowd` given as a number or a boolean, and reading
-//! a JSON document from a path, a string or a parsed value.
+//! Reading JSON documents from a path, a string or a parsed value, and the COCO fields that need
+//! more than serde's derive: a `bbox` that reports its length instead of failing on it, and an
+//! `iscrowd` given as a number or a boolean.
 
 use std::fmt;
 use std::path::Path;
@@ -8,7 +8,9 @@ use std::path::Path;
 use serde::Deserialize;
 use serde::de::{self, DeserializeOwned, Deserializer, IgnoredAny, SeqAccess, Visitor};
 
-use crate::EvalError;
+use softkit_geom::{BoxFormat, GeomError};
+
+use crate::IoError;
 
 /// A `bbox` array as written: its first four numbers and how many numbers it held.
 ///
@@ -48,19 +50,32 @@ impl<'de> Deserialize<'de> for RawBbox {
 
 impl RawBbox {
     /// The box as `[x, y, width, height]`, checked for length and for negative sides.
-    pub(crate) fn checked(&self, item: impl FnOnce() -> String) -> Result<[f64; 4], EvalError> {
+    pub(crate) fn checked(&self, item: impl FnOnce() -> String) -> Result<[f64; 4], IoError> {
         if self.len != 4 {
-            return Err(EvalError::BboxLength { item: item(), len: self.len });
+            return Err(IoError::BboxLength { item: item(), len: self.len });
         }
-        let [_, _, w, h] = self.values;
-        if w < 0.0 {
-            return Err(EvalError::NegativeBboxSide { item: item(), side: "width", value: w });
-        }
-        if h < 0.0 {
-            return Err(EvalError::NegativeBboxSide { item: item(), side: "height", value: h });
-        }
+        check_bbox(self.values, item)?;
         Ok(self.values)
     }
+}
+
+/// Checks a COCO `bbox` with softkit's one box validation, naming `item` in the error.
+pub(crate) fn check_bbox(bbox: [f64; 4], item: impl FnOnce() -> String) -> Result<(), IoError> {
+    BoxFormat::Xywh.validate(&[bbox]).map_err(|err| match err {
+        GeomError::NegativeSize { field, value, .. } => {
+            IoError::NegativeBboxSide { item: item(), side: if field == "w" { "width" } else { "height" }, value }
+        }
+        GeomError::NonFinite { field, value, .. } => {
+            let field = match field {
+                "x" => "bbox[0]",
+                "y" => "bbox[1]",
+                "w" => "bbox[2]",
+                _ => "bbox[3]",
+            };
+            IoError::NonFinite { item: item(), field, value }
+        }
+        other => IoError::Geometry { item: item(), source: other },
+    })
 }
 
 /// `iscrowd` as COCO files write it: `0`, `1`, `false` or `true`.
@@ -97,25 +112,29 @@ impl<'de> Deserialize<'de> for CrowdFlag {
 }
 
 /// Parses a JSON document from text, naming `origin` in any error.
-pub(crate) fn parse_str<T: DeserializeOwned>(text: &str, origin: &str) -> Result<T, EvalError> {
-    serde_json::from_str(text).map_err(|e| EvalError::from_json(origin, e))
+pub(crate) fn parse_str<T: DeserializeOwned>(text: &str, origin: &str) -> Result<T, IoError> {
+    serde_json::from_str(text).map_err(|e| IoError::from_json(origin, e))
+}
+
+/// Reads a whole file; the error names the path.
+pub(crate) fn read_text(path: &Path) -> Result<String, IoError> {
+    std::fs::read_to_string(path).map_err(|source| IoError::Read { path: path.to_path_buf(), source })
 }
 
 /// Reads and parses a JSON file; errors name the path.
-pub(crate) fn parse_path<T: DeserializeOwned>(path: &Path) -> Result<T, EvalError> {
-    let text = std::fs::read_to_string(path).map_err(|source| EvalError::Io { path: path.to_path_buf(), source })?;
-    parse_str(&text, &path.display().to_string())
+pub(crate) fn parse_path<T: DeserializeOwned>(path: &Path) -> Result<T, IoError> {
+    parse_str(&read_text(path)?, &path.display().to_string())
 }
 
 /// Converts an already-parsed JSON value, naming `origin` in any error.
-pub(crate) fn parse_value<T: DeserializeOwned>(value: &serde_json::Value, origin: &str) -> Result<T, EvalError> {
-    T::deserialize(value).map_err(|e| EvalError::from_json(origin, e))
+pub(crate) fn parse_value<T: DeserializeOwned>(value: &serde_json::Value, origin: &str) -> Result<T, IoError> {
+    T::deserialize(value).map_err(|e| IoError::from_json(origin, e))
 }
 
 /// Checks that a `keypoints` field is a non-empty list of `x, y, v` triples.
-pub(crate) fn check_keypoint_triples(keypoints: &[f64], item: impl FnOnce() -> String) -> Result<(), EvalError> {
+pub(crate) fn check_keypoint_triples(keypoints: &[f64], item: impl FnOnce() -> String) -> Result<(), IoError> {
     if keypoints.is_empty() || !keypoints.len().is_multiple_of(3) {
-        return Err(EvalError::KeypointTriples { item: item(), len: keypoints.len() });
+        return Err(IoError::KeypointTriples { item: item(), len: keypoints.len() });
     }
     Ok(())
 }

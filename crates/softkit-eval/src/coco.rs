@@ -1,9 +1,162 @@
-//! Keypoint evaluation of COCO files: pycocotools' `COCOeval(gt, dt, "keypoints")`.
+//! COCO evaluation of COCO files, one entry point for every geometry: pycocotools' `COCOeval`
+//! with `iouType` "bbox", "segm" or "keypoints" are three uses of [`evaluate_coco`].
 
-use crate::coco_bbox::{evaluate_records, is_evaluated};
-use crate::{
-    COCO_KEYPOINT_SIGMAS, CocoGroundTruth, CocoResults, EvalError, Evaluation, GtRecord, KeypointOverlap, Params,
-};
+use softkit_geom::{COCO_KEYPOINT_SIGMAS, Iou, Keypoints, Masks, Measure, Oks, PairView, XywhBoxes};
+use softkit_io::{CocoGeometry, CocoGroundTruth, CocoResults};
+
+use crate::{DtRecord, EvalError, EvalInput, Evaluation, GtRecord, Params, evaluate};
+
+/// Evaluates `dt` against `gt` by `measure` on the geometry `G`, as pycocotools' `COCOeval`
+/// followed by `evaluate()` and `accumulate()`: the one entry point behind [`evaluate_bbox`],
+/// [`evaluate_segm`] and [`evaluate_keypoints`].
+///
+/// Only the items of the evaluated images and categories ([`Params::img_ids`],
+/// [`Params::cat_ids`]) are read, with [`CocoGeometry`]; ground truth is ignored when it is a
+/// crowd or the geometry's own rule says so; area ranges test each annotation's `area` field and
+/// each detection's [`CocoResults::areas`].
+///
+/// # Errors
+///
+/// [`EvalError`] for an item that lacks the geometry or holds an invalid one (naming it), a
+/// non-finite score or area, or unusable parameters.
+///
+/// # Examples
+///
+/// Intersection over the smaller box instead of IoU, on COCO boxes:
+///
+/// ```
+/// use softkit_eval::{CocoGroundTruth, CocoResults, Params, evaluate_coco};
+/// use softkit_geom::{IoMin, XywhBoxes};
+///
+/// let gt = CocoGroundTruth::from_json_str(
+///     r#"{"images": [{"id": 1}], "categories": [{"id": 1}],
+///         "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "area": 100, "iscrowd": 0,
+///                          "bbox": [0, 0, 10, 10]}]}"#,
+/// )?;
+/// // Half the object: IoU 0.5, but it lies inside the ground truth.
+/// let dt = CocoResults::from_json_str(
+///     r#"[{"image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 5], "score": 0.9}]"#, &gt)?;
+/// let ev = evaluate_coco::<XywhBoxes, _>(&gt, &dt, &IoMin, &Params::default())?;
+/// assert!((ev.stats()?[2] - 1.0).abs() < 1e-15); // a match at 0.75
+/// # Ok::<(), softkit_eval::EvalError>(())
+/// ```
+pub fn evaluate_coco<G: CocoGeometry, M: Measure<G>>(
+    gt: &CocoGroundTruth,
+    dt: &CocoResults,
+    measure: &M,
+    params: &Params,
+) -> Result<Evaluation, EvalError> {
+    let (anns, dets) = (gt.annotations(), dt.detections());
+    let selection = params.selection();
+    let gt_rows: Vec<usize> =
+        (0..anns.len()).filter(|&i| selection.includes(anns[i].image_id, anns[i].category_id)).collect();
+    let dt_rows: Vec<usize> =
+        (0..dets.len()).filter(|&i| selection.includes(dets[i].image_id, dets[i].category_id)).collect();
+    let gt_geometry = G::from_annotations(gt, &gt_rows)?;
+    let dt_geometry = G::from_results(dt, gt, &dt_rows)?;
+    let gts = gt_rows
+        .iter()
+        .map(|&i| {
+            let a = &anns[i];
+            let ignore = a.iscrowd || G::ignored(gt, i)?;
+            Ok(GtRecord {
+                id: a.id,
+                image_id: a.image_id,
+                category_id: a.category_id,
+                area: a.area,
+                iscrowd: a.iscrowd,
+                ignore,
+            })
+        })
+        .collect::<Result<Vec<GtRecord>, EvalError>>()?;
+    let dts: Vec<DtRecord> = dt_rows
+        .iter()
+        .map(|&i| {
+            let d = &dets[i];
+            DtRecord { image_id: d.image_id, category_id: d.category_id, area: dt.areas()[i], score: d.score }
+        })
+        .collect();
+    let cat_ids = gt.category_ids();
+    let input = EvalInput { image_ids: gt.image_ids(), category_ids: &cat_ids, gts: &gts, dts: &dts };
+    evaluate(&input, &PairView::new(dt_geometry, gt_geometry, measure), params)
+}
+
+/// Evaluates box detections against COCO ground truth, as pycocotools' `COCOeval` with
+/// `iouType="bbox"` followed by `evaluate()` and `accumulate()`.
+///
+/// Ground truth is ignored when it is a crowd; area ranges test each annotation's `area` field;
+/// a detection's area is [`CocoResults::areas`] (`width * height` for box results). Every ground-truth annotation of an evaluated image and
+/// category needs a `bbox`.
+///
+/// # Examples
+///
+/// ```
+/// use softkit_eval::{CocoGroundTruth, CocoResults, Params, evaluate_bbox};
+///
+/// let gt = CocoGroundTruth::from_json_str(
+///     r#"{"images": [{"id": 1}], "categories": [{"id": 1}],
+///         "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "area": 100,
+///                          "iscrowd": 0, "bbox": [0, 0, 10, 10]}]}"#,
+/// )?;
+/// let dt = CocoResults::from_json_str(
+///     r#"[{"image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 8], "score": 0.9}]"#, &gt)?;
+/// let ev = evaluate_bbox(&gt, &dt, &Params::default())?;
+/// let stats = ev.stats()?;
+/// // IoU 0.8 is a match at 0.50 and 0.75. Precision 1 reads as 1/(1 + eps), as in pycocotools.
+/// assert!((stats[1] - 1.0).abs() < 1e-15); // AP50
+/// assert!((stats[2] - 1.0).abs() < 1e-15); // AP75
+/// # Ok::<(), softkit_eval::EvalError>(())
+/// ```
+pub fn evaluate_bbox(gt: &CocoGroundTruth, dt: &CocoResults, params: &Params) -> Result<Evaluation, EvalError> {
+    evaluate_coco::<XywhBoxes, _>(gt, dt, &Iou, params)
+}
+
+/// Evaluates mask detections against COCO ground truth, as pycocotools' `COCOeval` with
+/// `iouType="segm"` followed by `evaluate()` and `accumulate()`.
+///
+/// Masks are made as pycocotools' `annToRLE` makes them: polygons are rasterised at the size of
+/// their image (the `height` and `width` of the ground truth's `images` entry) and merged;
+/// run-length masks are used as given. A box result without a segmentation is the rectangle of its
+/// box, as `loadRes` makes it. Overlaps are mask IoUs; a crowd ground truth divides by the
+/// detection's area. Area ranges test each annotation's `area` field and each detection's
+/// [`CocoResults::areas`].
+///
+/// # Errors
+///
+/// Besides the checks of [`evaluate_coco`]: an evaluated annotation without a `segmentation`, a
+/// malformed polygon, a polygon on an image without a size, and a run-length mask whose size is
+/// not its image's (pycocotools would silently give such a pair the IoU `-1`).
+///
+/// # Runtime and Performance
+///
+/// Polygons are rasterised once, in parallel; each overlap walks the runs of two masks, and only
+/// when their boxes meet.
+///
+/// # Examples
+///
+/// ```
+/// use softkit_eval::{CocoGroundTruth, CocoResults, Params, evaluate_segm};
+///
+/// let gt = CocoGroundTruth::from_json_str(
+///     r#"{"images": [{"id": 1, "height": 10, "width": 10}], "categories": [{"id": 1}],
+///         "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "area": 16, "iscrowd": 0,
+///                          "segmentation": [[2, 2, 6, 2, 6, 6, 2, 6]]}]}"#,
+/// )?;
+/// // The detection covers the same 4×4 pixels, as a compressed RLE: rows 2..6 of columns 2..6.
+/// let dt = CocoResults::from_json_str(
+///     r#"[{"image_id": 1, "category_id": 1, "score": 0.9,
+///          "segmentation": {"size": [10, 10], "counts": "f04600000V1"}}]"#,
+///     &gt,
+/// )?;
+/// assert_eq!(dt.areas()[0], 16.0);
+/// assert_eq!(dt.detections()[0].bbox, [2.0, 2.0, 4.0, 4.0]);
+/// let stats = evaluate_segm(&gt, &dt, &Params::default())?.stats()?;
+/// assert!((stats[0] - 1.0).abs() < 1e-15); // a perfect mask
+/// # Ok::<(), softkit_eval::EvalError>(())
+/// ```
+pub fn evaluate_segm(gt: &CocoGroundTruth, dt: &CocoResults, params: &Params) -> Result<Evaluation, EvalError> {
+    evaluate_coco::<Masks, _>(gt, dt, &Iou, params)
+}
 
 /// Evaluates keypoint detections against COCO ground truth by OKS with the 17 COCO sigmas, as
 /// pycocotools' `COCOeval` with `iouType="keypoints"` followed by `evaluate()` and `accumulate()`.
@@ -46,7 +199,7 @@ pub fn evaluate_keypoints(gt: &CocoGroundTruth, dt: &CocoResults, params: &Param
 ///
 /// # Errors
 ///
-/// Besides the checks of [`evaluate`]: `use_cats` off (pycocotools then looks ground truth up
+/// Besides the checks of [`evaluate_coco`]: `use_cats` off (pycocotools then looks ground truth up
 /// under category `-1` and matches nothing), empty or non-positive sigmas, and, for evaluated
 /// items, a missing `num_keypoints`, `bbox` or `keypoints` on a ground truth, missing `keypoints`
 /// on a result, and keypoints whose count differs from the number of sigmas.
@@ -88,67 +241,29 @@ pub fn evaluate_keypoints_with_sigmas(
     if let Some((i, s)) = sigmas.iter().enumerate().find(|(_, s)| !(s.is_finite() && **s > 0.0)) {
         return Err(EvalError::Params { field: "sigmas", reason: format!("[{i}] = {s} is not a positive number") });
     }
-    let expected = 3 * sigmas.len();
-    let check_count = |kp: &[f64], item: &dyn Fn() -> String| {
-        if kp.len() == expected {
-            Ok(())
-        } else {
-            Err(EvalError::KeypointCount { item: item(), len: kp.len(), expected })
-        }
+    let oks = Oks::new(sigmas);
+    // OKS pairs keypoints one to one: every evaluated item must hold one triple per sigma.
+    let expected = oks.keypoint_count();
+    let selection = params.selection();
+    let wrong = |image_id, category_id, kp: &Option<Vec<f64>>| {
+        kp.as_ref().is_some_and(|kp| kp.len() != expected) && selection.includes(image_id, category_id)
     };
-
-    let anns = gt.annotations();
-    let (gt_kps_all, gt_nums) = (gt.keypoints(), gt.num_keypoints());
-    let mut gt_kps = Vec::with_capacity(anns.len());
-    let mut gt_boxes = Vec::with_capacity(anns.len());
-    let mut gt_areas = Vec::with_capacity(anns.len());
-    let mut gts = Vec::with_capacity(anns.len());
-    for (index, a) in anns.iter().enumerate() {
-        let item = || format!("annotations[{index}]");
-        let evaluated = is_evaluated(a.image_id, a.category_id, params);
-        let missing = |field| EvalError::MissingField { item: item(), field, needed_by: "keypoint evaluation needs" };
-        let num = gt_nums.get(index).copied().flatten();
-        let (kps, bbox, no_keypoints) = if evaluated {
-            let kps = gt_kps_all.get(index).and_then(Option::as_ref).ok_or_else(|| missing("keypoints"))?;
-            check_count(kps, &item)?;
-            let bbox = a.bbox.ok_or_else(|| missing("bbox"))?;
-            (kps.clone(), bbox, num.ok_or_else(|| missing("num_keypoints"))? == 0)
-        } else {
-            // Outside the evaluated images and categories: never measured.
-            (Vec::new(), [0.0; 4], true)
-        };
-        gt_kps.push(kps);
-        gt_boxes.push(bbox);
-        gt_areas.push(a.area);
-        gts.push(GtRecord {
-            id: a.id,
-            image_id: a.image_id,
-            category_id: a.category_id,
-            area: a.area,
-            iscrowd: a.iscrowd,
-            ignore: a.iscrowd || no_keypoints,
-        });
-    }
-
-    let dets = dt.detections();
-    let dt_kps_all = dt.keypoints();
-    let mut dt_kps = Vec::with_capacity(dets.len());
-    for (index, d) in dets.iter().enumerate() {
-        if !is_evaluated(d.image_id, d.category_id, params) {
-            dt_kps.push(Vec::new());
-            continue;
+    let count_error = |item: String, kp: &Option<Vec<f64>>| EvalError::KeypointCount {
+        item,
+        len: kp.as_ref().map_or(0, Vec::len),
+        expected,
+    };
+    for (i, (a, kp)) in gt.annotations().iter().zip(gt.keypoints()).enumerate() {
+        if wrong(a.image_id, a.category_id, kp) {
+            return Err(count_error(format!("annotations[{i}]"), kp));
         }
-        let item = || format!("results[{index}]");
-        let kps = dt_kps_all.get(index).and_then(Option::as_ref).ok_or_else(|| EvalError::MissingField {
-            item: item(),
-            field: "keypoints",
-            needed_by: "keypoint evaluation needs",
-        })?;
-        check_count(kps, &item)?;
-        dt_kps.push(kps.clone());
     }
-    let overlap = KeypointOverlap { dt: &dt_kps, gt: &gt_kps, gt_bbox: &gt_boxes, gt_area: &gt_areas, sigmas };
-    evaluate_records(gt, dt, &gts, &overlap, params)
+    for (i, (d, kp)) in dt.detections().iter().zip(dt.keypoints()).enumerate() {
+        if wrong(d.image_id, d.category_id, kp) {
+            return Err(count_error(format!("results[{i}]"), kp));
+        }
+    }
+    evaluate_coco::<Keypoints, _>(gt, dt, &oks, params)
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use softkit_geom::{MaskError, Rle};
 /// # Examples
 ///
 /// ```
-/// use softkit_eval::Segmentation;
+/// use softkit_io::Segmentation;
 ///
 /// let square = Segmentation::Polygons(vec![vec![1.0, 1.0, 3.0, 1.0, 3.0, 3.0, 1.0, 3.0]]);
 /// let rle = square.to_rle(4, 4)?;

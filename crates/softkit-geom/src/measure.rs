@@ -1,0 +1,159 @@
+//! Measures of overlap between two items of a geometry, and the two that every [`Intersect`]
+//! geometry gets for free: IoU (with COCO's crowd rule) and intersection over the smaller item.
+
+use crate::Intersect;
+
+/// How much item `i` of one column overlaps item `j` of another column of the same geometry.
+///
+/// Measures are small values (often unit structs) so that one geometry can be measured several
+/// ways: boxes by [`Iou`], GIoU or DIoU, masks by [`Iou`] or [`IoMin`], keypoints by OKS.
+///
+/// # Contract
+///
+/// - The value is finite, and `1` means a perfect match.
+/// - If [`finite_reach`](Measure::finite_reach) is `true`, items whose envelopes
+///   ([`Bounded`](crate::Bounded)) are disjoint measure `0` or less. Suppression treats a measure
+///   of `0` or less as "no interaction", which is what lets a spatial index skip such pairs.
+///
+/// # Examples
+///
+/// ```
+/// use softkit_geom::{Boxes, IoMin, Iou, Measure};
+///
+/// let boxes = [[0.0_f64, 0.0, 4.0, 4.0], [0.0, 0.0, 2.0, 2.0]];
+/// let column = Boxes::new(&boxes, 0.0)?;
+/// assert_eq!(Iou.between(&column, 0, &column, 1), 0.25);
+/// assert_eq!(IoMin.between(&column, 0, &column, 1), 1.0); // the small box lies inside the big one
+/// # Ok::<(), softkit_geom::GeomError>(())
+/// ```
+pub trait Measure<G: ?Sized>: Sync {
+    /// The measure between item `i` of `a` and item `j` of `b` (`a` and `b` may be the same
+    /// column). In evaluation, `a` holds the detections and `b` the ground truth.
+    fn between(&self, a: &G, i: usize, b: &G, j: usize) -> f64;
+
+    /// The measure of detection `i` against a *crowd* ground truth `j` (COCO's `iscrowd`): by
+    /// default the plain measure. [`Iou`] divides by the detection's own size instead of the union,
+    /// so that one crowd region can absorb many detections.
+    fn crowd(&self, dt: &G, i: usize, gt: &G, j: usize) -> f64 {
+        self.between(dt, i, gt, j)
+    }
+
+    /// Whether items with disjoint envelopes always measure `0` or less. A measure with no finite
+    /// reach (OKS, whose Gaussian never reaches zero) returns `false`, and suppression then
+    /// compares its items all against all.
+    fn finite_reach(&self) -> bool {
+        true
+    }
+}
+
+/// A borrowed measure measures as the measure does.
+impl<G: ?Sized, M: Measure<G> + ?Sized> Measure<G> for &M {
+    #[inline]
+    fn between(&self, a: &G, i: usize, b: &G, j: usize) -> f64 {
+        (**self).between(a, i, b, j)
+    }
+
+    #[inline]
+    fn crowd(&self, dt: &G, i: usize, gt: &G, j: usize) -> f64 {
+        (**self).crowd(dt, i, gt, j)
+    }
+
+    fn finite_reach(&self) -> bool {
+        (**self).finite_reach()
+    }
+}
+
+impl<M: Symmetric + ?Sized> Symmetric for &M {}
+
+/// A [`Measure`] whose value does not depend on the order of the two items. Only symmetric
+/// measures drive suppression ([`SetView`](crate::SetView)): the greedy loop asks "how much does
+/// the selected item overlap this one?" and must get one answer.
+///
+/// # Examples
+///
+/// ```
+/// use softkit_geom::{Iou, Symmetric};
+///
+/// fn usable_for_suppression<M: Symmetric>(_: &M) {}
+/// usable_for_suppression(&Iou);
+/// ```
+pub trait Symmetric {}
+
+/// Intersection over union: `inter / (area_a + area_b - inter)`, for any [`Intersect`]
+/// geometry; `0` when the items do not intersect or the union is empty.
+///
+/// With COCO's crowd rule ([`Measure::crowd`]) the union is the detection's own size.
+///
+/// # Examples
+///
+/// ```
+/// use softkit_geom::{Iou, Measure, XywhBoxes};
+///
+/// let dt = XywhBoxes::new(vec![[10.0, 10.0, 5.0, 5.0]])?;
+/// let gt = XywhBoxes::new(vec![[0.0, 0.0, 100.0, 100.0]])?;
+/// assert_eq!(Iou.between(&dt, 0, &gt, 0), 25.0 / 10_000.0);
+/// assert_eq!(Iou.crowd(&dt, 0, &gt, 0), 1.0); // inside the crowd region
+/// # Ok::<(), softkit_geom::GeomError>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Iou;
+
+impl<G: Intersect + ?Sized> Measure<G> for Iou {
+    #[inline]
+    fn between(&self, a: &G, i: usize, b: &G, j: usize) -> f64 {
+        union_ratio(a.intersection(i, b, j), a.area(i), b.area(j))
+    }
+
+    #[inline]
+    fn crowd(&self, dt: &G, i: usize, gt: &G, j: usize) -> f64 {
+        let inter = dt.intersection(i, gt, j);
+        if inter <= 0.0 { 0.0 } else { ratio(inter, dt.area(i)) }
+    }
+}
+
+impl Symmetric for Iou {}
+
+/// Intersection over the smaller of the two items (StarDist's overlap for star-convex
+/// polygons): `1` when one item lies inside the other, whatever their sizes.
+///
+/// # Examples
+///
+/// ```
+/// use softkit_geom::{Boxes, IoMin, Measure};
+///
+/// let boxes = [[0.0_f32, 0.0, 10.0, 10.0], [5.0, 0.0, 7.0, 10.0], [8.0, 0.0, 18.0, 10.0]];
+/// let column = Boxes::new(&boxes, 0.0)?;
+/// assert_eq!(IoMin.between(&column, 0, &column, 1), 1.0);
+/// assert_eq!(IoMin.between(&column, 0, &column, 2), 0.2);
+/// # Ok::<(), softkit_geom::GeomError>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct IoMin;
+
+impl<G: Intersect + ?Sized> Measure<G> for IoMin {
+    #[inline]
+    fn between(&self, a: &G, i: usize, b: &G, j: usize) -> f64 {
+        let inter = a.intersection(i, b, j);
+        if inter <= 0.0 {
+            return 0.0;
+        }
+        let (area_a, area_b) = (a.area(i), b.area(j));
+        ratio(inter, if area_a < area_b { area_a } else { area_b })
+    }
+}
+
+impl Symmetric for IoMin {}
+
+/// `inter / (area_a + area_b - inter)`, or `0` for no intersection. The sum first, then the
+/// intersection: pycocotools' order, so that the union is bit-exact.
+#[inline]
+pub(crate) fn union_ratio(inter: f64, area_a: f64, area_b: f64) -> f64 {
+    if inter <= 0.0 { 0.0 } else { ratio(inter, area_a + area_b - inter) }
+}
+
+/// `inter / whole`, or `0` when `whole` is not positive (only degenerate items have an empty
+/// union), so that a measure is never NaN.
+#[inline]
+fn ratio(inter: f64, whole: f64) -> f64 {
+    if whole > 0.0 { inter / whole } else { 0.0 }
+}
