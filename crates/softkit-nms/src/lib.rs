@@ -39,4 +39,4 @@ mod soft;
 pub use boxes::{batched_nms, nms, soft_nms};
 pub use engine::{Kept, suppress, suppress_batched, suppress_per_image};
 pub use error::NmsError;
-pub use policy::{Policy, SuppressParams};
+pub use policy::{Policy, PolicyKind, SuppressParams};

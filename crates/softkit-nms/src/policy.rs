@@ -98,6 +98,70 @@ impl Policy {
     }
 }
 
+/// The name of a greedy policy, as Python keywords and CLI flags give it: `"hard"`, `"linear"` or
+/// `"gaussian"`. One parser, so that every front end accepts and refuses the same names.
+///
+/// # Examples
+///
+/// ```
+/// use softkit_nms::{Policy, PolicyKind};
+///
+/// let kind: PolicyKind = "linear".parse()?;
+/// assert_eq!(kind.with(0.3, 0.5), Policy::Linear { iou_threshold: 0.3 });
+/// assert_eq!(kind.to_string(), "linear");
+/// let err = "cubic".parse::<PolicyKind>().unwrap_err();
+/// assert_eq!(err, r#"method = "cubic" is invalid: expected "gaussian", "linear" or "hard""#);
+/// # Ok::<(), String>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PolicyKind {
+    /// [`Policy::Hard`].
+    Hard,
+    /// [`Policy::Linear`].
+    Linear,
+    /// [`Policy::Gaussian`].
+    Gaussian,
+}
+
+impl PolicyKind {
+    /// The policy of this kind: `iou_threshold` parameterises hard and linear, `sigma` gaussian.
+    pub fn with(self, iou_threshold: f64, sigma: f64) -> Policy {
+        match self {
+            PolicyKind::Hard => Policy::Hard { iou_threshold },
+            PolicyKind::Linear => Policy::Linear { iou_threshold },
+            PolicyKind::Gaussian => Policy::Gaussian { sigma },
+        }
+    }
+
+    /// The policy's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            PolicyKind::Hard => "hard",
+            PolicyKind::Linear => "linear",
+            PolicyKind::Gaussian => "gaussian",
+        }
+    }
+}
+
+impl std::str::FromStr for PolicyKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "hard" => Ok(PolicyKind::Hard),
+            "linear" => Ok(PolicyKind::Linear),
+            "gaussian" => Ok(PolicyKind::Gaussian),
+            other => Err(format!(r#"method = {other:?} is invalid: expected "gaussian", "linear" or "hard""#)),
+        }
+    }
+}
+
+impl std::fmt::Display for PolicyKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// A policy with the options every suppression call shares.
 ///
 /// # Examples
@@ -129,20 +193,32 @@ const SOFT_SCORE_THRESHOLD: f64 = 0.001;
 impl SuppressParams {
     /// Hard NMS at `iou_threshold`, keeping every score (torchvision semantics).
     pub fn hard(iou_threshold: f64) -> Self {
-        Self::new(Policy::Hard { iou_threshold }, f64::NEG_INFINITY)
+        Self::new(Policy::Hard { iou_threshold })
     }
 
     /// Linear Soft-NMS with the paper's defaults (`score_threshold` 0.001).
     pub fn linear(iou_threshold: f64) -> Self {
-        Self::new(Policy::Linear { iou_threshold }, SOFT_SCORE_THRESHOLD)
+        Self::new(Policy::Linear { iou_threshold })
     }
 
     /// Gaussian Soft-NMS with the paper's defaults (`score_threshold` 0.001).
     pub fn gaussian(sigma: f64) -> Self {
-        Self::new(Policy::Gaussian { sigma }, SOFT_SCORE_THRESHOLD)
+        Self::new(Policy::Gaussian { sigma })
     }
 
-    fn new(policy: Policy, score_threshold: f64) -> Self {
+    /// A policy with its paper's default `score_threshold`: none for hard NMS (torchvision's
+    /// semantics), 0.001 for Soft-NMS.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use softkit_nms::{Policy, SuppressParams};
+    ///
+    /// assert_eq!(SuppressParams::new(Policy::Gaussian { sigma: 0.5 }), SuppressParams::gaussian(0.5));
+    /// ```
+    pub fn new(policy: Policy) -> Self {
+        let score_threshold =
+            if matches!(policy, Policy::Hard { .. }) { f64::NEG_INFINITY } else { SOFT_SCORE_THRESHOLD };
         Self { policy, score_threshold, max_output: None }
     }
 

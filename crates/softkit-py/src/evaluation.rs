@@ -6,9 +6,10 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use softkit_eval::{
-    AreaRange, CocoGroundTruth, CocoResults, EvalError, Evaluation, KEYPOINT_STAT_NAMES, Params, STAT_NAMES,
-    evaluate_bbox, evaluate_keypoints, evaluate_segm, nms_ap_filter,
+    AreaRange, EvalError, Evaluation, KEYPOINT_STAT_NAMES, Params, STAT_NAMES, evaluate_bbox, evaluate_keypoints,
+    evaluate_segm, nms_ap_filter,
 };
+use softkit_io::{CocoGroundTruth, CocoResults, IoError};
 
 use crate::guard::compute;
 
@@ -23,14 +24,14 @@ impl Source {
         if is_path { Source::Path(value) } else { Source::Text(value) }
     }
 
-    fn ground_truth(&self) -> Result<CocoGroundTruth, EvalError> {
+    fn ground_truth(&self) -> Result<CocoGroundTruth, IoError> {
         match self {
             Source::Path(p) => CocoGroundTruth::from_path(p),
             Source::Text(t) => CocoGroundTruth::from_json_str(t),
         }
     }
 
-    fn results(&self, gt: &CocoGroundTruth) -> Result<CocoResults, EvalError> {
+    fn results(&self, gt: &CocoGroundTruth) -> Result<CocoResults, IoError> {
         match self {
             Source::Path(p) => CocoResults::from_path(p, gt),
             Source::Text(t) => CocoResults::from_json_str(t, gt),
@@ -92,8 +93,11 @@ fn reshaped<'py>(py: Python<'py>, flat: &[f64], shape: &[usize]) -> PyResult<Bou
     Ok(PyArray1::from_slice(py, flat).reshape(shape)?.into_any())
 }
 
-/// pycocotools' `Params` fields as the Python wrapper passes them (`None`: the iou type's default).
-struct RawParams {
+/// pycocotools' `Params` fields as the Python wrapper passes them, in a dict (`None`: the iou
+/// type's default).
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+pub(crate) struct RawParams {
     iou_thrs: Option<Vec<f64>>,
     rec_thrs: Option<Vec<f64>>,
     max_dets: Option<Vec<usize>>,
@@ -163,8 +167,6 @@ fn run<'py>(py: Python<'py>, gt: Source, dt: Source, kind: Kind, raw: RawParams)
 /// category, the precision, recall and scores arrays with pycocotools' axes, and for NMS-AP the
 /// indices of the detections it kept.
 #[pyfunction]
-#[pyo3(signature = (gt, gt_is_path, dt, dt_is_path, kind, iou_thrs, rec_thrs, max_dets, area_rng, area_rng_lbl, use_cats, img_ids, cat_ids))]
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn coco_eval<'py>(
     py: Python<'py>,
     gt: String,
@@ -172,14 +174,7 @@ pub(crate) fn coco_eval<'py>(
     dt: String,
     dt_is_path: bool,
     kind: &str,
-    iou_thrs: Option<Vec<f64>>,
-    rec_thrs: Option<Vec<f64>>,
-    max_dets: Option<Vec<usize>>,
-    area_rng: Option<Vec<(f64, f64)>>,
-    area_rng_lbl: Option<Vec<String>>,
-    use_cats: bool,
-    img_ids: Option<Vec<i64>>,
-    cat_ids: Option<Vec<i64>>,
+    params: RawParams,
 ) -> PyResult<Bound<'py, PyDict>> {
     let kind = match kind {
         "bbox" => Kind::Bbox,
@@ -192,6 +187,5 @@ pub(crate) fn coco_eval<'py>(
             )));
         }
     };
-    let raw = RawParams { iou_thrs, rec_thrs, max_dets, area_rng, area_rng_lbl, use_cats, img_ids, cat_ids };
-    run(py, Source::new(gt, gt_is_path), Source::new(dt, dt_is_path), kind, raw)
+    run(py, Source::new(gt, gt_is_path), Source::new(dt, dt_is_path), kind, params)
 }

@@ -3,9 +3,9 @@
 use numpy::{PyArray1, PyArray2, PyArrayMethods};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use softkit_geom::{BoxFormat, BoxMeasure, box_overlap_matrix, convert_boxes};
+use softkit_geom::{BoxFormat, BoxMeasure, Coord, box_overlap_matrix, convert_boxes};
 
-use crate::arrays::{BoxArray, with_boxes};
+use crate::arrays::{BoxArray, box_rows, with_boxes};
 use crate::guard::compute;
 
 fn flat_to_rows<'py>(py: Python<'py>, flat: Vec<f64>, rows: usize, cols: usize) -> PyResult<Bound<'py, PyArray2<f64>>> {
@@ -21,21 +21,29 @@ pub(crate) fn box_overlap<'py>(
     measure: &str,
     pixel_offset: f64,
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
-    let measure = match measure {
-        "iou" => BoxMeasure::Iou,
-        "giou" => BoxMeasure::Giou,
-        "diou" => BoxMeasure::Diou,
-        other => {
-            return Err(PyValueError::new_err(format!(
-                "measure = {other:?} is invalid: expected \"iou\", \"giou\" or \"diou\""
-            )));
-        }
+    let measure: BoxMeasure = measure.parse().map_err(PyValueError::new_err)?;
+    let (rows, cols, flat) = match (a, b) {
+        (BoxArray::F32(a), BoxArray::F32(b)) => matrix(py, &box_rows(&a), &box_rows(&b), measure, pixel_offset)?,
+        (BoxArray::F64(a), BoxArray::F64(b)) => matrix(py, &box_rows(&a), &box_rows(&b), measure, pixel_offset)?,
+        (a, b) => matrix(py, &widened(a), &widened(b), measure, pixel_offset)?,
     };
-    let (rows, cols, flat) = with_boxes!(a, |a| with_boxes!(b, |b| {
-        let flat = compute(py, || box_overlap_matrix(a, b, measure, pixel_offset))?;
-        (a.len(), b.len(), flat)
-    }));
     flat_to_rows(py, flat, rows, cols)
+}
+
+/// A list of mixed precision with the other, widened exactly to float64.
+fn widened(boxes: BoxArray<'_>) -> Vec<[f64; 4]> {
+    with_boxes!(boxes, |boxes| boxes.iter().map(|b| b.map(|v| v.to_f64())).collect())
+}
+
+fn matrix<T: Coord>(
+    py: Python<'_>,
+    a: &[[T; 4]],
+    b: &[[T; 4]],
+    measure: BoxMeasure,
+    pixel_offset: f64,
+) -> PyResult<(usize, usize, Vec<f64>)> {
+    let flat = compute(py, || box_overlap_matrix(a, b, measure, pixel_offset))?;
+    Ok((a.len(), b.len(), flat))
 }
 
 /// Converts boxes between `xyxy`, `xywh` and `cxcywh`, returning float64.

@@ -4,28 +4,46 @@ use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use softkit_geom::{BoxMeasure, BoxSet};
-use softkit_nms::{Kept, NmsError, SuppressParams, suppress, suppress_batched};
+use softkit_nms::{Kept, NmsError, PolicyKind, SuppressParams, suppress, suppress_batched, suppress_per_image};
 
 use crate::arrays::{BoxArray, ScoreArray, values, with_boxes, with_scores};
 use crate::guard::compute;
 
 type KeptArrays<'py> = (Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<f64>>);
 
+/// The columns that scope a suppression: none (one set), labels, or images and labels.
+struct Scope<'py> {
+    labels: Option<PyReadonlyArray1<'py, i64>>,
+    image_ids: Option<PyReadonlyArray1<'py, i64>>,
+}
+
 fn run<'py>(
     py: Python<'py>,
     boxes: BoxArray<'py>,
     scores: ScoreArray<'py>,
-    labels: Option<PyReadonlyArray1<'py, i64>>,
+    scope: Scope<'py>,
     params: SuppressParams,
     pixel_offset: f64,
 ) -> PyResult<Kept> {
-    let labels = labels.as_ref().map(values);
+    let labels = scope.labels.as_ref().map(values);
+    let image_ids = scope.image_ids.as_ref().map(values);
     with_boxes!(boxes, |boxes| with_scores!(scores, |scores| compute(py, || {
-        // The engine checks that scores and labels match the boxes.
+        // The engine checks that scores, labels and image ids match the boxes.
         let set = BoxSet::new(boxes, BoxMeasure::Iou, pixel_offset)?;
-        match labels.as_deref() {
-            Some(labels) => suppress_batched(&set, scores, labels, &params),
-            None => suppress(&set, scores, &params),
+        match (image_ids.as_deref(), labels.as_deref()) {
+            (Some(images), labels) => {
+                let zeros;
+                let labels = match labels {
+                    Some(labels) => labels,
+                    None => {
+                        zeros = vec![0; images.len()];
+                        &zeros
+                    }
+                };
+                suppress_per_image(&set, scores, images, labels, &params)
+            }
+            (None, Some(labels)) => suppress_batched(&set, scores, labels, &params),
+            (None, None) => suppress(&set, scores, &params),
         }
     })))
 }
@@ -42,7 +60,8 @@ pub(crate) fn nms<'py>(
     scores: ScoreArray<'py>,
     iou_threshold: f64,
 ) -> PyResult<Bound<'py, PyArray1<i64>>> {
-    let kept = run(py, boxes, scores, None, SuppressParams::hard(iou_threshold), 0.0)?;
+    let scope = Scope { labels: None, image_ids: None };
+    let kept = run(py, boxes, scores, scope, SuppressParams::hard(iou_threshold), 0.0)?;
     Ok(indices(py, kept.indices))
 }
 
@@ -55,42 +74,42 @@ pub(crate) fn batched_nms<'py>(
     labels: PyReadonlyArray1<'py, i64>,
     iou_threshold: f64,
 ) -> PyResult<Bound<'py, PyArray1<i64>>> {
-    let kept = run(py, boxes, scores, Some(labels), SuppressParams::hard(iou_threshold), 0.0)?;
+    let scope = Scope { labels: Some(labels), image_ids: None };
+    let kept = run(py, boxes, scores, scope, SuppressParams::hard(iou_threshold), 0.0)?;
     Ok(indices(py, kept.indices))
 }
 
-/// Soft-NMS (Bodla et al. 2017): kept indices in selection order and their decayed scores.
-#[pyfunction]
-#[pyo3(signature = (boxes, scores, method, sigma, iou_threshold, score_threshold, labels, max_output, pixel_offset))]
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn soft_nms<'py>(
-    py: Python<'py>,
-    boxes: BoxArray<'py>,
-    scores: ScoreArray<'py>,
-    method: &str,
+/// The keyword options of `soft_nms`, as the Python wrapper passes them (a dict).
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+pub(crate) struct SoftNmsOptions<'py> {
+    method: String,
     sigma: f64,
     iou_threshold: f64,
     score_threshold: f64,
     labels: Option<PyReadonlyArray1<'py, i64>>,
+    image_ids: Option<PyReadonlyArray1<'py, i64>>,
     max_output: Option<usize>,
     pixel_offset: f64,
+}
+
+/// Soft-NMS (Bodla et al. 2017): kept indices in selection order and their decayed scores.
+#[pyfunction]
+pub(crate) fn soft_nms<'py>(
+    py: Python<'py>,
+    boxes: BoxArray<'py>,
+    scores: ScoreArray<'py>,
+    options: SoftNmsOptions<'py>,
 ) -> PyResult<KeptArrays<'py>> {
-    let params = match method {
-        "gaussian" => SuppressParams::gaussian(sigma),
-        "linear" => SuppressParams::linear(iou_threshold),
-        "hard" => SuppressParams::hard(iou_threshold),
-        other => {
-            return Err(PyValueError::new_err(format!(
-                "method = {other:?} is invalid: expected \"gaussian\", \"linear\" or \"hard\""
-            )));
-        }
-    }
-    .with_score_threshold(score_threshold);
-    let params = match max_output {
+    let kind: PolicyKind = options.method.parse().map_err(PyValueError::new_err)?;
+    let params = SuppressParams::new(kind.with(options.iou_threshold, options.sigma))
+        .with_score_threshold(options.score_threshold);
+    let params = match options.max_output {
         Some(k) => params.with_max_output(k),
         None => params,
     };
-    let kept = run(py, boxes, scores, labels, params, pixel_offset)?;
+    let scope = Scope { labels: options.labels, image_ids: options.image_ids };
+    let kept = run(py, boxes, scores, scope, params, options.pixel_offset)?;
     Ok((indices(py, kept.indices), PyArray1::from_vec(py, kept.scores)))
 }
 

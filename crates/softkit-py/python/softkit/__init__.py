@@ -60,14 +60,14 @@ def _float_array(x, name: str, ndim: int) -> np.ndarray:
     return a
 
 
-def _labels(x, n: int) -> np.ndarray:
+def _labels(x, n: int, name: str = "labels") -> np.ndarray:
     a = np.asarray(x)
     if a.dtype.kind not in "iub":
-        raise TypeError(f"labels must be an integer array, got dtype {a.dtype}")
+        raise TypeError(f"{name} must be an integer array, got dtype {a.dtype}")
     if a.ndim != 1:
-        raise ValueError(f"labels must have shape (N,), got {a.shape}")
+        raise ValueError(f"{name} must have shape (N,), got {a.shape}")
     if a.shape[0] != n:
-        raise ValueError(f"labels has {a.shape[0]} entries but boxes has {n}")
+        raise ValueError(f"{name} has {a.shape[0]} entries but boxes has {n}")
     return a.astype(np.int64, copy=False)
 
 
@@ -110,6 +110,7 @@ def soft_nms(
     iou_threshold: float = 0.3,
     score_threshold: float = 0.001,
     labels=None,
+    image_ids=None,
     max_output: Optional[int] = None,
     pixel_offset: float = 0.0,
 ) -> Tuple[np.ndarray, np.ndarray]:
@@ -123,7 +124,10 @@ def soft_nms(
     - ``"hard"``: the box is removed if ``iou > iou_threshold``.
 
     A box whose score falls below ``score_threshold`` is dropped. With ``labels``, boxes of
-    different labels never interact and the result is merged by score. ``pixel_offset=1.0`` gives
+    different labels never interact and the result is merged by score. With ``image_ids`` (one
+    per box), boxes of different images never interact either: the result lists the images in
+    ascending id, each image's boxes by score, and ``max_output`` applies to each image (COCO's
+    ``maxDets``), as a detector's batched output or a detection table needs. ``pixel_offset=1.0`` gives
     the legacy "+1" area convention of the paper's code. TensorFlow's ``exp(-iou**2 / (2 sigma))``
     is ``sigma=2 * s`` here.
 
@@ -135,23 +139,26 @@ def soft_nms(
     >>> keep, s = softkit.soft_nms(b, np.array([0.9, 0.8]), method="linear")
     >>> keep.tolist(), round(float(s[1]), 6)
     ([0, 1], 0.533333)
+    >>> keep, s = softkit.soft_nms(b, np.array([0.9, 0.8]), method="hard", iou_threshold=0.5,
+    ...                            image_ids=np.array([7, 3]))
+    >>> keep.tolist()  # different images: nothing is suppressed, image 3 comes first
+    [1, 0]
     """
     b = _float_array(boxes, "boxes", 2)
     s = _float_array(scores, "scores", 1)
-    lab = None if labels is None else _labels(labels, b.shape[0])
     if max_output is not None and (isinstance(max_output, bool) or int(max_output) != max_output or max_output < 0):
         raise ValueError(f"max_output = {max_output!r} is invalid: expected a non-negative integer or None")
-    return _native.soft_nms(
-        b,
-        s,
-        str(method),
-        float(sigma),
-        float(iou_threshold),
-        float(score_threshold),
-        lab,
-        None if max_output is None else int(max_output),
-        float(pixel_offset),
-    )
+    options = {
+        "method": str(method),
+        "sigma": float(sigma),
+        "iou_threshold": float(iou_threshold),
+        "score_threshold": float(score_threshold),
+        "labels": None if labels is None else _labels(labels, b.shape[0]),
+        "image_ids": None if image_ids is None else _labels(image_ids, b.shape[0], "image_ids"),
+        "max_output": None if max_output is None else int(max_output),
+        "pixel_offset": float(pixel_offset),
+    }
+    return _native.soft_nms(b, s, options)
 
 
 def _overlap(a, b, measure: str, pixel_offset: float) -> np.ndarray:
@@ -300,7 +307,7 @@ def coco_eval(
     return _native.coco_eval(
         *_eval_args(gt, dt),
         iou_type,
-        *_param_args(iou_thrs, rec_thrs, max_dets, area_rng, area_rng_lbl, use_cats, img_ids, cat_ids),
+        _param_args(iou_thrs, rec_thrs, max_dets, area_rng, area_rng_lbl, use_cats, img_ids, cat_ids),
     )
 
 
@@ -345,7 +352,7 @@ def nms_ap(
     return _native.coco_eval(
         *_eval_args(gt, dt),
         "nms_ap",
-        *_param_args(iou_thrs, rec_thrs, max_dets, area_rng, area_rng_lbl, use_cats, img_ids, cat_ids),
+        _param_args(iou_thrs, rec_thrs, max_dets, area_rng, area_rng_lbl, use_cats, img_ids, cat_ids),
     )
 
 
@@ -355,7 +362,7 @@ def _eval_args(gt, dt) -> tuple:
     return gt_text, gt_is_path, dt_text, dt_is_path
 
 
-def _param_args(iou_thrs, rec_thrs, max_dets, area_rng, area_rng_lbl, use_cats, img_ids, cat_ids) -> tuple:
+def _param_args(iou_thrs, rec_thrs, max_dets, area_rng, area_rng_lbl, use_cats, img_ids, cat_ids) -> dict:
     areas = None
     if area_rng is not None:
         areas = []
@@ -365,16 +372,16 @@ def _param_args(iou_thrs, rec_thrs, max_dets, area_rng, area_rng_lbl, use_cats, 
                 raise ValueError(f"area_rng[{i}] = {list(pair)!r} is invalid: expected [min, max]")
             areas.append((values[0], values[1]))
     labels = None if area_rng_lbl is None else [str(label) for label in area_rng_lbl]
-    return (
-        _floats(iou_thrs, "iou_thrs"),
-        _floats(rec_thrs, "rec_thrs"),
-        _ints(max_dets, "max_dets", minimum=0),
-        areas,
-        labels,
-        bool(use_cats),
-        _ints(img_ids, "img_ids"),
-        _ints(cat_ids, "cat_ids"),
-    )
+    return {
+        "iou_thrs": _floats(iou_thrs, "iou_thrs"),
+        "rec_thrs": _floats(rec_thrs, "rec_thrs"),
+        "max_dets": _ints(max_dets, "max_dets", minimum=0),
+        "area_rng": areas,
+        "area_rng_lbl": labels,
+        "use_cats": bool(use_cats),
+        "img_ids": _ints(img_ids, "img_ids"),
+        "cat_ids": _ints(cat_ids, "cat_ids"),
+    }
 
 
 def _sort_floor(scores) -> int:

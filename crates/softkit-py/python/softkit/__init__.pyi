@@ -21,6 +21,7 @@ def soft_nms(
     iou_threshold: float = 0.3,
     score_threshold: float = 0.001,
     labels: Optional[npt.ArrayLike] = None,
+    image_ids: Optional[npt.ArrayLike] = None,
     max_output: Optional[int] = None,
     pixel_offset: float = 0.0,
 ) -> Tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...

@@ -1,6 +1,6 @@
 """Type stubs for the compiled module; call the wrappers in ``softkit`` instead."""
 
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
 import numpy.typing as npt
@@ -17,13 +17,7 @@ def batched_nms(
 def soft_nms(
     boxes: npt.NDArray[np.floating],
     scores: npt.NDArray[np.floating],
-    method: str,
-    sigma: float,
-    iou_threshold: float,
-    score_threshold: float,
-    labels: Optional[npt.NDArray[np.int64]],
-    max_output: Optional[int],
-    pixel_offset: float,
+    options: Dict[str, Any],
 ) -> Tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
 def sort_floor(scores: npt.NDArray[np.floating]) -> int: ...
 def box_overlap(
@@ -36,14 +30,7 @@ def coco_eval(
     dt: str,
     dt_is_path: bool,
     kind: str,
-    iou_thrs: Optional[List[float]],
-    rec_thrs: Optional[List[float]],
-    max_dets: Optional[List[int]],
-    area_rng: Optional[List[Tuple[float, float]]],
-    area_rng_lbl: Optional[List[str]],
-    use_cats: bool,
-    img_ids: Optional[List[int]],
-    cat_ids: Optional[List[int]],
+    params: Dict[str, Any],
 ) -> Dict[str, Any]: ...
 def ghost_delta_a(a: npt.NDArray[np.floating]) -> npt.NDArray[np.float64]: ...
 def ghost_rho_a(a: npt.NDArray[np.floating], temperature: float) -> float: ...
