@@ -6,6 +6,15 @@ use crate::matching::DtState;
 /// `np.spacing(1)`: the gap between 1.0 and the next double, added to precision denominators.
 const SPACING_ONE: f64 = f64::EPSILON;
 
+/// What every curve of one category, area range and maxDets shares: the detections' scores in
+/// ranking order, the number of ground truth to recall, and the recall thresholds to sample at.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Ranking<'a> {
+    pub(crate) scores: &'a [f64],
+    pub(crate) n_pos: usize,
+    pub(crate) rec_thrs: &'a [f64],
+}
+
 /// Reusable buffers for [`pr_curve`].
 #[derive(Default)]
 pub(crate) struct CurveScratch {
@@ -34,9 +43,7 @@ pub(crate) struct CurveScratch {
 /// expressions: `tp / (fp + tp + eps)` and `tp / n_pos`.
 pub(crate) fn pr_curve(
     states: impl Iterator<Item = DtState>,
-    scores: &[f64],
-    n_pos: usize,
-    rec_thrs: &[f64],
+    ranking: &Ranking<'_>,
     scratch: &mut CurveScratch,
     q: &mut [f64],
     ss: &mut [f64],
@@ -57,8 +64,8 @@ pub(crate) fn pr_curve(
             at.push(i);
         }
     }
-    debug_assert_eq!(nd, scores.len());
-    finish_curve(pr, at, nd, n_pos, scores, rec_thrs, q, ss)
+    debug_assert_eq!(nd, ranking.scores.len());
+    finish_curve(pr, at, nd, ranking, q, ss)
 }
 
 /// The most IoU thresholds that [`pr_curves_bits`] takes at once (the bits of a `u32`).
@@ -95,20 +102,17 @@ pub(crate) struct BitsScratch {
 /// [`StateBits`]: the same values, for `nt <= 32` thresholds.
 ///
 /// `q` and `ss` hold `nt` rows of `rec_thrs.len()` values and `recall` one value per threshold.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn pr_curves_bits(
     bits: impl Iterator<Item = StateBits>,
     nt: usize,
-    scores: &[f64],
-    n_pos: usize,
-    rec_thrs: &[f64],
+    ranking: &Ranking<'_>,
     scratch: &mut BitsScratch,
     q: &mut [f64],
     ss: &mut [f64],
     recall: &mut [f64],
 ) {
     assert!(nt <= MAX_BIT_THRESHOLDS);
-    let nr = rec_thrs.len();
+    let nr = ranking.rec_thrs.len();
     debug_assert!(q.len() == nt * nr && ss.len() == nt * nr && recall.len() == nt);
     let curves = &mut scratch.curves;
     curves.resize_with(nt.max(curves.len()), CurveScratch::default);
@@ -146,35 +150,17 @@ pub(crate) fn pr_curves_bits(
             }
         }
     }
-    debug_assert_eq!(nd, scores.len());
+    debug_assert_eq!(nd, ranking.scores.len());
     for (t, c) in curves.iter_mut().take(nt).enumerate() {
         let rows = t * nr..(t + 1) * nr;
-        recall[t] = finish_curve(
-            &mut c.precision,
-            &c.position,
-            nd,
-            n_pos,
-            scores,
-            rec_thrs,
-            &mut q[rows.clone()],
-            &mut ss[rows],
-        );
+        recall[t] = finish_curve(&mut c.precision, &c.position, nd, ranking, &mut q[rows.clone()], &mut ss[rows]);
     }
 }
 
 /// Interpolates and samples one curve from its true positives: `pr` is the precision at each
 /// true positive in ranking order, `at` its position, `nd` the number of detections ranked.
-#[allow(clippy::too_many_arguments)]
-fn finish_curve(
-    pr: &mut [f64],
-    at: &[usize],
-    nd: usize,
-    n_pos: usize,
-    scores: &[f64],
-    rec_thrs: &[f64],
-    q: &mut [f64],
-    ss: &mut [f64],
-) -> f64 {
+fn finish_curve(pr: &mut [f64], at: &[usize], nd: usize, ranking: &Ranking<'_>, q: &mut [f64], ss: &mut [f64]) -> f64 {
+    let Ranking { scores, n_pos, rec_thrs } = *ranking;
     let npig = n_pos as f64;
     q.fill(0.0);
     ss.fill(0.0);
@@ -306,7 +292,8 @@ mod tests {
             let thrs = &thr_sets[case % thr_sets.len()];
             let (q_ref, ss_ref, recall_ref) = reference_curve(&states, &scores, n_pos, thrs);
             let (mut q, mut ss) = (vec![7.0; thrs.len()], vec![7.0; thrs.len()]);
-            let recall = pr_curve(states.iter().copied(), &scores, n_pos, thrs, &mut scratch, &mut q, &mut ss);
+            let ranking = Ranking { scores: &scores, n_pos, rec_thrs: thrs };
+            let recall = pr_curve(states.iter().copied(), &ranking, &mut scratch, &mut q, &mut ss);
             let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
             assert_eq!(recall.to_bits(), recall_ref.to_bits(), "case {case}: {states:?}");
             assert_eq!(bits(&q), bits(&q_ref), "case {case}: {states:?}");
@@ -335,7 +322,8 @@ mod tests {
             let n_pos = 1 + (next() % 40) as usize;
             let packed: Vec<StateBits> = states.chunks(nt).map(StateBits::pack).collect();
             let (mut q, mut ss, mut recall) = (vec![7.0; nt * nr], vec![7.0; nt * nr], vec![7.0; nt]);
-            pr_curves_bits(packed.into_iter(), nt, &scores, n_pos, &thrs, &mut scratch, &mut q, &mut ss, &mut recall);
+            let ranking = Ranking { scores: &scores, n_pos, rec_thrs: &thrs };
+            pr_curves_bits(packed.into_iter(), nt, &ranking, &mut scratch, &mut q, &mut ss, &mut recall);
             for t in 0..nt {
                 let column: Vec<DtState> = (0..n).map(|d| states[d * nt + t]).collect();
                 let (q_ref, ss_ref, recall_ref) = reference_curve(&column, &scores, n_pos, &thrs);
@@ -373,7 +361,8 @@ mod tests {
         let scores = [0.9, 0.8, 0.7, 0.6];
         let thrs = [0.0, 0.5, 0.51, 1.0];
         let (mut q, mut ss) = ([0.0; 4], [0.0; 4]);
-        let recall = pr_curve(states.into_iter(), &scores, 2, &thrs, &mut CurveScratch::default(), &mut q, &mut ss);
+        let ranking = Ranking { scores: &scores, n_pos: 2, rec_thrs: &thrs };
+        let recall = pr_curve(states.into_iter(), &ranking, &mut CurveScratch::default(), &mut q, &mut ss);
         assert_eq!(recall, 1.0);
         let p1 = 1.0 / (1.0 + f64::EPSILON);
         let p4 = 2.0 / (3.0 + f64::EPSILON);
@@ -384,8 +373,13 @@ mod tests {
     #[test]
     fn no_detections_give_zero_recall_and_zero_precision() {
         let (mut q, mut ss) = ([1.0; 3], [1.0; 3]);
-        let recall =
-            pr_curve(std::iter::empty(), &[], 3, &[0.0, 0.5, 1.0], &mut CurveScratch::default(), &mut q, &mut ss);
+        let recall = pr_curve(
+            std::iter::empty(),
+            &Ranking { scores: &[], n_pos: 3, rec_thrs: &[0.0, 0.5, 1.0] },
+            &mut CurveScratch::default(),
+            &mut q,
+            &mut ss,
+        );
         assert_eq!(recall, 0.0);
         assert_eq!(q, [0.0; 3]);
         assert_eq!(ss, [0.0; 3]);

@@ -4,7 +4,7 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-use crate::accumulate::{BitsScratch, CurveScratch, MAX_BIT_THRESHOLDS, StateBits, pr_curve, pr_curves_bits};
+use crate::accumulate::{BitsScratch, CurveScratch, MAX_BIT_THRESHOLDS, Ranking, StateBits, pr_curve, pr_curves_bits};
 use crate::group_order::{IdIndex, stable_sort_by_small_key};
 use crate::matching::{DtState, ImageMatch, MatchScratch, match_image};
 use crate::params::Resolved;
@@ -455,13 +455,14 @@ fn accumulate_category(p: &Resolved, evals: &[GroupEval<'_>]) -> CategoryCurves 
                     continue;
                 }
                 let column = &bits[a * n..(a + 1) * n];
+                let ranking = Ranking { scores: sorted_scores, n_pos, rec_thrs: &p.rec_thrs };
                 let (q, ss, recall) = (&mut q[..], &mut ss[..], &mut recall[..]);
                 if every {
                     let states = column.iter().copied();
-                    pr_curves_bits(states, nt, sorted_scores, n_pos, &p.rec_thrs, &mut scratch, q, ss, recall);
+                    pr_curves_bits(states, nt, &ranking, &mut scratch, q, ss, recall);
                 } else {
                     let states = selected.iter().map(|&pos| column[pos]);
-                    pr_curves_bits(states, nt, sorted_scores, n_pos, &p.rec_thrs, &mut scratch, q, ss, recall);
+                    pr_curves_bits(states, nt, &ranking, &mut scratch, q, ss, recall);
                 }
                 for (t, &rec) in recall.iter().enumerate() {
                     let rows = t * nr..(t + 1) * nr;
@@ -488,13 +489,14 @@ fn accumulate_category(p: &Resolved, evals: &[GroupEval<'_>]) -> CategoryCurves 
             if n_pos == 0 {
                 continue;
             }
+            let ranking = Ranking { scores: sorted_scores, n_pos, rec_thrs: &p.rec_thrs };
             for t in 0..nt {
                 let column = &columns[(a * nt + t) * n..(a * nt + t + 1) * n];
                 let recall = if every {
-                    pr_curve(column.iter().copied(), sorted_scores, n_pos, &p.rec_thrs, &mut scratch, &mut q, &mut ss)
+                    pr_curve(column.iter().copied(), &ranking, &mut scratch, &mut q, &mut ss)
                 } else {
                     let states = selected.iter().map(|&pos| column[pos]);
-                    pr_curve(states, sorted_scores, n_pos, &p.rec_thrs, &mut scratch, &mut q, &mut ss)
+                    pr_curve(states, &ranking, &mut scratch, &mut q, &mut ss)
                 };
                 out.store(a * nm + m, t, &q, &ss, recall);
             }
