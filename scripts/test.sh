@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh clone: Rust (unit, integration, doc tests), lints, then the
-# Python package built into a local venv and tested against its reference libraries.
+# The whole test suite, from a fresh clone: Rust (unit, integration, doc tests), lints and docs,
+# then the Python package built into a local venv and tested against its reference libraries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 cargo test --workspace --exclude softkit-py
 
 # The Python suite drives the CLI binary that `cargo test` just built, wherever the target dir is.

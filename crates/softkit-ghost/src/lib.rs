@@ -15,6 +15,21 @@
 //! - Training (feature `burn`): `train::GhostOptimizer` wraps any burn optimiser and keeps its
 //!   steps inside the radius, with the JVP from central finite differences.
 //!
+//! Modules:
+//!
+//! - `kernel`: [`Kernel`], softmax and its relatives by one of three algorithms.
+//! - `three_pass`, `two_pass`, `online`: the three algorithms.
+//! - `normaliser`: the rows no algorithm can normalise, handled alike by all three.
+//! - `exp`: the branch-free exponential the kernels share.
+//! - `real`: [`Real`], the `f32` and `f64` the kernels read.
+//! - `bound`: the batch bound [`rho_a`] and [`delta_a`].
+//! - `top2`: the exact two-class radius [`rho_binary`] and [`rho_top2`].
+//! - `nearest_zero`: the true radius, found numerically ([`nearest_zero`]).
+//! - `controller`: [`Controller`], [`scale`] and [`scale_to_ratio`].
+//! - `batch`: the shape and value checks every entry point shares.
+//! - `error`: [`GhostError`].
+//! - `train` (feature `burn`): the burn training integration.
+//!
 //! # Examples
 //!
 //! ```

@@ -5,13 +5,11 @@ use std::time::Instant;
 
 use softkit_geom::{BoxMeasure, BoxSet};
 use softkit_nms::{SuppressParams, suppress};
+use softkit_sim::Rng;
 
 fn scene(n: usize, image: f32, seed: u64) -> (Vec<[f32; 4]>, Vec<f32>) {
-    let mut state = seed;
-    let mut next = || {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        (state >> 40) as f32 / (1u64 << 24) as f32
-    };
+    let mut rng = Rng::new(seed);
+    let mut next = || rng.unit() as f32;
     let boxes = (0..n)
         .map(|_| {
             let (x, y) = (next() * image, next() * image);

@@ -1,13 +1,26 @@
 //! The suppression engine: hard NMS and Soft-NMS as policies over any [`Overlap`] geometry.
 //!
 //! Every member of the NMS family is a [`Policy`] (how a selected item decays the others) applied
-//! to an overlap measure over a geometry, within a scope (one set, or per label). The engine is
+//! to an overlap measure over a geometry, within a scope (one set, per label, or per image and
+//! label). The engine is
 //! exact: it returns what the plain greedy algorithm returns, in selection order, with the decayed
 //! scores, for any thread count.
 //!
-//! - [`suppress`] and [`suppress_batched`] work on any [`Overlap`] set.
+//! - [`suppress`], [`suppress_batched`] and [`suppress_per_image`] work on any [`Overlap`] set
+//!   (one set; per label; per image and label, the columnar scope of detection tables).
 //! - [`nms`], [`batched_nms`] and [`soft_nms`] are the familiar entry points for `[x1, y1, x2, y2]`
 //!   boxes in continuous coordinates.
+//!
+//! Modules:
+//!
+//! - `engine`: the scopes and [`Kept`].
+//! - `policy`: [`Policy`] (the decay table), [`PolicyKind`] (its names) and [`SuppressParams`].
+//! - `hard`: hard NMS, one sort then neighbour removal.
+//! - `soft`: Soft-NMS with a lazy max-heap.
+//! - `grid`: the spatial index, a hierarchical uniform grid over 1-, 2- or 3-D envelopes.
+//! - `merge`: the deterministic k-way merge of per-scope results.
+//! - `boxes`: the box entry points.
+//! - `error`: [`NmsError`].
 //!
 //! # Examples
 //!

@@ -3,6 +3,13 @@
 //! The Python package `softkit` wraps this extension module (`softkit._native`): the wrapper
 //! checks dtypes and shapes and gives the functions their keyword signatures, and this module does
 //! the work on borrowed array memory. The `ghost_*` functions back the `softkit.ghost` submodule.
+//!
+//! - `suppression`: `nms`, `batched_nms` and `soft_nms` (per label, or per image and label).
+//! - `geometry`: box overlap matrices and box format conversion.
+//! - `evaluation`: `coco_eval` (bbox, segm, keypoints) and NMS-AP.
+//! - `ghost`: the ghost-radius functions.
+//! - `arrays`: borrowing numpy arrays as slices, zero-copy when contiguous.
+//! - `guard`: running work without the GIL, with errors and panics turned into exceptions.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
