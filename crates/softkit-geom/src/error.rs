@@ -59,18 +59,6 @@ pub enum GeomError {
         /// What the parameter must be.
         expected: &'static str,
     },
-    /// Two inputs that must be parallel have different lengths.
-    #[error("{field} has {found} entries but {reference} has {expected}")]
-    LengthMismatch {
-        /// The input with the wrong length.
-        field: &'static str,
-        /// Its length.
-        found: usize,
-        /// The input it must match.
-        reference: &'static str,
-        /// The length it must have.
-        expected: usize,
-    },
     /// A keypoint list is not a non-empty list of `x, y, v` triples.
     #[error("keypoints[{index}] has {len} numbers; expected a non-empty list of x, y, v triples")]
     KeypointTriples {
@@ -98,7 +86,7 @@ impl GeomError {
             | GeomError::Inverted { index, .. }
             | GeomError::NegativeSize { index, .. }
             | GeomError::KeypointTriples { index, .. } => Some(index),
-            GeomError::InvalidParameter { .. } | GeomError::LengthMismatch { .. } => None,
+            GeomError::InvalidParameter { .. } => None,
         }
     }
 }

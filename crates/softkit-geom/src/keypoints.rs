@@ -2,6 +2,7 @@
 //! evaluation, computed exactly as pycocotools' `computeOks` computes it.
 
 use crate::pairwise_sum::pairwise_sum;
+use crate::xywh::xywh_envelope;
 use crate::{Bounded, BoxFormat, Envelope, GeomError, Geometry, Measure};
 
 /// The per-keypoint standard deviations of COCO's 17 person keypoints (nose, eyes, ears,
@@ -113,16 +114,36 @@ pub fn oks(dt: &[f64], gt: &[f64], gt_bbox: [f64; 4], gt_area: f64, sigmas: &[f6
     (0.0 + pairwise_sum(&terms[..n])) / n as f64
 }
 
-/// A column of keypoint sets: per item `[x1, y1, v1, x2, y2, v2, ...]`, an area (the object's
-/// `area` field, the scale of OKS) and a box `[x, y, width, height]` (where OKS measures from
-/// when the ground truth has no visible keypoint).
+/// One object's keypoints as a [`Keypoints`] column holds them.
 ///
 /// # Examples
 ///
 /// ```
-/// use softkit_geom::{Geometry, Keypoints};
+/// use softkit_geom::KeypointInstance;
 ///
-/// let people = Keypoints::new(vec![vec![5.0, 5.0, 2.0, 9.0, 9.0, 2.0]], vec![64.0], vec![[1.0, 1.0, 8.0, 8.0]])?;
+/// let person = KeypointInstance { keypoints: vec![5.0, 5.0, 2.0], area: 64.0, bbox: [1.0, 1.0, 8.0, 8.0] };
+/// assert_eq!(person.keypoints.len(), 3);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeypointInstance {
+    /// `[x1, y1, v1, x2, y2, v2, ...]`: one triple per keypoint, `v > 0` where it is visible.
+    pub keypoints: Vec<f64>,
+    /// The object's area (COCO's `area` field): the scale of OKS.
+    pub area: f64,
+    /// The object's box `[x, y, width, height]`, which OKS measures from when no keypoint of the
+    /// ground truth is visible.
+    pub bbox: [f64; 4],
+}
+
+/// A column of keypoint sets, one [`KeypointInstance`] per object.
+///
+/// # Examples
+///
+/// ```
+/// use softkit_geom::{Geometry, KeypointInstance, Keypoints};
+///
+/// let person = KeypointInstance { keypoints: vec![5.0, 5.0, 2.0, 9.0, 9.0, 2.0], area: 64.0, bbox: [1.0, 1.0, 8.0, 8.0] };
+/// let people = Keypoints::new(vec![person])?;
 /// assert_eq!(people.len(), 1);
 /// assert_eq!(people.area(0), 64.0);
 /// assert_eq!(people.get(0).len(), 6);
@@ -130,61 +151,53 @@ pub fn oks(dt: &[f64], gt: &[f64], gt_bbox: [f64; 4], gt_area: f64, sigmas: &[f6
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct Keypoints {
-    keypoints: Vec<Vec<f64>>,
-    areas: Vec<f64>,
-    boxes: Vec<[f64; 4]>,
+    instances: Vec<KeypointInstance>,
 }
 
 impl Keypoints {
-    /// Checks and wraps the keypoints with their areas and boxes, one of each per item.
+    /// Checks and wraps the instances.
     ///
     /// # Errors
     ///
-    /// [`GeomError`] for lists of different lengths, a keypoint list that is not a non-empty
-    /// list of `x, y, v` triples, a non-finite number, or an invalid box.
-    pub fn new(keypoints: Vec<Vec<f64>>, areas: Vec<f64>, boxes: Vec<[f64; 4]>) -> Result<Self, GeomError> {
-        for (field, found) in [("areas", areas.len()), ("boxes", boxes.len())] {
-            if found != keypoints.len() {
-                return Err(GeomError::LengthMismatch {
-                    field,
-                    found,
-                    reference: "keypoints",
-                    expected: keypoints.len(),
-                });
-            }
-        }
-        for (index, kp) in keypoints.iter().enumerate() {
+    /// [`GeomError`] for keypoints that are not a non-empty list of `x, y, v` triples, a
+    /// non-finite number, or an invalid box.
+    pub fn new(instances: Vec<KeypointInstance>) -> Result<Self, GeomError> {
+        for (index, instance) in instances.iter().enumerate() {
+            let kp = &instance.keypoints;
             if kp.is_empty() || !kp.len().is_multiple_of(3) {
                 return Err(GeomError::KeypointTriples { index, len: kp.len() });
             }
-            if let Some(&value) = kp.iter().chain(&areas[index..=index]).find(|v| !v.is_finite()) {
+            if let Some(&value) = kp.iter().chain([&instance.area]).find(|v| !v.is_finite()) {
                 return Err(GeomError::NonFinite { index, field: "keypoints", value });
             }
+            BoxFormat::Xywh.validate(&[instance.bbox]).map_err(|e| match e {
+                GeomError::NonFinite { field, value, .. } => GeomError::NonFinite { index, field, value },
+                GeomError::NegativeSize { field, value, .. } => GeomError::NegativeSize { index, field, value },
+                other => other,
+            })?;
         }
-        BoxFormat::Xywh.validate(&boxes)?;
-        Ok(Self { keypoints, areas, boxes })
+        Ok(Self { instances })
     }
 
     /// The keypoints of item `i`, `[x1, y1, v1, ...]`.
     pub fn get(&self, i: usize) -> &[f64] {
-        &self.keypoints[i]
+        &self.instances[i].keypoints
     }
 }
 
 impl Geometry for Keypoints {
     fn len(&self) -> usize {
-        self.keypoints.len()
+        self.instances.len()
     }
 
     fn area(&self, i: usize) -> f64 {
-        self.areas[i]
+        self.instances[i].area
     }
 }
 
 impl Bounded<2> for Keypoints {
     fn envelope(&self, i: usize) -> Envelope<2> {
-        let [x, y, w, h] = self.boxes[i];
-        Envelope::new([x, y], [x + w, y + h])
+        xywh_envelope(&self.instances[i].bbox)
     }
 }
 
@@ -203,10 +216,10 @@ impl Bounded<2> for Keypoints {
 /// # Examples
 ///
 /// ```
-/// use softkit_geom::{Keypoints, Measure, Oks};
+/// use softkit_geom::{KeypointInstance, Keypoints, Measure, Oks};
 ///
-/// let dt = Keypoints::new(vec![vec![3.0, 4.0, 1.0]], vec![0.0], vec![[3.0, 4.0, 0.0, 0.0]])?;
-/// let gt = Keypoints::new(vec![vec![0.0, 0.0, 2.0]], vec![50.0], vec![[0.0, 0.0, 10.0, 10.0]])?;
+/// let dt = Keypoints::new(vec![KeypointInstance { keypoints: vec![3.0, 4.0, 1.0], area: 0.0, bbox: [3.0, 4.0, 0.0, 0.0] }])?;
+/// let gt = Keypoints::new(vec![KeypointInstance { keypoints: vec![0.0, 0.0, 2.0], area: 50.0, bbox: [0.0, 0.0, 10.0, 10.0] }])?;
 /// let sigmas = [0.1];
 /// // d² = 25, e = 25 / 0.04 / 50 / 2 = 6.25
 /// let s = Oks::new(&sigmas).between(&dt, 0, &gt, 0);
@@ -232,7 +245,7 @@ impl<'s> Oks<'s> {
 
 impl Measure<Keypoints> for Oks<'_> {
     fn between(&self, dt: &Keypoints, i: usize, gt: &Keypoints, j: usize) -> f64 {
-        oks(dt.get(i), gt.get(j), gt.boxes[j], gt.area(j), self.sigmas)
+        oks(dt.get(i), gt.get(j), gt.instances[j].bbox, gt.area(j), self.sigmas)
     }
 
     fn finite_reach(&self) -> bool {

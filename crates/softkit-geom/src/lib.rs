@@ -17,7 +17,7 @@
 //! - `aabb`: `[x1, y1, x2, y2]` boxes ([`Boxes`], [`BoxSet`], [`BoxMeasure`]: IoU, GIoU, DIoU).
 //! - `xywh`: COCO `[x, y, w, h]` boxes in pycocotools' operation order ([`XywhBoxes`]).
 //! - `mask`: run-length masks as a geometry ([`Masks`]).
-//! - `keypoints`: keypoint sets ([`Keypoints`]) and COCO's OKS ([`Oks`], [`oks`]).
+//! - `keypoints`: keypoint sets ([`Keypoints`], [`KeypointInstance`]) and COCO's OKS ([`Oks`], [`oks`]).
 //! - `format`: box encodings ([`BoxFormat`], [`convert_boxes`]) and the one box validation.
 //! - `pairwise`: dense overlap matrices ([`overlap_matrix`], [`box_overlap_matrix`]).
 //! - `rle`, `rle_string`, `polygon_raster`: COCO run-length masks ([`Rle`]): counts strings,
@@ -64,7 +64,7 @@ pub use envelope::Envelope;
 pub use error::GeomError;
 pub use format::{BoxFormat, convert_boxes};
 pub use geometry::{Bounded, Geometry, Intersect};
-pub use keypoints::{COCO_KEYPOINT_SIGMAS, Keypoints, Oks, oks};
+pub use keypoints::{COCO_KEYPOINT_SIGMAS, KeypointInstance, Keypoints, Oks, oks};
 pub use mask::Masks;
 pub use mask_error::MaskError;
 pub use measure::{IoMin, Iou, Measure, Symmetric};

@@ -1,6 +1,6 @@
 //! Run-length masks as a geometry: pixel counts, and intersections walked run by run.
 
-use crate::xywh::xywh_intersection;
+use crate::xywh::{xywh_envelope, xywh_intersection};
 use crate::{Bounded, Envelope, Geometry, Intersect, Rle};
 
 /// A column of COCO run-length masks ([`Rle`]), with their areas and tight boxes precomputed.
@@ -57,8 +57,7 @@ impl Geometry for Masks {
 
 impl Bounded<2> for Masks {
     fn envelope(&self, i: usize) -> Envelope<2> {
-        let [x, y, w, h] = self.boxes[i];
-        Envelope::new([x, y], [x + w, y + h])
+        xywh_envelope(&self.boxes[i])
     }
 }
 

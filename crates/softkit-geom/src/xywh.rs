@@ -64,8 +64,7 @@ impl Geometry for XywhBoxes<'_> {
 
 impl Bounded<2> for XywhBoxes<'_> {
     fn envelope(&self, i: usize) -> Envelope<2> {
-        let [x, y, w, h] = self.boxes[i];
-        Envelope::new([x, y], [x + w, y + h])
+        xywh_envelope(&self.boxes[i])
     }
 }
 
@@ -74,6 +73,12 @@ impl Intersect for XywhBoxes<'_> {
     fn intersection(&self, i: usize, other: &Self, j: usize) -> f64 {
         xywh_intersection(&self.boxes[i], &other.boxes[j])
     }
+}
+
+/// The envelope of an `[x, y, width, height]` box.
+#[inline]
+pub(crate) fn xywh_envelope(b: &[f64; 4]) -> Envelope<2> {
+    Envelope::new([b[0], b[1]], [b[0] + b[2], b[1] + b[3]])
 }
 
 /// pycocotools' `bbIou` intersection: `0` unless both overlaps are positive.

@@ -2,7 +2,7 @@
 //! evaluation entry point serves boxes, masks and keypoints.
 
 use rayon::prelude::*;
-use softkit_geom::{Geometry, Keypoints, Masks, Rle, XywhBoxes};
+use softkit_geom::{Geometry, KeypointInstance, Keypoints, Masks, Rle, XywhBoxes};
 
 use crate::{CocoGroundTruth, CocoResults, IoError, Segmentation};
 
@@ -126,30 +126,31 @@ impl CocoGeometry for Keypoints {
     fn from_annotations(gt: &CocoGroundTruth, indices: &[usize]) -> Result<Self, IoError> {
         let (anns, kps) = (gt.annotations(), gt.keypoints());
         let needed_by = "keypoint evaluation needs";
-        let (mut points, mut areas, mut boxes) = (Vec::new(), Vec::new(), Vec::new());
-        for &i in indices {
-            let kp =
-                kps.get(i).and_then(Option::as_ref).ok_or_else(|| missing(annotation(i), "keypoints", needed_by))?;
-            boxes.push(anns[i].bbox.ok_or_else(|| missing(annotation(i), "bbox", needed_by))?);
-            points.push(kp.clone());
-            areas.push(anns[i].area);
-        }
-        geometry(Keypoints::new(points, areas, boxes), "annotations", indices)
+        let instances = indices
+            .iter()
+            .map(|&i| {
+                let kp = kps.get(i).and_then(Option::as_ref);
+                let kp = kp.ok_or_else(|| missing(annotation(i), "keypoints", needed_by))?;
+                let bbox = anns[i].bbox.ok_or_else(|| missing(annotation(i), "bbox", needed_by))?;
+                Ok(KeypointInstance { keypoints: kp.clone(), area: anns[i].area, bbox })
+            })
+            .collect::<Result<Vec<_>, IoError>>()?;
+        geometry(Keypoints::new(instances), "annotations", indices)
     }
 
     fn from_results(dt: &CocoResults, _gt: &CocoGroundTruth, indices: &[usize]) -> Result<Self, IoError> {
-        let (dets, kps, dt_areas) = (dt.detections(), dt.keypoints(), dt.areas());
-        let (mut points, mut areas, mut boxes) = (Vec::new(), Vec::new(), Vec::new());
-        for &i in indices {
-            let kp = kps
-                .get(i)
-                .and_then(Option::as_ref)
-                .ok_or_else(|| missing(result(i), "keypoints", "keypoint evaluation needs"))?;
-            points.push(kp.clone());
-            areas.push(dt_areas[i]);
-            boxes.push(dets[i].bbox);
-        }
-        geometry(Keypoints::new(points, areas, boxes), "results", indices)
+        let (dets, kps, areas) = (dt.detections(), dt.keypoints(), dt.areas());
+        let instances = indices
+            .iter()
+            .map(|&i| {
+                let kp = kps
+                    .get(i)
+                    .and_then(Option::as_ref)
+                    .ok_or_else(|| missing(result(i), "keypoints", "keypoint evaluation needs"))?;
+                Ok(KeypointInstance { keypoints: kp.clone(), area: areas[i], bbox: dets[i].bbox })
+            })
+            .collect::<Result<Vec<_>, IoError>>()?;
+        geometry(Keypoints::new(instances), "results", indices)
     }
 
     fn ignored(gt: &CocoGroundTruth, index: usize) -> Result<bool, IoError> {

@@ -111,10 +111,7 @@ where
     S: Overlap<D> + ?Sized,
     T: Coord,
 {
-    let scores = prepare(set.len(), scores, params)?;
-    check_length("labels", labels.len(), set.len())?;
-    let rows = Rows { scores: &scores, images: None, labels };
-    Ok(Kept::from_pairs(run_scopes(set, &rows, params)))
+    run_rows(set, scores, None, labels, params)
 }
 
 /// Suppresses per image and, within an image, per label: the scope of a detector's batched output
@@ -154,10 +151,27 @@ where
     S: Overlap<D> + ?Sized,
     T: Coord,
 {
+    run_rows(set, scores, Some(image_ids), labels, params)
+}
+
+/// Checks the columns, then runs the scopes they define.
+fn run_rows<const D: usize, S, T>(
+    set: &S,
+    scores: &[T],
+    images: Option<&[i64]>,
+    labels: &[i64],
+    params: &SuppressParams,
+) -> Result<Kept, NmsError>
+where
+    S: Overlap<D> + ?Sized,
+    T: Coord,
+{
     let scores = prepare(set.len(), scores, params)?;
-    check_length("image_ids", image_ids.len(), set.len())?;
+    if let Some(images) = images {
+        check_length("image_ids", images.len(), set.len())?;
+    }
     check_length("labels", labels.len(), set.len())?;
-    let rows = Rows { scores: &scores, images: Some(image_ids), labels };
+    let rows = Rows { scores: &scores, images, labels };
     Ok(Kept::from_pairs(run_scopes(set, &rows, params)))
 }
 
