@@ -7,7 +7,7 @@ use clap::Args;
 use softkit_nms::SuppressParams;
 
 use crate::eval_cmd::write_json;
-use crate::nms_cmd::suppress_per_image;
+use crate::nms_cmd::suppress;
 use crate::scoring::{check_class_mapping, evaluate_on, evaluated_images, kept_results, load_ground_truth, read_input};
 
 /// Arguments of `softkit ablate`.
@@ -45,13 +45,12 @@ fn methods() -> Vec<(String, SuppressParams)> {
 }
 
 pub(crate) fn run(args: &AblateArgs) -> Result<(), String> {
-    let input = read_input(&args.candidates)?;
+    let all = read_input(&args.candidates)?;
     let gt = load_ground_truth(&args.gt)?;
-    if input.candidate_table {
+    if all.candidate_table {
         check_class_mapping(&gt, &args.gt)?;
     }
-    let dets = &input.dets;
-    let img_ids = evaluated_images(dets, &gt);
+    let img_ids = evaluated_images(&all, &gt);
     if img_ids.is_empty() {
         return Err(format!(
             "--gt {}: none of the images of {} is an image of the ground truth, so there is nothing to evaluate",
@@ -59,9 +58,9 @@ pub(crate) fn run(args: &AblateArgs) -> Result<(), String> {
         ));
     }
     // Images without ground truth cannot change any AP, so they are not suppressed at all.
-    let images: Vec<(i64, Vec<usize>)> =
-        dets.rows_by_image().into_iter().filter(|(id, _)| img_ids.binary_search(id).is_ok()).collect();
-    let n_candidates: usize = images.iter().map(|(_, rows)| rows.len()).sum();
+    let rows: Vec<usize> = (0..all.len()).filter(|&r| img_ids.binary_search(&all.image_ids[r]).is_ok()).collect();
+    let dets = &all.select(&rows);
+    let n_candidates = dets.len();
     println!(
         "softkit ablate: {n_candidates} candidates on the {} images with ground truth; class-wise suppression, \
          at most {} boxes per image, COCO bbox AP (pycocotools protocol)\n",
@@ -77,7 +76,7 @@ pub(crate) fn run(args: &AblateArgs) -> Result<(), String> {
         let params = params.with_score_threshold(args.score_threshold).with_max_output(args.max_det);
         params.validate().map_err(|e| e.to_string())?;
         let start = Instant::now();
-        let kept = suppress_per_image(dets, &images, &params, 0.0)?;
+        let kept = suppress(dets, &params, 0.0)?;
         let millis = start.elapsed().as_secs_f64() * 1e3;
         let results = kept_results(dets, &kept, &gt)?;
         let stats = evaluate_on(&gt, &results, &img_ids)?.stats().map_err(|e| e.to_string())?;

@@ -7,7 +7,6 @@
 mod ablate;
 mod demo;
 mod eval_cmd;
-mod ghost;
 mod nms_cmd;
 mod plots;
 mod scene;
@@ -36,9 +35,6 @@ enum Command {
     Ablate(ablate::AblateArgs),
     /// Simulate a detector on a seeded scene and compare hard NMS with Soft-NMS.
     Demo(demo::DemoArgs),
-    /// Reproduce the experiments of "Ghosts of Softmax" (safe step sizes for cross-entropy) on
-    /// the digits data, writing results.json and plots.
-    Ghost(ghost::GhostArgs),
 }
 
 fn main() -> ExitCode {
@@ -48,7 +44,6 @@ fn main() -> ExitCode {
         Command::Eval(args) => eval_cmd::run(&args),
         Command::Ablate(args) => ablate::run(&args),
         Command::Demo(args) => demo::run(&args),
-        Command::Ghost(args) => ghost::run(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,24 +2,12 @@
 
 use std::time::Instant;
 
-use clap::{Args, ValueEnum};
-use rayon::prelude::*;
+use clap::Args;
 use softkit_geom::{BoxMeasure, BoxSet};
 use softkit_io::{Detections, write_coco_results};
-use softkit_nms::{SuppressParams, suppress_batched};
+use softkit_nms::{PolicyKind, SuppressParams, suppress_per_image};
 
 use crate::scoring::{check_class_mapping, evaluate_on, evaluated_images, kept_results, load_ground_truth, read_input};
-
-/// Which suppression policy to apply.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub(crate) enum Method {
-    /// Classic NMS: remove boxes overlapping a kept one by more than `--iou`.
-    Hard,
-    /// Linear Soft-NMS: scale by `1 - IoU` above `--iou`.
-    Linear,
-    /// Gaussian Soft-NMS: scale by `exp(-IoU^2 / sigma)`.
-    Gaussian,
-}
 
 /// Arguments of `softkit nms`.
 #[derive(Args, Debug)]
@@ -29,9 +17,10 @@ pub(crate) struct NmsArgs {
     /// or a COCO results list.
     #[arg(long)]
     input: String,
-    /// The suppression policy.
-    #[arg(long, value_enum, default_value = "gaussian")]
-    method: Method,
+    /// The suppression policy: `hard` (remove boxes overlapping a kept one by more than `--iou`),
+    /// `linear` (scale by `1 - IoU` above `--iou`) or `gaussian` (scale by `exp(-IoU^2 / sigma)`).
+    #[arg(long, default_value = "gaussian")]
+    method: PolicyKind,
     /// IoU threshold of hard and linear NMS [default: 0.5 for hard, 0.3 (the paper's Nt) for linear].
     #[arg(long)]
     iou: Option<f64>,
@@ -58,62 +47,47 @@ pub(crate) struct NmsArgs {
 
 impl NmsArgs {
     pub(crate) fn params(&self) -> SuppressParams {
-        match self.method {
-            Method::Hard => SuppressParams::hard(self.iou.unwrap_or(0.5)),
-            Method::Linear => SuppressParams::linear(self.iou.unwrap_or(0.3)),
-            Method::Gaussian => SuppressParams::gaussian(self.sigma),
-        }
-        .with_score_threshold(self.score_threshold)
-        .with_max_output(self.max_det)
+        let default_iou = if self.method == PolicyKind::Hard { 0.5 } else { 0.3 };
+        SuppressParams::new(self.method.with(self.iou.unwrap_or(default_iou), self.sigma))
+            .with_score_threshold(self.score_threshold)
+            .with_max_output(self.max_det)
     }
 }
 
-/// Suppresses every image of `dets` class-wise; returns `(row, score)` pairs, images in ascending
-/// id order, each image's rows by non-increasing score.
-pub(crate) fn suppress_per_image(
+/// Suppresses every image of `dets` class-wise (the engine's per-image scope); returns
+/// `(row, score)` pairs, images in ascending id order, each image's rows by non-increasing score.
+pub(crate) fn suppress(
     dets: &Detections,
-    images: &[(i64, Vec<usize>)],
     params: &SuppressParams,
     pixel_offset: f64,
 ) -> Result<Vec<(usize, f64)>, String> {
-    let per_image: Vec<Result<Vec<(usize, f64)>, String>> = images
-        .par_iter()
-        .map(|(image_id, rows)| {
-            let rows = rows.as_slice();
-            let boxes: Vec<[f64; 4]> = rows.iter().map(|&r| dets.boxes[r]).collect();
-            let scores: Vec<f64> = rows.iter().map(|&r| dets.scores[r]).collect();
-            let labels: Vec<i64> = rows.iter().map(|&r| dets.category_ids[r]).collect();
-            let in_image = |e: &dyn std::fmt::Display| format!("image {image_id}: {e}");
-            let set = BoxSet::new(&boxes, BoxMeasure::Iou, pixel_offset).map_err(|e| in_image(&e))?;
-            let kept = suppress_batched(&set, &scores, &labels, params).map_err(|e| in_image(&e))?;
-            Ok(kept.indices.into_iter().zip(kept.scores).map(|(i, s)| (rows[i], s)).collect())
-        })
-        .collect();
-    per_image.into_iter().try_fold(Vec::new(), |mut all, image| {
-        all.extend(image?);
-        Ok(all)
-    })
+    let boxes = dets.xyxy();
+    let set = BoxSet::new(&boxes, BoxMeasure::Iou, pixel_offset).map_err(|e| match e.index() {
+        Some(row) => format!("image {}: {e}", dets.image_ids[row]),
+        None => e.to_string(),
+    })?;
+    let kept = suppress_per_image(&set, &dets.scores, &dets.image_ids, &dets.category_ids, params)
+        .map_err(|e| e.to_string())?;
+    Ok(kept.indices.into_iter().zip(kept.scores).collect())
 }
 
 pub(crate) fn run(args: &NmsArgs) -> Result<(), String> {
     let params = args.params();
     params.validate().map_err(|e| e.to_string())?;
-    let input = read_input(&args.input)?;
-    let dets = &input.dets;
+    let dets = &read_input(&args.input)?;
     // Load the ground truth before the work, so that a bad file fails fast.
     let gt = match &args.gt {
         Some(path) => {
             let gt = load_ground_truth(path)?;
-            if input.candidate_table {
+            if dets.candidate_table {
                 check_class_mapping(&gt, path)?;
             }
             Some(gt)
         }
         None => None,
     };
-    let images = dets.rows_by_image();
     let start = Instant::now();
-    let kept = suppress_per_image(dets, &images, &params, args.pixel_offset)?;
+    let kept = suppress(dets, &params, args.pixel_offset)?;
     let elapsed = start.elapsed();
     if let Some(output) = &args.output {
         write_coco_results(output, dets, &kept).map_err(|e| e.to_string())?;
@@ -121,7 +95,7 @@ pub(crate) fn run(args: &NmsArgs) -> Result<(), String> {
     eprintln!(
         "softkit nms: {} candidates in {} images -> {} kept ({:?}, {:.1} ms){}",
         dets.len(),
-        images.len(),
+        input_image_count(dets),
         kept.len(),
         args.method,
         elapsed.as_secs_f64() * 1e3,
@@ -137,7 +111,7 @@ pub(crate) fn run(args: &NmsArgs) -> Result<(), String> {
         }
         let results = kept_results(dets, &kept, gt)?;
         let ev = evaluate_on(gt, &results, &img_ids)?;
-        let total = input_image_count(dets, &images);
+        let total = input_image_count(dets);
         println!(
             "COCO bbox evaluation on {} of the input's {} images (those in the ground truth), {} kept boxes:",
             img_ids.len(),
@@ -149,9 +123,9 @@ pub(crate) fn run(args: &NmsArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// Images of the input: a candidate table's image list, or the images its rows name.
-fn input_image_count(dets: &Detections, images: &[(i64, Vec<usize>)]) -> usize {
-    let mut ids: Vec<i64> = dets.images.iter().map(|i| i.id).chain(images.iter().map(|(id, _)| *id)).collect();
+/// Images of the input: a candidate table's image list, and the images its rows name.
+fn input_image_count(dets: &Detections) -> usize {
+    let mut ids: Vec<i64> = dets.images.iter().map(|i| i.id).chain(dets.image_ids.iter().copied()).collect();
     ids.sort_unstable();
     ids.dedup();
     ids.len()

@@ -1,20 +1,13 @@
 //! `softkit eval --plot DIR`: precision/recall curves and per-class AP as PNG files, drawn with
-//! plotters and an embedded font, plus the JSON summary.
+//! plotters and softkit-plot's embedded font, plus the JSON summary.
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use plotters::coord::ranged1d::{IntoSegmentedCoord, SegmentValue};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use softkit_eval::{CocoGroundTruth, Evaluation};
-
-/// DejaVu Sans (Bitstream Vera license, `assets/DejaVuSans-LICENSE.txt`). Embedded so that the
-/// plots look the same everywhere and need no system fonts.
-static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
-
-/// The family name the plots ask for; plotters' own defaults (axis labels) ask for it too.
-const FAMILY: &str = "sans-serif";
+use softkit_plot::{SERIES_COLOURS, draw_legend, drawing_error, style_mesh, text, write_png};
 
 /// Size of `pr_curves.png`.
 pub(crate) const PR_SIZE: (u32, u32) = (1000, 750);
@@ -49,7 +42,6 @@ pub(crate) fn write_plots(
     measure: &str,
 ) -> Result<Written, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("--plot {}: cannot create the directory: {e}", dir.display()))?;
-    register_font()?;
     let written = Written {
         pr_curves: dir.join("pr_curves.png"),
         per_class_ap: dir.join("per_class_ap.png"),
@@ -63,17 +55,6 @@ pub(crate) fn write_plots(
     let name = |e: String| format!("{}: {e}", written.per_class_ap.display());
     draw_per_class_ap(&written.per_class_ap, ev, &view, gt).map_err(name)?;
     Ok(written)
-}
-
-/// Registers the embedded font once per process.
-pub(crate) fn register_font() -> Result<(), String> {
-    static REGISTERED: OnceLock<Result<(), String>> = OnceLock::new();
-    REGISTERED
-        .get_or_init(|| {
-            plotters::style::register_font(FAMILY, FontStyle::Normal, FONT)
-                .map_err(|_| "the embedded font DejaVuSans.ttf could not be parsed".to_string())
-        })
-        .clone()
 }
 
 /// The slice of the precision array the plots show: area "all" and the largest maxDets (100 by
@@ -141,9 +122,6 @@ fn threshold_range(ev: &Evaluation) -> String {
     }
 }
 
-/// The colours of the curves, the mean first.
-const CURVE_COLOURS: [RGBColor; 3] = [RGBColor(31, 119, 180), RGBColor(214, 39, 40), RGBColor(44, 160, 44)];
-
 fn draw_pr_curves(path: &Path, ev: &Evaluation, view: &View) -> Result<(), String> {
     let mut curves: Vec<(String, Vec<usize>)> = Vec::new();
     let all: Vec<usize> = (0..ev.iou_thrs().len()).collect();
@@ -154,63 +132,45 @@ fn draw_pr_curves(path: &Path, ev: &Evaluation, view: &View) -> Result<(), Strin
         }
     }
 
-    let root = BitMapBackend::new(path, PR_SIZE).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| e.to_string())?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(format!("Precision / recall ({}, mean over categories)", view.label), (FAMILY, 26))
-        .margin(20)
-        .x_label_area_size(55)
-        .y_label_area_size(70)
-        .build_cartesian_2d(0f64..1f64, 0f64..1.02f64)
-        .map_err(|e| e.to_string())?;
-    chart
-        .configure_mesh()
-        .x_desc("Recall")
-        .y_desc("Precision")
-        .x_labels(11)
-        .y_labels(11)
-        .x_label_formatter(&|v| format!("{v:.1}"))
-        .y_label_formatter(&|v| format!("{v:.1}"))
-        .axis_desc_style((FAMILY, 20))
-        .label_style((FAMILY, 16))
-        .light_line_style(RGBColor(235, 235, 235))
-        .draw()
-        .map_err(|e| e.to_string())?;
-
-    let mut drawn = 0;
-    for ((label, thresholds), colour) in curves.iter().zip(CURVE_COLOURS) {
-        let Some((points, ap)) = pr_curve(ev, view, thresholds) else {
-            continue;
-        };
-        let style = colour.stroke_width(3);
-        chart
-            .draw_series(LineSeries::new(points, style))
-            .map_err(|e| e.to_string())?
-            .label(format!("{label}: AP {ap:.3}"))
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style));
-        drawn += 1;
-    }
-    if drawn > 0 {
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerLeft)
-            .margin(16)
-            .label_font((FAMILY, 18))
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
+    write_png(path, PR_SIZE, |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(format!("Precision / recall ({}, mean over categories)", view.label), text(26))
+            .margin(20)
+            .x_label_area_size(55)
+            .y_label_area_size(70)
+            .build_cartesian_2d(0f64..1f64, 0f64..1.02f64)
+            .map_err(drawing_error)?;
+        style_mesh(&mut chart.configure_mesh(), 20, 16)
+            .x_desc("Recall")
+            .y_desc("Precision")
+            .x_labels(11)
+            .y_labels(11)
+            .x_label_formatter(&|v| format!("{v:.1}"))
+            .y_label_formatter(&|v| format!("{v:.1}"))
             .draw()
-            .map_err(|e| e.to_string())?;
-    } else {
-        // Every category lacks ground truth: say so rather than leave an empty frame unexplained.
-        chart
-            .draw_series(std::iter::once(Text::new(
-                "no ground truth to recall: no curve",
-                (0.3, 0.5),
-                (FAMILY, 22).into_font(),
-            )))
-            .map_err(|e| e.to_string())?;
-    }
-    root.present().map_err(|e| e.to_string())
+            .map_err(drawing_error)?;
+
+        let mut drawn = 0;
+        for ((label, thresholds), colour) in curves.iter().zip(SERIES_COLOURS) {
+            let Some((points, ap)) = pr_curve(ev, view, thresholds) else {
+                continue;
+            };
+            let style = colour.stroke_width(3);
+            chart
+                .draw_series(LineSeries::new(points, style))
+                .map_err(drawing_error)?
+                .label(format!("{label}: AP {ap:.3}"))
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style));
+            drawn += 1;
+        }
+        if drawn > 0 {
+            draw_legend(&mut chart, SeriesLabelPosition::LowerLeft, 16, 18)
+        } else {
+            // Every category lacks ground truth: say so rather than leave an empty frame unexplained.
+            let note = Text::new("no ground truth to recall: no curve", (0.3, 0.5), text(22));
+            chart.draw_series(std::iter::once(note)).map(|_| ()).map_err(drawing_error)
+        }
+    })
 }
 
 /// A bar of the per-class chart.
@@ -239,8 +199,6 @@ fn draw_per_class_ap(path: &Path, ev: &Evaluation, view: &View, gt: &CocoGroundT
     let skipped = classes.len() - bars.len();
     let n = bars.len();
 
-    let root = BitMapBackend::new(path, (BAR_WIDTH, per_class_height(n))).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| e.to_string())?;
     let mut title = format!("Per-class AP, {} {} ({})", view.measure, threshold_range(ev), view.label);
     if skipped > 0 {
         title.push_str(&format!(", {skipped} without ground truth not shown"));
@@ -248,59 +206,52 @@ fn draw_per_class_ap(path: &Path, ev: &Evaluation, view: &View, gt: &CocoGroundT
     if !ev.use_cats() {
         title = format!("Per-class AP: none (useCats off), {}", view.label);
     }
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, (FAMILY, 20))
-        .margin(16)
-        .x_label_area_size(45)
-        .y_label_area_size(200)
-        .build_cartesian_2d(0f64..1.08f64, (0..n.max(1)).into_segmented())
-        .map_err(|e| e.to_string())?;
-    // Bar i is drawn at row n-1-i so that the highest AP is at the top.
-    let row_name = |v: &SegmentValue<usize>| match v {
-        SegmentValue::CenterOf(row) if *row < n => bars[n - 1 - row].name.clone(),
-        _ => String::new(),
-    };
-    chart
-        .configure_mesh()
-        .disable_y_mesh()
-        .x_desc("AP")
-        .x_labels(12)
-        .x_label_formatter(&|v| if *v <= 1.0 + 1e-9 { format!("{v:.1}") } else { String::new() })
-        .y_labels(n.max(1))
-        .y_label_formatter(&row_name)
-        .label_style((FAMILY, 13))
-        .axis_desc_style((FAMILY, 18))
-        // One light line between labelled ones: dense ones would stripe the bars' background.
-        .max_light_lines(1)
-        .light_line_style(RGBColor(235, 235, 235))
-        .draw()
-        .map_err(|e| e.to_string())?;
+    write_png(path, (BAR_WIDTH, per_class_height(n)), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, text(20))
+            .margin(16)
+            .x_label_area_size(45)
+            .y_label_area_size(200)
+            .build_cartesian_2d(0f64..1.08f64, (0..n.max(1)).into_segmented())
+            .map_err(drawing_error)?;
+        // Bar i is drawn at row n-1-i so that the highest AP is at the top.
+        let row_name = |v: &SegmentValue<usize>| match v {
+            SegmentValue::CenterOf(row) if *row < n => bars[n - 1 - row].name.clone(),
+            _ => String::new(),
+        };
+        style_mesh(&mut chart.configure_mesh(), 18, 13)
+            .disable_y_mesh()
+            .x_desc("AP")
+            .x_labels(12)
+            .x_label_formatter(&|v| if *v <= 1.0 + 1e-9 { format!("{v:.1}") } else { String::new() })
+            .y_labels(n.max(1))
+            .y_label_formatter(&row_name)
+            // One light line between labelled ones: dense ones would stripe the bars' background.
+            .max_light_lines(1)
+            .draw()
+            .map_err(drawing_error)?;
 
-    let fill = CURVE_COLOURS[0].filled();
-    chart
-        .draw_series(bars.iter().enumerate().map(|(i, bar)| {
-            let row = n - 1 - i;
-            let mut rect =
-                Rectangle::new([(0.0, SegmentValue::Exact(row)), (bar.ap, SegmentValue::Exact(row + 1))], fill);
-            rect.set_margin(2, 2, 0, 0);
-            rect
-        }))
-        .map_err(|e| e.to_string())?;
-    let value_style = TextStyle::from((FAMILY, 12).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
-    chart
-        .draw_series(bars.iter().enumerate().map(|(i, bar)| {
-            let row = n - 1 - i;
-            Text::new(format!("{:.3}", bar.ap), (bar.ap + 0.005, SegmentValue::CenterOf(row)), value_style.clone())
-        }))
-        .map_err(|e| e.to_string())?;
-    if n == 0 {
+        let fill = SERIES_COLOURS[0].filled();
         chart
-            .draw_series(std::iter::once(Text::new(
-                "no category has ground truth",
-                (0.3, SegmentValue::CenterOf(0)),
-                value_style.clone(),
-            )))
-            .map_err(|e| e.to_string())?;
-    }
-    root.present().map_err(|e| e.to_string())
+            .draw_series(bars.iter().enumerate().map(|(i, bar)| {
+                let row = n - 1 - i;
+                let mut rect =
+                    Rectangle::new([(0.0, SegmentValue::Exact(row)), (bar.ap, SegmentValue::Exact(row + 1))], fill);
+                rect.set_margin(2, 2, 0, 0);
+                rect
+            }))
+            .map_err(drawing_error)?;
+        let value_style = text(12).pos(Pos::new(HPos::Left, VPos::Center));
+        chart
+            .draw_series(bars.iter().enumerate().map(|(i, bar)| {
+                let row = n - 1 - i;
+                Text::new(format!("{:.3}", bar.ap), (bar.ap + 0.005, SegmentValue::CenterOf(row)), value_style.clone())
+            }))
+            .map_err(drawing_error)?;
+        if n == 0 {
+            let note = Text::new("no category has ground truth", (0.3, SegmentValue::CenterOf(0)), value_style.clone());
+            chart.draw_series(std::iter::once(note)).map_err(drawing_error)?;
+        }
+        Ok(())
+    })
 }

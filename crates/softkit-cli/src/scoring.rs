@@ -2,23 +2,16 @@
 //! `softkit-io` reads and `softkit-eval`.
 
 use softkit_eval::{CocoGroundTruth, CocoResults, Detection, Evaluation, Params, evaluate_bbox};
-use softkit_io::{COCO80_CATEGORY_IDS, Detections, IoError, parse_detections};
-
-/// Detections read from a file, and whether the file was a candidate table (whose class indices
-/// `softkit-io` mapped to COCO category ids) rather than a COCO results list.
-pub(crate) struct Input {
-    pub(crate) dets: Detections,
-    pub(crate) candidate_table: bool,
-}
+use softkit_io::{COCO80_CATEGORY_IDS, Detections, read_detections};
 
 /// Reads a candidate table or a COCO results file.
-pub(crate) fn read_input(path: &str) -> Result<Input, String> {
-    let text =
-        std::fs::read_to_string(path).map_err(|source| IoError::File { path: path.to_string(), source }.to_string())?;
-    // The same test `parse_detections` uses to tell the two formats apart.
-    let candidate_table = !text.trim_start().starts_with('[');
-    let dets = parse_detections(&text, path).map_err(|e| e.to_string())?;
-    Ok(Input { dets, candidate_table })
+pub(crate) fn read_input(path: &str) -> Result<Detections, String> {
+    use softkit_io::IoError::{Invalid, Read, Shape, Syntax};
+    read_detections(path).map_err(|e| match e {
+        Read { .. } | Syntax { .. } | Shape { .. } | Invalid { .. } => e.to_string(),
+        // The other errors name the item, not the file: say which file.
+        item => format!("{path}: {item}"),
+    })
 }
 
 /// Loads a COCO ground-truth file.
@@ -73,8 +66,7 @@ pub(crate) fn kept_results(
                 "input row {row} (image {image_id}): category_id = {category_id} is not a category of the ground truth"
             ));
         }
-        let [x1, y1, x2, y2] = dets.boxes[row];
-        out.push(Detection { image_id, category_id, bbox: [x1, y1, x2 - x1, y2 - y1], score });
+        out.push(Detection { image_id, category_id, bbox: dets.coco_bbox(row), score });
     }
     CocoResults::from_detections(out, gt).map_err(|e| e.to_string())
 }
@@ -89,6 +81,7 @@ pub(crate) fn evaluate_on(gt: &CocoGroundTruth, results: &CocoResults, img_ids: 
 mod tests {
     use super::*;
     use softkit_eval::{Category, GtAnnotation};
+    use softkit_io::parse_detections;
 
     fn gt(categories: &[i64]) -> CocoGroundTruth {
         let ann = GtAnnotation {

@@ -1,4 +1,4 @@
-//! The rows of `DIR/results.json` that `softkit ghost spike|sweep|temperature` writes, one per run
+//! The rows of `DIR/results.json` that `ghost-paper spike|sweep|temperature` writes, one per run
 //! (or, for the sweeps, one per measured step).
 
 use serde::Serialize;
@@ -43,6 +43,9 @@ pub(crate) enum ModelKind {
 }
 
 impl Method {
+    /// Every method, in the order the experiments run and the plots draw them.
+    pub(crate) const ALL: [Method; 3] = [Method::Plain, Method::Clip, Method::Ghost];
+
     /// The name used in results.json.
     pub(crate) fn name(self) -> &'static str {
         match self {

@@ -4,8 +4,9 @@ use burn::module::{Module, ModuleMapper, Param};
 use burn::nn::{LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::tensor::{Device, Tensor, TensorData, activation};
 
-use super::data::{CLASSES, PIXELS};
-use crate::scene::Rng;
+use softkit_sim::Rng;
+
+use crate::data::{CLASSES, PIXELS};
 
 /// A network from 64 pixels to 10 logits.
 pub(crate) trait Classifier: Module {

@@ -1,25 +1,45 @@
-//! `softkit ghost spike|sweep|temperature --out DIR`: the experiments of Sao (2026), "Ghosts of
-//! Softmax", on the digits data, with `DIR/results.json` and PNG plots.
+//! `ghost-paper spike|sweep|temperature --out DIR` and `ghost-paper overhead`: the experiments of
+//! Sao (2026), "Ghosts of Softmax", on sklearn's digits, with `DIR/results.json`, PNG plots and a
+//! printed summary. Unpublished: it reproduces the paper and is not part of the softkit product.
+//!
+//! - `data`: the digits file (`--data` or `SOFTKIT_DIGITS`) and its train/test splits.
+//! - `models`: the paper's three small classifiers, seeded.
+//! - `run`: one training run with Adam, clipping or the ghost controller.
+//! - `experiments`: the two learning-rate spikes, the r-sweep and the temperature sweep as runs.
+//! - `overhead`: the controller's cost per step against a plain Adam step.
+//! - `results`: the rows of `results.json`.
+//! - `analysis`: onsets, spreads, medians and quantiles over those rows.
+//! - `plots`: the PNG figures of those rows.
+//! - `summary`: the tables printed at the end of a run.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
+mod analysis;
 mod data;
 mod experiments;
+#[cfg(test)]
+mod fixtures;
 mod models;
 mod overhead;
-pub(crate) mod plots;
-pub(crate) mod results;
+mod plots;
+mod results;
 mod run;
+mod summary;
 
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
-use clap::{Args, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
+use data::{DATA_ENV, DataPath, Digits};
 use experiments::Scale;
-use plots::median;
-use results::{Experiment, Method, ModelKind, RunRecord};
+use results::{ModelKind, RunRecord};
 
-/// `softkit ghost`.
-#[derive(Args)]
-pub(crate) struct GhostArgs {
+/// Reproduce the experiments of "Ghosts of Softmax" (safe step sizes for cross-entropy) on the
+/// digits data, writing results.json and plots.
+#[derive(Parser)]
+#[command(name = "ghost-paper", version, about)]
+struct Cli {
     #[command(subcommand)]
     experiment: GhostCommand,
 }
@@ -43,9 +63,17 @@ enum GhostCommand {
 
 #[derive(Args)]
 struct DataArg {
-    /// sklearn's digits as gzipped CSV (64 pixels 0..16, then the label).
-    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/digits/digits.csv.gz"))]
-    data: PathBuf,
+    /// sklearn's digits as gzipped CSV (64 pixels 0..16, then the label); when absent, the path in
+    /// $SOFTKIT_DIGITS. The file is ../shared/data/digits/digits.csv.gz beside the repository.
+    #[arg(long, value_name = "PATH")]
+    data: Option<PathBuf>,
+}
+
+impl DataArg {
+    /// Reads the digits from `--data`, or else from `$SOFTKIT_DIGITS`.
+    fn load(&self) -> Result<Digits, String> {
+        data::load_digits(&DataPath::locate(self.data.clone(), std::env::var_os(DATA_ENV))?)
+    }
 }
 
 #[derive(Args)]
@@ -120,9 +148,19 @@ struct TemperatureArgs {
     r_points: usize,
 }
 
+fn main() -> ExitCode {
+    match run(&Cli::parse().experiment) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("ghost-paper: error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// Runs one experiment, writes its results and plots, and prints a summary.
-pub(crate) fn run(args: &GhostArgs) -> Result<(), String> {
-    let (common, rows) = match &args.experiment {
+fn run(experiment: &GhostCommand) -> Result<(), String> {
+    let (common, rows) = match experiment {
         GhostCommand::Spike(a) => {
             let (digits, scale) = prepare(&a.common, 0, 0)?;
             if a.common.steps <= experiments::SPIKE_STEP {
@@ -151,21 +189,21 @@ pub(crate) fn run(args: &GhostArgs) -> Result<(), String> {
         }
     };
     let written = write_results(&common.out, &rows)?;
-    print_summary(&rows);
+    summary::print_summary(&rows);
     for path in written {
         println!("wrote {}", path.display());
     }
     Ok(())
 }
 
-fn prepare(common: &Common, directions: usize, r_points: usize) -> Result<(data::Digits, Scale), String> {
+fn prepare(common: &Common, directions: usize, r_points: usize) -> Result<(Digits, Scale), String> {
     if common.seeds == 0 || common.steps == 0 {
         return Err(format!("--seeds {} and --steps {} must both be at least 1", common.seeds, common.steps));
     }
     if r_points == 1 {
         return Err("--r-points 1: the grid needs at least two points".to_string());
     }
-    let digits = data::load_digits(&common.data.data)?;
+    let digits = common.data.load()?;
     Ok((digits, Scale { seeds: common.seeds, steps: common.steps, directions, r_points }))
 }
 
@@ -173,28 +211,10 @@ fn print_overhead(args: &OverheadArgs) -> Result<(), String> {
     if args.steps == 0 {
         return Err("--steps 0: time at least one step".to_string());
     }
-    let digits = data::load_digits(&args.data.data)?;
-    println!(
-        "{:<12} {:>6} {:>10} {:>14} {:>8} {:>14} {:>8}",
-        "model", "batch", "plain ms", "ghost/batch ms", "ratio", "ghost/full ms", "ratio"
-    );
-    for row in overhead::measure(&digits, args.steps)? {
-        println!(
-            "{:<12} {:>6} {:>10.3} {:>14.3} {:>7.2}x {:>14.3} {:>7.2}x",
-            row.model.name(),
-            row.batch_rows,
-            row.plain_ms,
-            row.ghost_batch_ms,
-            row.ghost_batch_ms / row.plain_ms,
-            row.ghost_full_ms,
-            row.ghost_full_ms / row.plain_ms,
-        );
-    }
-    println!(
-        "(medians over {} steps; ghost/batch measures the radius on the training batch, ghost/full on",
-        args.steps
-    );
-    println!(" the whole training split, as the paper does)");
+    let digits = args.data.load()?;
+    // The header first: the measurement takes a while.
+    summary::print_overhead_header();
+    summary::print_overhead(&overhead::measure(&digits, args.steps)?, args.steps);
     Ok(())
 }
 
@@ -215,83 +235,4 @@ fn write_results(dir: &Path, rows: &[RunRecord]) -> Result<Vec<PathBuf>, String>
     let mut written = vec![path];
     written.extend(plots::write_ghost_plots(dir, rows)?);
     Ok(written)
-}
-
-/// A run diverged if its final training loss is above 10 or not finite.
-pub(crate) fn diverged(row: &RunRecord) -> bool {
-    row.final_loss.is_nan() || row.final_loss > 10.0
-}
-
-fn print_summary(rows: &[RunRecord]) {
-    let training: Vec<&RunRecord> = rows.iter().filter(|r| r.sweep.is_none()).collect();
-    if !training.is_empty() {
-        println!(
-            "{:<16} {:<12} {:>9} {:>8} {:<6} {:>9} {:>10} {:>9} {:>8}",
-            "experiment", "model", "base_lr", "spike", "method", "test_acc", "loss", "diverged", "max_r"
-        );
-        let mut groups: Vec<(Experiment, ModelKind, u64, u64, Method)> = Vec::new();
-        for r in &training {
-            let key = (r.experiment, r.model, r.base_lr.to_bits(), r.spike.to_bits(), r.method);
-            if !groups.contains(&key) {
-                groups.push(key);
-            }
-        }
-        for (experiment, model, lr, spike, method) in groups {
-            let runs: Vec<&&RunRecord> = training
-                .iter()
-                .filter(|r| {
-                    (r.experiment, r.model, r.base_lr.to_bits(), r.spike.to_bits(), r.method)
-                        == (experiment, model, lr, spike, method)
-                })
-                .collect();
-            let name = match experiment {
-                Experiment::LrSpike => "lr_spike",
-                _ => "one_step_spike",
-            };
-            println!(
-                "{:<16} {:<12} {:>9} {:>8} {:<6} {:>9.3} {:>10.4} {:>6}/{:<2} {:>8.2}",
-                name,
-                model.name(),
-                f64::from_bits(lr),
-                f64::from_bits(spike),
-                method.name(),
-                median(runs.iter().map(|r| r.final_test_acc)).unwrap_or(f64::NAN),
-                median(runs.iter().map(|r| r.final_loss)).unwrap_or(f64::NAN),
-                runs.iter().filter(|r| diverged(r)).count(),
-                runs.len(),
-                median(runs.iter().map(|r| r.max_r)).unwrap_or(f64::NAN),
-            );
-        }
-        println!("(medians over seeds; diverged = final training loss above 10 or not finite)");
-    }
-    let onsets = |experiment| plots::onsets(rows, experiment);
-    let sweep = onsets(Experiment::RSweep);
-    if rows.iter().any(|r| r.experiment == Experiment::RSweep) {
-        let below_one = rows.iter().filter(|r| r.sweep.as_ref().is_some_and(|p| p.failed && p.r < 1.0)).count();
-        let steps = rows.iter().filter(|r| r.experiment == Experiment::RSweep).count();
-        println!("r-sweep: {steps} steps, {below_one} failures at r < 1");
-        for model in [ModelKind::Mlp, ModelKind::MlpLn, ModelKind::Transformer] {
-            for kind in ["gradient", "random"] {
-                let r: Vec<f64> =
-                    sweep.iter().filter(|o| o.model == model && o.direction.starts_with(kind)).map(|o| o.r).collect();
-                if r.is_empty() {
-                    continue;
-                }
-                let lo = r.iter().copied().fold(f64::INFINITY, f64::min);
-                let hi = r.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                let mid = median(r.iter().copied()).unwrap_or(f64::NAN);
-                println!(
-                    "  {:<12} {kind:<8}: {} onsets, r* median {mid:.2}, range {lo:.2}..{hi:.2}",
-                    model.name(),
-                    r.len()
-                );
-            }
-        }
-    }
-    if rows.iter().any(|r| r.experiment == Experiment::Temperature) {
-        match plots::onset_spread(rows) {
-            Some((tau, r)) => println!("temperature: std of log10 onset tau = {tau:.3}, of log10 onset r = {r:.3}"),
-            None => println!("temperature: no step failed, so no onsets"),
-        }
-    }
 }

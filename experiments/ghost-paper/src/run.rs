@@ -6,10 +6,11 @@ use burn::tensor::{Device, Int, Tensor, TensorData, activation};
 use softkit_ghost::train::{GhostOptimizer, clip_grad_norm};
 use softkit_ghost::{Controller, Kernel};
 
-use super::data::{CLASSES, Digits, PIXELS, Split};
-use super::models::Classifier;
-use super::results::{CURVE_EVERY, Method};
-use crate::scene::Rng;
+use softkit_sim::Rng;
+
+use crate::data::{CLASSES, Digits, PIXELS, Split};
+use crate::models::Classifier;
+use crate::results::{CURVE_EVERY, Method};
 
 /// Gradient clipping's global norm in the baseline.
 const CLIP_NORM: f64 = 1.0;

@@ -1,4 +1,4 @@
-//! `softkit ghost overhead`: the controller's cost per training step, as a multiple of a plain
+//! `ghost-paper overhead`: the controller's cost per training step, as a multiple of a plain
 //! Adam step, for each network of the experiments.
 
 use std::time::Instant;
@@ -8,11 +8,11 @@ use burn::tensor::Device;
 use softkit_ghost::Controller;
 use softkit_ghost::train::GhostOptimizer;
 
-use super::data::{Digits, Split};
-use super::models::{Classifier, Mlp, MlpLn, Transformer};
-use super::plots::median;
-use super::results::ModelKind;
-use super::run::{Batches, SplitData};
+use crate::analysis::median;
+use crate::data::{Digits, Split};
+use crate::models::{Classifier, Mlp, MlpLn, Transformer};
+use crate::results::ModelKind;
+use crate::run::{Batches, SplitData};
 
 /// One network's per-step medians, in milliseconds.
 pub(crate) struct Overhead {

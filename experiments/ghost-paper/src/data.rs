@@ -1,10 +1,11 @@
 //! The digits data of the paper's experiments (sklearn's 8x8 digits, pixels scaled by 1/16) and
 //! its splits.
 
+use std::ffi::OsString;
 use std::io::Read;
-use std::path::Path;
+use std::path::PathBuf;
 
-use crate::scene::Rng;
+use softkit_sim::Rng;
 
 /// Pixels per image.
 pub(crate) const PIXELS: usize = 64;
@@ -21,13 +22,50 @@ pub(crate) struct Digits {
     pub(crate) labels: Vec<usize>,
 }
 
+/// The environment variable that names the digits file when `--data` does not.
+pub(crate) const DATA_ENV: &str = "SOFTKIT_DIGITS";
+
+/// The digits file, and whether `--data` or [`DATA_ENV`] named it (for messages).
+#[derive(Debug)]
+pub(crate) struct DataPath {
+    /// The gzipped CSV.
+    path: PathBuf,
+    /// `true` when it came from [`DATA_ENV`].
+    from_env: bool,
+}
+
+impl DataPath {
+    /// `--data` when given (`flag`), else the value of [`DATA_ENV`] (`env`) when set and not
+    /// empty. The path is never baked in at build time: the binary may run from anywhere.
+    pub(crate) fn locate(flag: Option<PathBuf>, env: Option<OsString>) -> Result<DataPath, String> {
+        match (flag, env.filter(|v| !v.is_empty())) {
+            (Some(path), _) => Ok(DataPath { path, from_env: false }),
+            (None, Some(value)) => Ok(DataPath { path: PathBuf::from(value), from_env: true }),
+            (None, None) => Err(format!(
+                "no digits data: pass --data PATH or set {DATA_ENV}=PATH to sklearn's digits as gzipped \
+                 CSV (the file is ../shared/data/digits/digits.csv.gz beside the repository)"
+            )),
+        }
+    }
+
+    /// `--data PATH` or `SOFTKIT_DIGITS=PATH`, as the user wrote it.
+    fn describe(&self) -> String {
+        if self.from_env {
+            format!("{DATA_ENV}={}", self.path.display())
+        } else {
+            format!("--data {}", self.path.display())
+        }
+    }
+}
+
 /// Reads `digits.csv.gz`: 64 pixel values in `0..=16`, then the label, per line.
-pub(crate) fn load_digits(path: &Path) -> Result<Digits, String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("--data {}: {e}", path.display()))?;
+pub(crate) fn load_digits(data: &DataPath) -> Result<Digits, String> {
+    let path = &data.path;
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", data.describe()))?;
     let mut text = String::new();
     flate2::read::GzDecoder::new(file)
         .read_to_string(&mut text)
-        .map_err(|e| format!("--data {}: not a gzipped text file: {e}", path.display()))?;
+        .map_err(|e| format!("{}: not a gzipped text file: {e}", data.describe()))?;
     let mut digits = Digits { pixels: Vec::new(), labels: Vec::new() };
     for (number, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let at = |what: String| format!("{}:{}: {what}", path.display(), number + 1);
@@ -47,7 +85,7 @@ pub(crate) fn load_digits(path: &Path) -> Result<Digits, String> {
         }
     }
     if digits.labels.is_empty() {
-        return Err(format!("--data {}: no rows", path.display()));
+        return Err(format!("{}: no rows", data.describe()));
     }
     Ok(digits)
 }
@@ -115,6 +153,29 @@ mod tests {
         }
         assert_ne!(Split::stratified(&labels, 4).test, split.test);
         assert_eq!(Split::stratified(&labels, 3).test, split.test);
+    }
+
+    #[test]
+    fn data_path_prefers_the_flag_then_the_variable() {
+        let flag = Some(PathBuf::from("a.csv.gz"));
+        let env = Some(OsString::from("b.csv.gz"));
+        let from_flag = DataPath::locate(flag.clone(), env.clone()).unwrap();
+        assert_eq!((from_flag.path.to_str(), from_flag.describe().as_str()), (Some("a.csv.gz"), "--data a.csv.gz"));
+        let from_env = DataPath::locate(None, env).unwrap();
+        assert_eq!(from_env.describe(), "SOFTKIT_DIGITS=b.csv.gz");
+        // An empty variable names nothing.
+        let err = DataPath::locate(None, Some(OsString::new())).unwrap_err();
+        for needle in ["--data", "SOFTKIT_DIGITS", "../shared/data/digits/digits.csv.gz"] {
+            assert!(err.contains(needle), "{err}");
+        }
+        assert_eq!(DataPath::locate(None, None).unwrap_err(), err);
+    }
+
+    #[test]
+    fn missing_files_are_named_as_the_user_named_them() {
+        let missing = DataPath::locate(None, Some(OsString::from("/no/such/digits.csv.gz"))).unwrap();
+        let err = load_digits(&missing).err().unwrap();
+        assert!(err.starts_with("SOFTKIT_DIGITS=/no/such/digits.csv.gz: "), "{err}");
     }
 
     #[test]

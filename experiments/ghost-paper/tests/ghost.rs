@@ -1,13 +1,30 @@
-//! `softkit ghost` in reduced form (one seed, fewer steps and directions): the paper's qualitative
+//! `ghost-paper` in reduced form (one seed, fewer steps and directions): the paper's qualitative
 //! claims, asserted with margins, on the real digits data of `../shared/data`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
 
-fn softkit(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_softkit")).args(args).output().expect("the softkit binary runs")
+/// The digits, beside the repository. Tests may name the build path; the binary never does.
+const DIGITS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/digits/digits.csv.gz");
+
+/// The binary without `SOFTKIT_DIGITS`, whatever the test's own environment holds.
+fn command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ghost-paper"));
+    command.env_remove("SOFTKIT_DIGITS");
+    command
+}
+
+/// Runs `ghost-paper <args>`, with `--data DIGITS` added unless `args` name their own.
+fn ghost_paper(args: &[&str]) -> Output {
+    assert!(Path::new(DIGITS).exists(), "test data missing: expected {DIGITS} (../shared/data beside the repository)");
+    let mut command = command();
+    command.args(args);
+    if !args.contains(&"--data") {
+        command.args(["--data", DIGITS]);
+    }
+    command.output().expect("the ghost-paper binary runs")
 }
 
 fn out_dir(name: &str) -> PathBuf {
@@ -16,14 +33,14 @@ fn out_dir(name: &str) -> PathBuf {
     dir
 }
 
-/// Runs `softkit ghost <args> --out DIR` and returns the rows of `DIR/results.json`, checking that
+/// Runs `ghost-paper <args> --out DIR` and returns the rows of `DIR/results.json`, checking that
 /// each expected plot was written.
 fn run(name: &str, args: &[&str], plots: &[&str]) -> Vec<Value> {
     let dir = out_dir(name);
-    let mut all = vec!["ghost"];
+    let mut all = Vec::new();
     all.extend_from_slice(args);
     all.extend(["--out", dir.to_str().unwrap()]);
-    let out = softkit(&all);
+    let out = ghost_paper(&all);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{all:?}: {}\n{stdout}", String::from_utf8_lossy(&out.stderr));
     for plot in plots {
@@ -144,34 +161,75 @@ fn bad_arguments_and_data_are_refused_clearly() {
     let dir = out_dir("bad");
     let out_arg = dir.to_str().unwrap();
     let err = |args: &[&str]| {
-        let out = softkit(args);
+        let out = ghost_paper(args);
         assert!(!out.status.success(), "{args:?} succeeded");
         String::from_utf8_lossy(&out.stderr).into_owned()
     };
+    assert!(err(&["spike", "--out", out_arg, "--steps", "40"]).contains("--steps 40 must exceed the spike's step 50"));
     assert!(
-        err(&["ghost", "spike", "--out", out_arg, "--steps", "40"])
-            .contains("--steps 40 must exceed the spike's step 50")
+        err(&["sweep", "--out", out_arg, "--data", "/no/such/digits.csv.gz"]).contains("--data /no/such/digits.csv.gz")
     );
     assert!(
-        err(&["ghost", "sweep", "--out", out_arg, "--data", "/no/such/digits.csv.gz"])
-            .contains("--data /no/such/digits.csv.gz")
-    );
-    assert!(
-        err(&["ghost", "temperature", "--out", out_arg, "--temperatures", "1,0"])
+        err(&["temperature", "--out", out_arg, "--temperatures", "1,0"])
             .contains("--temperatures: 0 is not a positive")
     );
-    assert!(err(&["ghost", "sweep", "--out", out_arg, "--seeds", "0"]).contains("--seeds 0"));
-    assert!(err(&["ghost", "sweep", "--out", out_arg, "--models", "cnn"]).contains("invalid value 'cnn'"));
+    assert!(err(&["sweep", "--out", out_arg, "--seeds", "0"]).contains("--seeds 0"));
+    assert!(err(&["sweep", "--out", out_arg, "--models", "cnn"]).contains("invalid value 'cnn'"));
     // A gzipped file with a short row: the message names the line.
     std::fs::create_dir_all(&dir).unwrap();
     let bad = dir.join("bad.csv.gz");
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     std::io::Write::write_all(&mut gz, format!("{}\n1,2,3\n", ["0"; 65].join(",")).as_bytes()).unwrap();
     std::fs::write(&bad, gz.finish().unwrap()).unwrap();
-    let message = err(&["ghost", "sweep", "--out", out_arg, "--data", bad.to_str().unwrap()]);
+    let message = err(&["sweep", "--out", out_arg, "--data", bad.to_str().unwrap()]);
     assert!(message.contains("bad.csv.gz:2: 3 fields, expected 65"), "{message}");
     std::fs::write(&bad, b"not gzip").unwrap();
-    assert!(
-        err(&["ghost", "sweep", "--out", out_arg, "--data", bad.to_str().unwrap()]).contains("not a gzipped text file")
-    );
+    assert!(err(&["sweep", "--out", out_arg, "--data", bad.to_str().unwrap()]).contains("not a gzipped text file"));
+    // Neither --data nor SOFTKIT_DIGITS: the message says how to name the file and where it lives.
+    let out = command().args(["sweep", "--out", out_arg]).output().unwrap();
+    assert!(!out.status.success());
+    let message = String::from_utf8_lossy(&out.stderr);
+    for needle in ["--data", "SOFTKIT_DIGITS", "../shared/data/digits/digits.csv.gz"] {
+        assert!(message.contains(needle), "{needle} missing: {message}");
+    }
+}
+
+#[test]
+fn without_data_or_softkit_digits_nothing_runs() {
+    let dir = out_dir("no-data");
+    for args in [
+        &["spike", "--out", dir.to_str().unwrap()][..],
+        &["temperature", "--out", dir.to_str().unwrap()],
+        &["overhead"],
+    ] {
+        let out = command().args(args).output().expect("the ghost-paper binary runs");
+        assert!(!out.status.success(), "{args:?} ran without data");
+        let message = String::from_utf8_lossy(&out.stderr);
+        assert!(message.contains("no digits data: pass --data PATH or set SOFTKIT_DIGITS=PATH"), "{message}");
+        assert!(message.contains("../shared/data/digits/digits.csv.gz beside the repository"), "{message}");
+        assert!(!dir.exists(), "{args:?} created {}", dir.display());
+    }
+    // An empty variable names no file either.
+    let out = command().env("SOFTKIT_DIGITS", "").arg("overhead").output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no digits data"));
+}
+
+#[test]
+fn softkit_digits_names_the_data_when_data_is_absent() {
+    let out = command().env("SOFTKIT_DIGITS", "/no/such/digits.csv.gz").arg("overhead").output().unwrap();
+    assert!(!out.status.success());
+    let message = String::from_utf8_lossy(&out.stderr);
+    assert!(message.contains("SOFTKIT_DIGITS=/no/such/digits.csv.gz"), "{message}");
+    // --data wins over the variable.
+    let out = command()
+        .env("SOFTKIT_DIGITS", "/no/such/digits.csv.gz")
+        .args(["overhead", "--steps", "1", "--data", DIGITS])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.starts_with("model ") && stdout.contains("transformer"), "{stdout}");
+    // And the variable alone is enough.
+    let out = command().env("SOFTKIT_DIGITS", DIGITS).args(["overhead", "--steps", "1"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }

@@ -8,12 +8,12 @@ use burn::tensor::Device;
 use rayon::prelude::*;
 use softkit_ghost::rho_a_temperature;
 use softkit_ghost::train::{central_jvp, default_jvp_step, flatten_params, load_params};
+use softkit_sim::Rng;
 
-use super::data::{CLASSES, Digits, Split};
-use super::models::{Classifier, Mlp, MlpLn, Transformer};
-use super::results::{Experiment, FAILED_LOSS_RATIO, FAILED_RETAINED_ACC, Method, ModelKind, RunRecord, SweepPoint};
-use super::run::{Schedule, SplitData, TrainSpec, train};
-use crate::scene::Rng;
+use crate::data::{CLASSES, Digits, Split};
+use crate::models::{Classifier, Mlp, MlpLn, Transformer};
+use crate::results::{Experiment, FAILED_LOSS_RATIO, FAILED_RETAINED_ACC, Method, ModelKind, RunRecord, SweepPoint};
+use crate::run::{Schedule, SplitData, TrainSpec, train};
 
 /// Runs `$body` with `$m` bound to the seeded network of `$kind` (a closure cannot be generic
 /// over the network type).
@@ -38,7 +38,6 @@ macro_rules! with_model {
 
 /// The step at which both spikes start.
 pub(crate) const SPIKE_STEP: usize = 50;
-const METHODS: [Method; 3] = [Method::Plain, Method::Clip, Method::Ghost];
 
 /// How big each experiment is; the defaults are the paper's, the tests shrink them.
 #[derive(Debug, Clone)]
@@ -58,7 +57,7 @@ pub(crate) fn lr_spike(digits: &Digits, scale: &Scale, base_lrs: &[f64], spike: 
     let mut specs = Vec::new();
     for &base_lr in base_lrs {
         for seed in 0..scale.seeds {
-            for method in METHODS {
+            for method in Method::ALL {
                 let schedule = Schedule::SpikeFrom { step: SPIKE_STEP, spike };
                 let spec = TrainSpec {
                     steps: scale.steps,
@@ -88,7 +87,7 @@ pub(crate) fn one_step_spike(
     for &model in models {
         for &spike in spikes {
             for seed in 0..scale.seeds {
-                for method in METHODS {
+                for method in Method::ALL {
                     let schedule = Schedule::SpikeAt { step: SPIKE_STEP, spike };
                     let spec = TrainSpec {
                         steps: scale.steps,

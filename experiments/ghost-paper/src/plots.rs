@@ -1,16 +1,18 @@
-//! PNG figures of `softkit ghost`'s `results.json` rows, one per experiment present: the sustained
-//! LR spike's accuracy curves, the one-step spike's final accuracy, the r-sweep and the temperature
-//! sweep's failure onsets. Drawn with plotters and the embedded font of [`crate::plots`].
+//! PNG figures of the `results.json` rows, one per experiment present: the sustained LR spike's
+//! accuracy curves, the one-step spike's final accuracy, the r-sweep and the temperature sweep's
+//! failure onsets. Only the drawing lives here; the numbers come from [`crate::analysis`]. Drawn
+//! with plotters and softkit-plot's embedded font.
 
 use std::path::{Path, PathBuf};
 
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+use softkit_plot::{Canvas, SERIES_COLOURS, draw_legend, drawing_error, style_mesh, text, write_png};
 
-use super::results::{CURVE_EVERY, Experiment, Method, ModelKind, RunRecord, SweepPoint};
-
-/// The family [`crate::plots::register_font`] registers the embedded font under.
-const FAMILY: &str = "sans-serif";
+use crate::analysis::{
+    Onset, band, by_x, distinct, median, medians, onsets, rows_of, seed_count, spread, sweep_points,
+};
+use crate::results::{CURVE_EVERY, Experiment, Method, ModelKind, RunRecord, SweepPoint};
 
 /// Size of one panel; a figure is a grid of panels under a caption strip (see [`figure_size`]).
 pub(crate) const PANEL_SIZE: (u32, u32) = (600, 450);
@@ -22,7 +24,7 @@ const CAPTION_HEIGHT: u32 = 50;
 const COLUMNS: usize = 3;
 
 /// The step from which (or at which) the learning rate is spiked.
-const SPIKE_STEP: f64 = 50.0;
+const SPIKE_STEP: f64 = crate::experiments::SPIKE_STEP as f64;
 
 /// Loss ratios (non-finite ones included: the loss diverged) are clamped to at most this, so that
 /// diverged steps stay on the log axis at its top.
@@ -56,7 +58,6 @@ pub(crate) fn write_ghost_plots(dir: &Path, rows: &[RunRecord]) -> Result<Vec<Pa
         let Some(figure) = build(rows) else { continue };
         if written.is_empty() {
             std::fs::create_dir_all(dir).map_err(|e| format!("{}: cannot create the directory: {e}", dir.display()))?;
-            crate::plots::register_font()?;
         }
         let path = dir.join(name);
         draw(&path, &figure).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -65,164 +66,13 @@ pub(crate) fn write_ghost_plots(dir: &Path, rows: &[RunRecord]) -> Result<Vec<Pa
     Ok(written)
 }
 
-/// The first failing step of one sweep: the smallest `r` at which a `(model, seed, temperature,
-/// direction)` group has `failed`.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Onset {
-    /// The network swept.
-    pub(crate) model: ModelKind,
-    /// The seed of the trained model.
-    pub(crate) seed: u64,
-    /// The loss temperature `T`.
-    pub(crate) temperature: f64,
-    /// `"gradient"` or `"random-N"`.
-    pub(crate) direction: String,
-    /// The normalised step length of the first failing step.
-    pub(crate) r: f64,
-    /// Its step length in parameter space.
-    pub(crate) tau: f64,
-}
-
-/// The onset of every `(model, seed, temperature, direction)` group of `experiment`'s sweep rows
-/// that fails at some finite `r`, ordered by model, seed, temperature, then direction. Groups that
-/// never fail have none.
-pub(crate) fn onsets(rows: &[RunRecord], experiment: Experiment) -> Vec<Onset> {
-    let mut failed: Vec<Onset> = sweep_points(rows, experiment)
-        .filter(|(_, s)| s.failed && s.r.is_finite())
-        .map(|(row, s)| Onset {
-            model: row.model,
-            seed: row.seed,
-            temperature: s.temperature,
-            direction: s.direction.clone(),
-            r: s.r,
-            tau: s.tau,
-        })
-        .collect();
-    failed.sort_by(|a, b| {
-        (a.model as u8)
-            .cmp(&(b.model as u8))
-            .then(a.seed.cmp(&b.seed))
-            .then(a.temperature.total_cmp(&b.temperature))
-            .then_with(|| a.direction.cmp(&b.direction))
-            .then(a.r.total_cmp(&b.r))
-    });
-    // Sorted by r within a group, so the first kept is the group's smallest failing r.
-    failed.dedup_by(|later, first| {
-        later.model == first.model
-            && later.seed == first.seed
-            && later.temperature == first.temperature
-            && later.direction == first.direction
-    });
-    failed
-}
-
-/// The temperature sweep's spread of failure onsets: the population standard deviation of
-/// `log10(tau)` and of `log10(r)` over every group's onset (see [`onsets`]). `None` when no group
-/// fails at a positive finite `tau` and `r`.
-pub(crate) fn onset_spread(rows: &[RunRecord]) -> Option<(f64, f64)> {
-    spread(&onsets(rows, Experiment::Temperature))
-}
-
-/// See [`onset_spread`].
-fn spread(found: &[Onset]) -> Option<(f64, f64)> {
-    Some((std_log10(found.iter().map(|o| o.tau))?, std_log10(found.iter().map(|o| o.r))?))
-}
-
-/// Population standard deviation of the log10 of the positive finite `values`; `None` if none.
-fn std_log10(values: impl Iterator<Item = f64>) -> Option<f64> {
-    let logs: Vec<f64> = values.filter(|v| v.is_finite() && *v > 0.0).map(f64::log10).collect();
-    if logs.is_empty() {
-        return None;
-    }
-    let n = logs.len() as f64;
-    let mean = logs.iter().sum::<f64>() / n;
-    Some((logs.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt())
-}
-
-/// The finite `values`, sorted.
-fn finite_sorted(values: impl IntoIterator<Item = f64>) -> Vec<f64> {
-    let mut kept: Vec<f64> = values.into_iter().filter(|v| v.is_finite()).collect();
-    kept.sort_by(f64::total_cmp);
-    kept
-}
-
-/// The `q` quantile of `sorted`, interpolating linearly between neighbours; `None` if empty.
-fn quantile(sorted: &[f64], q: f64) -> Option<f64> {
-    let last = sorted.len().checked_sub(1)?;
-    let pos = q.clamp(0.0, 1.0) * last as f64;
-    let i = pos.floor() as usize;
-    let (lo, hi) = (sorted[i], sorted[(i + 1).min(last)]);
-    Some(lo + (hi - lo) * pos.fract())
-}
-
-/// The median of the finite `values`; `None` if there are none.
-pub(crate) fn median(values: impl IntoIterator<Item = f64>) -> Option<f64> {
-    quantile(&finite_sorted(values), 0.5)
-}
-
-/// The rows of `experiment`.
-fn of(rows: &[RunRecord], experiment: Experiment) -> Vec<&RunRecord> {
-    rows.iter().filter(|r| r.experiment == experiment).collect()
-}
-
-/// The sweep rows of `experiment` with their sweep point.
-fn sweep_points(rows: &[RunRecord], experiment: Experiment) -> impl Iterator<Item = (&RunRecord, &SweepPoint)> {
-    rows.iter().filter(move |r| r.experiment == experiment).filter_map(|r| Some((r, r.sweep.as_ref()?)))
-}
-
-/// The distinct values of `items`, in `order`.
-fn distinct<T: PartialEq>(items: impl IntoIterator<Item = T>, order: impl Fn(&T, &T) -> std::cmp::Ordering) -> Vec<T> {
-    let mut seen: Vec<T> = Vec::new();
-    for item in items {
-        if !seen.contains(&item) {
-            seen.push(item);
-        }
-    }
-    seen.sort_by(order);
-    seen
-}
-
-/// `values` grouped by `x` (positive finite only; equal up to rounding so that an `r` computed per
-/// seed lands in one group), sorted by `x`.
-fn by_x(values: impl IntoIterator<Item = (f64, f64)>) -> Vec<(f64, Vec<f64>)> {
-    let key = |x: f64| (x.log10() * 1e6).round() as i64;
-    let mut groups: Vec<(i64, f64, Vec<f64>)> = Vec::new();
-    for (x, v) in values.into_iter().filter(|(x, _)| x.is_finite() && *x > 0.0) {
-        match groups.iter_mut().find(|g| g.0 == key(x)) {
-            Some(group) => group.2.push(v),
-            None => groups.push((key(x), x, vec![v])),
-        }
-    }
-    groups.sort_by_key(|g| g.0);
-    groups.into_iter().map(|(_, x, vs)| (x, vs)).collect()
-}
-
-/// The median of each group of [`by_x`], skipping groups with no finite value.
-fn medians(groups: &[(f64, Vec<f64>)]) -> Vec<(f64, f64)> {
-    groups.iter().filter_map(|(x, vs)| Some((*x, median(vs.iter().copied())?))).collect()
-}
-
-/// The 10-90% band of the groups of [`by_x`] as a polygon: the low edge, then the high edge back.
-fn band(groups: &[(f64, Vec<f64>)]) -> Vec<(f64, f64)> {
-    let edges: Vec<(f64, f64, f64)> = groups
-        .iter()
-        .filter_map(|(x, vs)| {
-            let sorted = finite_sorted(vs.iter().copied());
-            Some((*x, quantile(&sorted, 0.1)?, quantile(&sorted, 0.9)?))
-        })
-        .collect();
-    edges.iter().map(|e| (e.0, e.1)).chain(edges.iter().rev().map(|e| (e.0, e.2))).collect()
-}
-
-/// The methods in drawing order.
-const METHODS: [Method; 3] = [Method::Plain, Method::Clip, Method::Ghost];
-
-/// Name and colour of a method, the same in every figure (the colours of [`crate::plots`]).
+/// Name and colour of a method, the same in every figure: softkit-plot's series colours, in the
+/// order of [`Method::ALL`].
 fn method_style(method: Method) -> (&'static str, RGBColor) {
     let colour = match method {
-        Method::Plain => RGBColor(31, 119, 180),
-        Method::Clip => RGBColor(214, 39, 40),
-        Method::Ghost => RGBColor(44, 160, 44),
+        Method::Plain => SERIES_COLOURS[0],
+        Method::Clip => SERIES_COLOURS[1],
+        Method::Ghost => SERIES_COLOURS[2],
     };
     (method.name(), colour)
 }
@@ -243,11 +93,6 @@ fn model_name(model: ModelKind) -> &'static str {
         ModelKind::MlpLn => "MLP + LayerNorm",
         ModelKind::Transformer => "Transformer",
     }
-}
-
-/// Number of distinct seeds of `rows`.
-fn seed_count<'a>(rows: impl IntoIterator<Item = &'a RunRecord>) -> usize {
-    distinct(rows.into_iter().map(|r| r.seed), Ord::cmp).len()
 }
 
 /// One axis, linear or log10. A log axis is drawn as a linear one over the log10 of the values, so
@@ -321,7 +166,7 @@ enum Mark {
     LineMarkers,
     /// Small faint dots (per-seed values).
     Dots,
-    /// A faint filled polygon (a quantile band, see [`band`]).
+    /// A faint filled polygon (a quantile band, see [`crate::analysis::band`]).
     Band,
 }
 
@@ -361,7 +206,7 @@ struct Figure {
 
 /// `lr_spike.png`: per (model, spike, base lr), the median test accuracy curve of each method.
 fn lr_spike(rows: &[RunRecord]) -> Option<Figure> {
-    let rows = of(rows, Experiment::LrSpike);
+    let rows = rows_of(rows, Experiment::LrSpike);
     if rows.is_empty() {
         return None;
     }
@@ -375,7 +220,7 @@ fn lr_spike(rows: &[RunRecord]) -> Option<Figure> {
             let group: Vec<&RunRecord> =
                 rows.iter().copied().filter(|r| r.model == model && r.spike == spike && r.base_lr == lr).collect();
             let len = group.iter().map(|r| r.test_acc_curve.len()).max().unwrap_or(0);
-            let series = METHODS
+            let series = Method::ALL
                 .iter()
                 .filter(|&&m| group.iter().any(|r| r.method == m))
                 .map(|&method| {
@@ -412,7 +257,7 @@ fn lr_spike(rows: &[RunRecord]) -> Option<Figure> {
 
 /// `one_step_spike.png`: per model, final test accuracy against the one-step spike's multiplier.
 fn one_step_spike(rows: &[RunRecord]) -> Option<Figure> {
-    let rows = of(rows, Experiment::OneStepSpike);
+    let rows = rows_of(rows, Experiment::OneStepSpike);
     if rows.is_empty() {
         return None;
     }
@@ -423,7 +268,7 @@ fn one_step_spike(rows: &[RunRecord]) -> Option<Figure> {
         .map(|model| {
             let mut dots = Vec::new();
             let mut lines = Vec::new();
-            for (i, &method) in METHODS.iter().enumerate() {
+            for (i, &method) in Method::ALL.iter().enumerate() {
                 let runs: Vec<&RunRecord> =
                     rows.iter().copied().filter(|r| r.model == model && r.method == method).collect();
                 if runs.is_empty() {
@@ -543,50 +388,45 @@ fn temperature(rows: &[RunRecord]) -> Option<Figure> {
 /// Draws `figure` to the PNG at `path`.
 fn draw(path: &Path, figure: &Figure) -> Result<(), String> {
     let size = figure_size(figure.panels.len());
-    let root = BitMapBackend::new(path, size).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| e.to_string())?;
-    let (top, body) = root.split_vertically(CAPTION_HEIGHT);
-    let centre = Pos::new(HPos::Center, VPos::Center);
-    let at = (i32::try_from(size.0 / 2).unwrap_or(0), i32::try_from(CAPTION_HEIGHT / 2).unwrap_or(0));
-    top.draw(&Text::new(figure.caption.as_str(), at, TextStyle::from((FAMILY, 22).into_font()).pos(centre)))
-        .map_err(|e| e.to_string())?;
-    let cols = figure.panels.len().clamp(1, COLUMNS);
-    let areas = body.split_evenly((figure.panels.len().div_ceil(COLUMNS).max(1), cols));
-    for (area, panel) in areas.iter().zip(&figure.panels) {
-        draw_panel(area, panel)?;
-    }
-    root.present().map_err(|e| e.to_string())
+    write_png(path, size, |root| {
+        let (top, body) = root.split_vertically(CAPTION_HEIGHT);
+        let centre = Pos::new(HPos::Center, VPos::Center);
+        let at = (i32::try_from(size.0 / 2).unwrap_or(0), i32::try_from(CAPTION_HEIGHT / 2).unwrap_or(0));
+        top.draw(&Text::new(figure.caption.as_str(), at, text(22).pos(centre))).map_err(drawing_error)?;
+        let cols = figure.panels.len().clamp(1, COLUMNS);
+        let areas = body.split_evenly((figure.panels.len().div_ceil(COLUMNS).max(1), cols));
+        for (area, panel) in areas.iter().zip(&figure.panels) {
+            draw_panel(area, panel)?;
+        }
+        Ok(())
+    })
 }
 
 /// Draws one panel; a series with no drawable point is left out, legend included.
-fn draw_panel(area: &DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>, panel: &Panel) -> Result<(), String> {
+fn draw_panel(area: &Canvas<'_>, panel: &Panel) -> Result<(), String> {
     let (x, y) = (panel.x, panel.y);
     let mut chart = ChartBuilder::on(area)
-        .caption(&panel.title, (FAMILY, 18))
+        .caption(&panel.title, text(18))
         .margin(14)
         .x_label_area_size(45)
         .y_label_area_size(60)
         .build_cartesian_2d(x.lo..x.hi, y.lo..y.hi)
-        .map_err(|e| e.to_string())?;
-    chart
-        .configure_mesh()
+        .map_err(drawing_error)?;
+    style_mesh(&mut chart.configure_mesh(), 15, 13)
         .x_desc(x.desc)
         .y_desc(y.desc)
         .x_labels(x.ticks())
         .y_labels(y.ticks())
         .x_label_formatter(&|v| x.label(*v))
         .y_label_formatter(&|v| y.label(*v))
-        .axis_desc_style((FAMILY, 15))
-        .label_style((FAMILY, 13))
-        .light_line_style(RGBColor(235, 235, 235))
         .draw()
-        .map_err(|e| e.to_string())?;
+        .map_err(drawing_error)?;
     let dashed = |from: (f64, f64), to: (f64, f64)| DashedLineSeries::new([from, to], 6, 4, REFERENCE.stroke_width(1));
     for at in panel.vlines.iter().filter_map(|&v| x.map(v)) {
-        chart.draw_series(dashed((at, y.lo), (at, y.hi))).map_err(|e| e.to_string())?;
+        chart.draw_series(dashed((at, y.lo), (at, y.hi))).map_err(drawing_error)?;
     }
     for at in panel.hlines.iter().filter_map(|&v| y.map(v)) {
-        chart.draw_series(dashed((x.lo, at), (x.hi, at))).map_err(|e| e.to_string())?;
+        chart.draw_series(dashed((x.lo, at), (x.hi, at))).map_err(drawing_error)?;
     }
 
     let mut labelled = 0;
@@ -606,7 +446,7 @@ fn draw_panel(area: &DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>, pan
             Mark::Dots => chart.draw_series(points.into_iter().map(|p| Circle::new(p, 3, colour.mix(0.4).filled()))),
             Mark::Band => chart.draw_series(std::iter::once(Polygon::new(points, colour.mix(0.2).filled()))),
         }
-        .map_err(|e| e.to_string())?;
+        .map_err(drawing_error)?;
         let Some(label) = &series.label else { continue };
         labelled += 1;
         anno.label(label.as_str());
@@ -621,24 +461,12 @@ fn draw_panel(area: &DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>, pan
         };
     }
     if labelled > 0 {
-        chart
-            .configure_series_labels()
-            .position(panel.legend.clone())
-            .margin(10)
-            .label_font((FAMILY, 14))
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .draw()
-            .map_err(|e| e.to_string())?;
+        draw_legend(&mut chart, panel.legend.clone(), 10, 14)?;
     }
     if drawn == 0 {
         // Nothing finite to show (every run diverged, or no sweep failed): say so in the frame.
-        let note = Text::new(
-            "no finite values to draw",
-            (x.lo + 0.25 * (x.hi - x.lo), (y.lo + y.hi) / 2.0),
-            (FAMILY, 18).into_font(),
-        );
-        chart.draw_series(std::iter::once(note)).map_err(|e| e.to_string())?;
+        let note = Text::new("no finite values to draw", (x.lo + 0.25 * (x.hi - x.lo), (y.lo + y.hi) / 2.0), text(18));
+        chart.draw_series(std::iter::once(note)).map_err(drawing_error)?;
     }
     Ok(())
 }
@@ -646,53 +474,14 @@ fn draw_panel(area: &DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>, pan
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::onset_spread;
+    use crate::fixtures::{all_rows, run, step};
 
     /// A fresh directory under the system's temporary directory.
     fn scratch(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("softkit-ghost-plots-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         dir
-    }
-
-    /// A training run.
-    fn run(
-        experiment: Experiment,
-        model: ModelKind,
-        method: Method,
-        lr: f64,
-        spike: f64,
-        seed: u64,
-        acc: f64,
-    ) -> RunRecord {
-        RunRecord {
-            experiment,
-            model,
-            method,
-            base_lr: lr,
-            spike,
-            seed,
-            final_test_acc: acc,
-            final_loss: 0.5,
-            max_r: 0.3,
-            test_acc_curve: Vec::new(),
-            sweep: None,
-        }
-    }
-
-    /// A sweep step: `rho_a` is 2, so `tau = 2 r`.
-    fn step(experiment: Experiment, seed: u64, temperature: f64, direction: &str, r: f64, failed: bool) -> RunRecord {
-        let retained = if failed { 0.3 } else { 1.0 - 0.01 * r };
-        let sweep = SweepPoint {
-            direction: direction.to_string(),
-            temperature,
-            r,
-            tau: 2.0 * r,
-            rho_a: 2.0,
-            retained_acc: retained,
-            loss_ratio: if failed { 50.0 * r } else { 1.0 },
-            failed,
-        };
-        RunRecord { sweep: Some(sweep), ..run(experiment, ModelKind::Mlp, Method::Plain, 1e-3, 1.0, seed, 0.9) }
     }
 
     /// Width and height from a PNG's IHDR chunk.
@@ -723,62 +512,8 @@ mod tests {
         );
     }
 
-    /// Rows of every experiment: three seeds, NaN sprinkled in.
-    fn all_rows() -> Vec<RunRecord> {
-        let mut rows = Vec::new();
-        for seed in 0..3 {
-            for (m, &method) in METHODS.iter().enumerate() {
-                for lr in [1e-4, 1e-3, 1e-2] {
-                    let mut row = run(Experiment::LrSpike, ModelKind::Mlp, method, lr, 100.0, seed, 0.8);
-                    row.test_acc_curve =
-                        (0..21)
-                            .map(|i| {
-                                if i > 5 && m == 0 {
-                                    0.1
-                                } else {
-                                    (0.1 + 0.04 * i as f64 + 0.01 * seed as f64).min(0.95)
-                                }
-                            })
-                            .collect();
-                    if seed == 1 {
-                        row.test_acc_curve[10] = f64::NAN;
-                    }
-                    rows.push(row);
-                }
-                for model in [ModelKind::Mlp, ModelKind::Transformer] {
-                    for (k, spike) in [10.0, 100.0, 1000.0, 10000.0].into_iter().enumerate() {
-                        let acc = if seed == 2 && k == 3 { f64::NAN } else { 0.9 - 0.2 * k as f64 / (m as f64 + 1.0) };
-                        rows.push(run(Experiment::OneStepSpike, model, method, 1e-3, spike, seed, acc));
-                    }
-                }
-            }
-            for direction in ["gradient", "random-0", "random-1", "random-2"] {
-                for k in -4..=4 {
-                    let r = 10f64.powf(k as f64 / 2.0);
-                    let mut row = step(Experiment::RSweep, seed, 1.0, direction, r, r > 1.5);
-                    if k == 4 && direction == "random-1" {
-                        row.sweep.as_mut().unwrap().loss_ratio = f64::NAN;
-                    }
-                    rows.push(row);
-                }
-                for temperature in [0.25, 1.0, 4.0] {
-                    for k in -4..=4 {
-                        // The onset in r is about the same at every T; rho_a (and so tau) scales with T.
-                        let r = 10f64.powf(k as f64 / 2.0);
-                        let mut row = step(Experiment::Temperature, seed, temperature, direction, r, r > 1.0);
-                        let sweep = row.sweep.as_mut().unwrap();
-                        sweep.rho_a = temperature;
-                        sweep.tau = r * temperature;
-                        rows.push(row);
-                    }
-                }
-            }
-        }
-        rows
-    }
-
     #[test]
-    fn ghost_plots_writes_every_experiment() {
+    fn plots_writes_every_experiment() {
         let dir = scratch("all");
         let written = write_ghost_plots(&dir, &all_rows()).unwrap();
         let names: Vec<&str> = written.iter().map(|p| p.file_name().unwrap().to_str().unwrap()).collect();
@@ -790,7 +525,7 @@ mod tests {
     }
 
     #[test]
-    fn ghost_plots_write_only_present_experiments() {
+    fn plots_write_only_present_experiments() {
         let dir = scratch("some");
         assert!(write_ghost_plots(&dir, &[]).unwrap().is_empty());
         assert!(!dir.exists(), "nothing to draw creates nothing");
@@ -803,7 +538,7 @@ mod tests {
     }
 
     #[test]
-    fn ghost_plots_survive_all_nan_and_no_failure() {
+    fn plots_survive_all_nan_and_no_failure() {
         let dir = scratch("nan");
         let mut rows = Vec::new();
         for seed in 0..2 {
@@ -830,7 +565,7 @@ mod tests {
     }
 
     #[test]
-    fn ghost_plots_name_the_file_on_error() {
+    fn plots_name_the_file_on_error() {
         let dir = scratch("error");
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("not-a-dir");
@@ -841,73 +576,7 @@ mod tests {
     }
 
     #[test]
-    fn ghost_onsets_take_the_first_failing_r_per_group() {
-        let t = Experiment::Temperature;
-        let mut other_model = step(t, 1, 2.0, "gradient", 1.0, true);
-        other_model.model = ModelKind::Transformer;
-        let rows = vec![
-            other_model,
-            step(t, 1, 2.0, "gradient", 10.0, true),
-            step(t, 1, 2.0, "gradient", 3.0, true),
-            step(t, 1, 2.0, "gradient", 1.0, false),
-            step(t, 0, 2.0, "random-0", 0.5, true),
-            step(t, 0, 0.5, "random-0", 4.0, true),
-            step(t, 0, 0.5, "random-0", f64::NAN, true),
-            step(t, 0, 0.5, "gradient", 100.0, false),
-            // Another experiment's rows are not this one's.
-            step(Experiment::RSweep, 0, 1.0, "gradient", 0.1, true),
-        ];
-        let mut found = onsets(&rows, t);
-        // Each network is its own sweep, ordered after the others here.
-        let last = found.pop().unwrap();
-        assert_eq!((last.model, last.seed, last.r), (ModelKind::Transformer, 1, 1.0));
-        let keys: Vec<(u64, f64, &str, f64, f64)> =
-            found.iter().map(|o| (o.seed, o.temperature, o.direction.as_str(), o.r, o.tau)).collect();
-        assert_eq!(
-            keys,
-            [(0, 0.5, "random-0", 4.0, 8.0), (0, 2.0, "random-0", 0.5, 1.0), (1, 2.0, "gradient", 3.0, 6.0)]
-        );
-        assert_eq!(onsets(&rows, Experiment::RSweep).len(), 1);
-        assert!(onsets(&rows, Experiment::LrSpike).is_empty());
-    }
-
-    #[test]
-    fn ghost_onset_spread_is_population_std_of_log10() {
-        let t = Experiment::Temperature;
-        // Onsets: r = 1 in every group; tau = 2 r, with rho_a set per group to 1, 10, 100.
-        let mut rows = Vec::new();
-        for (seed, rho) in [(0, 1.0), (1, 10.0), (2, 100.0)] {
-            for r in [0.1, 1.0, 10.0] {
-                let mut row = step(t, seed, 1.0, "gradient", r, r >= 1.0);
-                row.sweep.as_mut().unwrap().tau = r * rho;
-                rows.push(row);
-            }
-        }
-        let (tau, r) = onset_spread(&rows).unwrap();
-        assert!((tau - (2.0f64 / 3.0).sqrt()).abs() < 1e-12, "{tau}");
-        assert!(r.abs() < 1e-12, "{r}");
-        // A single onset has no spread; no onset has none at all.
-        assert_eq!(onset_spread(&rows[..2]), Some((0.0, 0.0)));
-        assert_eq!(onset_spread(&rows[..1]), None);
-    }
-
-    #[test]
-    fn ghost_stats_skip_nan() {
-        assert_eq!(median([3.0, f64::NAN, 1.0, 2.0]), Some(2.0));
-        assert_eq!(median([1.0, 4.0]), Some(2.5));
-        assert_eq!(median([f64::NAN, f64::INFINITY]), None);
-        assert_eq!(median(Vec::new()), None);
-        let sorted = finite_sorted((0..=10).map(f64::from));
-        assert_eq!(quantile(&sorted, 0.1), Some(1.0));
-        assert_eq!(quantile(&sorted, 0.9), Some(9.0));
-        assert_eq!(
-            band(&by_x([(1.0, 0.0), (1.0, 10.0), (10.0, 5.0)])),
-            [(1.0, 1.0), (10.0, 5.0), (10.0, 5.0), (1.0, 9.0)]
-        );
-    }
-
-    #[test]
-    fn ghost_axis_maps_and_labels() {
+    fn axis_maps_and_labels() {
         let log = Axis::log_fit([0.01, 100.0, f64::NAN, -1.0], "r");
         assert!((log.lo + 2.1).abs() < 1e-12 && (log.hi - 2.1).abs() < 1e-12);
         assert_eq!(log.map(0.0), None);
