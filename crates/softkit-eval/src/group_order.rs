@@ -98,13 +98,8 @@ mod tests {
 
     #[test]
     fn counting_sort_is_stable_and_equals_the_comparison_sort() {
-        let mut x = 12345_u64;
-        let items: Vec<(u64, usize)> = (0..5000)
-            .map(|i| {
-                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                ((x >> 33) % 700, i)
-            })
-            .collect();
+        let mut rng = softkit_sim::Rng::new(12345);
+        let items: Vec<(u64, usize)> = (0..5000).map(|i| (rng.below(700) as u64, i)).collect();
         let mut expected = items.clone();
         expected.sort_by_key(|&(k, _)| k);
         let mut counted = items.clone();

@@ -371,16 +371,8 @@ mod tests {
     use super::*;
 
     fn mask_of(h: u32, w: u32, seed: u64) -> Vec<u8> {
-        // A small xorshift so that the test needs no extra dependency.
-        let mut s = seed | 1;
-        (0..h * w)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                u8::from(s.is_multiple_of(3))
-            })
-            .collect()
+        let mut rng = softkit_sim::Rng::new(seed);
+        (0..h * w).map(|_| u8::from(rng.below(3) == 0)).collect()
     }
 
     #[test]

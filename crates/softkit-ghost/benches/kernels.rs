@@ -10,6 +10,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use softkit_ghost::{Kernel, Real};
+use softkit_sim::Rng;
 
 const SAMPLES: usize = 15;
 const MIN_SAMPLE: Duration = Duration::from_millis(2);
@@ -46,17 +47,10 @@ fn gbps(bytes: usize, secs: f64) -> f64 {
     bytes as f64 / secs / 1e9
 }
 
-/// Logits with the spread of a trained classifier's outputs, from a fixed xorshift stream.
+/// Logits with the spread of a trained classifier's outputs, from a fixed seed.
 fn logits<T: Real>(n: usize) -> Vec<T> {
-    let mut s = 0x9e37_79b9_7f4a_7c15_u64;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            T::from_f64(((s >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 16.0)
-        })
-        .collect()
+    let mut rng = Rng::new(7);
+    (0..n).map(|_| T::from_f64(rng.uniform(-8.0, 8.0))).collect()
 }
 
 fn bench<T: Real>(dtype: &str) {

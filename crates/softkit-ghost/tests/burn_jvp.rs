@@ -8,6 +8,7 @@ use burn::tensor::{Device, FloatDType, Int, Tensor, TensorData, activation};
 use num_dual::{Dual64, DualNum};
 use softkit_ghost::train::{GhostOptimizer, central_jvp, clip_grad_norm, flatten_params, load_params};
 use softkit_ghost::{Controller, GhostError, rho_a};
+use softkit_sim::Rng;
 
 const D_IN: usize = 8;
 const HIDDEN: usize = 16;
@@ -41,18 +42,10 @@ impl Net {
     }
 }
 
-/// A plain splitmix64 stream of uniforms in [-1, 1).
+/// Uniforms in [-1, 1) from the shared seeded stream.
 fn uniforms(seed: u64, n: usize) -> Vec<f64> {
-    let mut state = seed;
-    (0..n)
-        .map(|_| {
-            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            (z ^ (z >> 31)) as f64 / (1u64 << 63) as f64 - 1.0
-        })
-        .collect()
+    let mut rng = Rng::new(seed);
+    (0..n).map(|_| rng.next_u64() as f64 / (1u64 << 63) as f64 - 1.0).collect()
 }
 
 fn unit(v: Vec<f64>) -> Vec<f64> {
