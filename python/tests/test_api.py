@@ -68,6 +68,8 @@ def test_max_output_is_a_prefix():
         (lambda: softkit.soft_nms(BOXES, [0.1, np.nan, 0.2, 0.3]), ValueError, "scores[1] = NaN is not finite"),
         (lambda: softkit.batched_nms(BOXES, SCORES, [0, 1], 0.5), ValueError, "labels has 2 entries but boxes has 4"),
         (lambda: softkit.batched_nms(BOXES, SCORES, [0.5, 1, 2, 3], 0.5), TypeError, "labels must be an integer array, got dtype float64"),
+        (lambda: softkit.soft_nms(BOXES, SCORES, image_ids=[1, 2]), ValueError, "image_ids has 2 entries but boxes has 4"),
+        (lambda: softkit.soft_nms(BOXES, SCORES, image_ids=[1.5] * 4), TypeError, "image_ids must be an integer array"),
         (lambda: softkit.soft_nms(BOXES, SCORES, sigma=-0.5), ValueError, "sigma = -0.5 is invalid: a finite number > 0"),
         (lambda: softkit.soft_nms(BOXES, SCORES, sigma=0.0), ValueError, "sigma = 0 is invalid"),
         (lambda: softkit.nms(BOXES, SCORES, 1.5), ValueError, "iou_threshold = 1.5 is invalid: a number in [0, 1]"),

@@ -66,6 +66,27 @@ def test_class_wise_soft_nms_matches_reference(method):
     assert_same(softkit.soft_nms(boxes, scores, method=method, labels=labels), reference.per_label(labels, run))
 
 
+@pytest.mark.parametrize("method", ["gaussian", "hard"])
+def test_per_image_soft_nms_matches_reference(method):
+    """Images and labels never interact; images come in ascending id, each capped at max_output."""
+    boxes, scores = float_scene(9, 600, 300.0)
+    rng = np.random.default_rng(9)
+    images, labels = rng.choice([42, 7, 19, 3], 600), rng.integers(0, 5, 600)
+    expected = []
+    for image in sorted(set(images.tolist())):
+        in_image = np.flatnonzero(images == image)
+
+        def run(members, in_image=in_image):
+            rows = in_image[members]
+            return [(rows[i], s) for i, s in reference.soft_nms(boxes[rows], scores[rows], method, nt=0.5)]
+
+        expected.extend(reference.per_label(labels[in_image], run)[:40])
+    result = softkit.soft_nms(
+        boxes, scores, method=method, iou_threshold=0.5, labels=labels, image_ids=images, max_output=40
+    )
+    assert_same(result, expected)
+
+
 @pytest.mark.parametrize("iou_threshold", [0.0, 0.3, 0.5, 0.7, 1.0])
 def test_nms_matches_reference(iou_threshold):
     boxes, scores = float_scene(7, 400, 300.0)

@@ -2,7 +2,9 @@
 //! input is not an error.
 
 use softkit_geom::{BoxMeasure, BoxSet, GeomError};
-use softkit_nms::{Kept, NmsError, SuppressParams, batched_nms, nms, soft_nms, suppress, suppress_batched};
+use softkit_nms::{
+    Kept, NmsError, SuppressParams, batched_nms, nms, soft_nms, suppress, suppress_batched, suppress_per_image,
+};
 
 const GOOD: [[f64; 4]; 3] = [[0.0, 0.0, 10.0, 10.0], [1.0, 1.0, 11.0, 11.0], [50.0, 50.0, 60.0, 60.0]];
 const SCORES: [f64; 3] = [0.9, 0.8, 0.7];
@@ -127,6 +129,14 @@ fn length_mismatches() {
     assert_eq!(
         suppress_batched(&set, &SCORES[..2], &LABELS, &params).unwrap_err().to_string(),
         "scores has 2 entries but boxes has 3"
+    );
+    assert_eq!(
+        suppress_per_image(&set, &SCORES, &[7, 7], &LABELS, &params).unwrap_err().to_string(),
+        "image_ids has 2 entries but boxes has 3"
+    );
+    assert_eq!(
+        suppress_per_image(&set, &SCORES, &[7, 7, 8], &LABELS[..1], &params).unwrap_err().to_string(),
+        "labels has 1 entries but boxes has 3"
     );
     // Scores and labels must match the boxes even when there are no boxes.
     let none: [[f64; 4]; 0] = [];

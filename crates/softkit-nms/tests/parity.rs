@@ -4,11 +4,11 @@
 mod common;
 
 use common::{
-    Rng, SceneSpec, assert_kept_eq, batched_hard_ref, batched_soft_ref, hard_nms_boxes, hard_nms_ref, iou, iou_px,
-    labels, scene, soft_nms_boxes, soft_nms_ref, widen,
+    RefKept, Rng, SceneSpec, assert_kept_eq, batched_hard_ref, batched_soft_ref, hard_nms_boxes, hard_nms_ref, iou,
+    iou_px, labels, scene, soft_nms_boxes, soft_nms_ref, widen,
 };
 use softkit_geom::{BoxMeasure, BoxSet, box_diou};
-use softkit_nms::{Kept, SuppressParams, batched_nms, nms, soft_nms, suppress, suppress_batched};
+use softkit_nms::{Kept, SuppressParams, batched_nms, nms, soft_nms, suppress, suppress_batched, suppress_per_image};
 
 const SIZES: [usize; 10] = [0, 1, 2, 3, 17, 33, 200, 700, 1500, 3000];
 
@@ -562,6 +562,36 @@ fn batched_matches_per_label_reference() {
             let expected = batched_soft_ref(&boxes, &scores, &labels, &params, 0.0);
             let kept = suppress_batched(&set, &scores, &labels, &params).unwrap();
             assert_kept_eq(&kept, &expected, &format!("batched n={n} {params:?}"));
+        }
+    }
+}
+
+#[test]
+fn per_image_matches_the_per_image_batched_reference() {
+    let mut rng = Rng::new(17);
+    // Twelve images with unsorted, negative and huge ids; the 6000-box scene takes the parallel path.
+    let ids = [9, -4, i64::MAX, 0, 31, 7, i64::MIN, 12, 100, 5, -1, 64];
+    for (n, dense) in [(500, true), (6000, false), (6000, true)] {
+        let spec = if dense { SceneSpec::dense(n) } else { SceneSpec::sparse(n) };
+        let (boxes, scores) = scene(&mut rng, &spec);
+        let labels = labels(&mut rng, n, 10);
+        let images: Vec<i64> = (0..n).map(|_| ids[rng.below(ids.len())]).collect();
+        let set = BoxSet::new(&boxes, BoxMeasure::Iou, 0.0).unwrap();
+        for params in [SuppressParams::hard(0.5), SuppressParams::gaussian(0.5).with_max_output(40)] {
+            let mut expected = RefKept { indices: Vec::new(), scores: Vec::new(), tied: false };
+            let mut sorted_ids = ids;
+            sorted_ids.sort_unstable();
+            for image in sorted_ids {
+                let rows: Vec<usize> = (0..n).filter(|&r| images[r] == image).collect();
+                let pick = |v: &[f64]| rows.iter().map(|&r| v[r]).collect::<Vec<f64>>();
+                let sub_boxes: Vec<[f64; 4]> = rows.iter().map(|&r| boxes[r]).collect();
+                let sub_labels: Vec<i64> = rows.iter().map(|&r| labels[r]).collect();
+                let r = batched_soft_ref(&sub_boxes, &pick(&scores), &sub_labels, &params, 0.0);
+                expected.indices.extend(r.indices.iter().map(|&k| rows[k]));
+                expected.scores.extend(r.scores);
+            }
+            let kept = suppress_per_image(&set, &scores, &images, &labels, &params).unwrap();
+            assert_kept_eq(&kept, &expected, &format!("per image n={n} {params:?}"));
         }
     }
 }
