@@ -1,6 +1,14 @@
 //! The `softkit` command line: `softkit nms` suppresses a detection file, `softkit eval` scores
 //! COCO results, `softkit ablate` scores every suppression policy on the same candidates, and
 //! `softkit demo` shows hard NMS and Soft-NMS side by side on a simulated scene.
+//!
+//! - `nms_cmd`: `softkit nms`, through the engine's per-image scope.
+//! - `eval_cmd`: `softkit eval`, pycocotools' summary and the JSON report.
+//! - `ablate`: `softkit ablate`, every policy on the same candidates, one AP table.
+//! - `demo`: `softkit demo`, on the scene of `scene`.
+//! - `scene`: a seeded simulated detector output.
+//! - `scoring`: reading inputs, and scoring kept rows against COCO ground truth.
+//! - `plots`: the PNG reports of `softkit eval --plot`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
