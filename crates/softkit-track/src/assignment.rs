@@ -33,7 +33,7 @@ use crate::TrackError;
 /// # Ok::<(), softkit_track::TrackError>(())
 /// ```
 pub fn linear_sum_assignment(cost: &[f64], rows: usize, cols: usize) -> Result<Vec<(usize, usize)>, TrackError> {
-    let cells = rows.checked_mul(cols).unwrap_or(usize::MAX);
+    let cells = rows.saturating_mul(cols);
     if cost.len() != cells {
         return Err(TrackError::LengthMismatch {
             field: "cost",
