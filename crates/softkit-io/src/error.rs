@@ -182,6 +182,20 @@ pub enum IoError {
         /// How many numbers it holds.
         len: usize,
     },
+    /// A line of a MOTChallenge text file is malformed.
+    #[error("{origin}:{line}: {field} = {text:?} {problem}")]
+    MotLine {
+        /// The file.
+        origin: String,
+        /// The 1-based line.
+        line: usize,
+        /// The field, such as `frame` or `w`.
+        field: &'static str,
+        /// The field's text.
+        text: String,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
     /// A value that parses is not allowed where it stands, such as a class index outside
     /// `0..80` or a fractional image id.
     #[error("{origin}: {item}.{field} = {value} is invalid: expected {expected}")]

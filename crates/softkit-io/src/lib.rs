@@ -1,6 +1,6 @@
 //! Every softkit format, read and written in one place: COCO ground truth and results (as
-//! pycocotools' `COCO` and `loadRes` read them), candidate tables, and how each geometry is read
-//! from COCO files.
+//! pycocotools' `COCO` and `loadRes` read them), candidate tables, MOTChallenge text files, and
+//! how each geometry is read from COCO files.
 //!
 //! One parser serves the CLI, Python and the evaluator. Numbers stay as the file wrote them
 //! (a COCO `bbox` stays `[x, y, w, h]`, so that pycocotools' arithmetic can be reproduced bit for
@@ -13,6 +13,7 @@
 //! - `coco_geometry`: [`CocoGeometry`], reading boxes, masks and keypoints from COCO files.
 //! - `detections`: suppression input ([`Detections`], [`read_detections`], [`parse_detections`])
 //!   and output ([`write_coco_results`]).
+//! - `mot`: MOTChallenge text files ([`MotRows`], [`read_mot`], [`parse_mot`], [`write_mot`]).
 //! - `coco80`: [`COCO80_CATEGORY_IDS`], a detector's class index to its COCO category id.
 //! - `json`: reading JSON from a path, text or value, and the COCO fields serde cannot derive.
 //! - `error`: [`IoError`].
@@ -38,6 +39,7 @@ mod detections;
 mod error;
 mod ground_truth;
 mod json;
+mod mot;
 mod results;
 mod segmentation;
 
@@ -46,5 +48,6 @@ pub use coco80::COCO80_CATEGORY_IDS;
 pub use detections::{Detections, ImageInfo, parse_detections, read_detections, write_coco_results};
 pub use error::IoError;
 pub use ground_truth::{Category, CocoGroundTruth, GtAnnotation};
+pub use mot::{MotRows, parse_mot, read_mot, write_mot};
 pub use results::{CocoResults, Detection};
 pub use segmentation::Segmentation;

@@ -1,0 +1,213 @@
+//! MOTChallenge text files: one object (or detection, or track) per line,
+//! `frame, id, x, y, w, h, confidence, class, visibility[, unused]`.
+
+use std::path::Path;
+
+use crate::IoError;
+use crate::json::read_text;
+
+/// The rows of a MOTChallenge file in columns, in file order.
+///
+/// Fields are separated by commas or white space. The first six (`frame, id, x, y, w, h`) are
+/// required; `confidence`, `class` and `visibility` default to `1`, `-1` and `-1` when a line stops
+/// early (detection files often do). `frame` and `id` must be integers (`-1` is the id of a
+/// detection); boxes are `[x, y, width, height]` in pixels, as written.
+///
+/// # Examples
+///
+/// ```
+/// let rows = softkit_io::parse_mot("1,1,399,182,121,229,1,-1,-1,-1\n1,2,282,201,92,184,0,-1,-1\n", "gt.txt")?;
+/// assert_eq!(rows.frames, vec![1, 1]);
+/// assert_eq!(rows.boxes[0], [399.0, 182.0, 121.0, 229.0]);
+/// // MOTChallenge ground truth marks rows to ignore with confidence 0.
+/// assert_eq!(rows.with_min_confidence(1.0).len(), 1);
+/// # Ok::<(), softkit_io::IoError>(())
+/// ```
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MotRows {
+    /// Frame number of each row.
+    pub frames: Vec<i64>,
+    /// Object (or track) id of each row; `-1` for detections.
+    pub ids: Vec<i64>,
+    /// `[x, y, width, height]` of each row.
+    pub boxes: Vec<[f64; 4]>,
+    /// Confidence (a detection's score; `0` marks ground truth to ignore).
+    pub confidences: Vec<f64>,
+    /// Class, `-1` when not given.
+    pub classes: Vec<i64>,
+    /// Visibility in `[0, 1]`, `-1` when not given.
+    pub visibilities: Vec<f64>,
+    /// The 1-based line of each row in its file.
+    pub lines: Vec<usize>,
+}
+
+impl MotRows {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.frames.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.frames.is_empty()
+    }
+
+    /// The rows whose confidence is at least `min` (motmetrics' `min_confidence`).
+    pub fn with_min_confidence(&self, min: f64) -> MotRows {
+        let keep: Vec<usize> = (0..self.len()).filter(|&r| self.confidences[r] >= min).collect();
+        MotRows {
+            frames: keep.iter().map(|&r| self.frames[r]).collect(),
+            ids: keep.iter().map(|&r| self.ids[r]).collect(),
+            boxes: keep.iter().map(|&r| self.boxes[r]).collect(),
+            confidences: keep.iter().map(|&r| self.confidences[r]).collect(),
+            classes: keep.iter().map(|&r| self.classes[r]).collect(),
+            visibilities: keep.iter().map(|&r| self.visibilities[r]).collect(),
+            lines: keep.iter().map(|&r| self.lines[r]).collect(),
+        }
+    }
+
+    fn push(&mut self, line: usize, ints: [i64; 2], floats: [f64; 4], extra: (f64, i64, f64)) {
+        self.frames.push(ints[0]);
+        self.ids.push(ints[1]);
+        self.boxes.push(floats);
+        self.confidences.push(extra.0);
+        self.classes.push(extra.1);
+        self.visibilities.push(extra.2);
+        self.lines.push(line);
+    }
+}
+
+/// Reads a MOTChallenge file (see [`MotRows`]).
+///
+/// # Errors
+///
+/// [`IoError`] if the file cannot be read or a line is malformed (naming the file, the line, the
+/// field and the text).
+///
+/// # Examples
+///
+/// ```no_run
+/// let gt = softkit_io::read_mot("TUD-Campus/gt.txt")?.with_min_confidence(1.0);
+/// println!("{} boxes", gt.len());
+/// # Ok::<(), softkit_io::IoError>(())
+/// ```
+pub fn read_mot(path: impl AsRef<Path>) -> Result<MotRows, IoError> {
+    let path = path.as_ref();
+    parse_mot(&read_text(path)?, &path.display().to_string())
+}
+
+/// Parses the text of a MOTChallenge file; `origin` names it in errors.
+///
+/// # Errors
+///
+/// As [`read_mot`]: a line with fewer than six fields, a field that is not a number, a
+/// fractional frame or id, a non-finite value or a negative width or height.
+///
+/// # Examples
+///
+/// ```
+/// let err = softkit_io::parse_mot("1,1,0,0,10,10\n2,1,0,0,ten,10\n", "gt.txt").unwrap_err();
+/// assert_eq!(err.to_string(), r#"gt.txt:2: w = "ten" is not a number"#);
+/// ```
+pub fn parse_mot(text: &str, origin: &str) -> Result<MotRows, IoError> {
+    const NAMES: [&str; 9] = ["frame", "id", "x", "y", "w", "h", "confidence", "class", "visibility"];
+    let mut rows = MotRows::default();
+    // A byte-order mark is not part of the first field.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    for (index, line) in text.lines().enumerate() {
+        let line_no = index + 1;
+        let fields: Vec<&str> = line.split(|c: char| c == ',' || c.is_whitespace()).filter(|f| !f.is_empty()).collect();
+        if fields.is_empty() {
+            continue;
+        }
+        let bad = |field: &'static str, text: &str, problem: &'static str| IoError::MotLine {
+            origin: origin.to_string(),
+            line: line_no,
+            field,
+            text: text.to_string(),
+            problem,
+        };
+        if fields.len() < 6 {
+            return Err(bad("line", line, "has fewer than six fields (frame, id, x, y, w, h)"));
+        }
+        let mut numbers = [0.0; 9];
+        let defaults = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, -1.0, -1.0];
+        for (k, slot) in numbers.iter_mut().enumerate() {
+            *slot = match fields.get(k) {
+                Some(f) => f.parse::<f64>().map_err(|_| bad(NAMES[k], f, "is not a number"))?,
+                None => defaults[k],
+            };
+            if !slot.is_finite() {
+                return Err(bad(NAMES[k], fields[k], "is not finite"));
+            }
+        }
+        let integer = |k: usize| -> Result<i64, IoError> {
+            let v = numbers[k];
+            // Exactly representable integers only, so that two ids never merge.
+            if v.fract() == 0.0 && v.abs() <= 9_007_199_254_740_992.0 {
+                Ok(v as i64)
+            } else {
+                Err(bad(NAMES[k], fields[k], "is not an integer"))
+            }
+        };
+        let (frame, id) = (integer(0)?, integer(1)?);
+        let class = if fields.len() > 7 { integer(7)? } else { -1 };
+        for k in [4, 5] {
+            if numbers[k] < 0.0 {
+                return Err(bad(NAMES[k], fields[k], "is negative"));
+            }
+        }
+        let bbox = [numbers[2], numbers[3], numbers[4], numbers[5]];
+        rows.push(line_no, [frame, id], bbox, (numbers[6], class, numbers[8]));
+    }
+    Ok(rows)
+}
+
+/// Writes tracks as a MOTChallenge file: `frame,id,x,y,w,h,confidence,-1,-1,-1` per line, in the
+/// order given.
+///
+/// # Errors
+///
+/// [`IoError::Write`] if the file cannot be written.
+///
+/// # Examples
+///
+/// ```
+/// let rows = softkit_io::parse_mot("3,7,1.5,2,10,20,0.9\n", "t.txt")?;
+/// let path = std::env::temp_dir().join("softkit_io_doc_tracks.txt");
+/// softkit_io::write_mot(&path, &rows)?;
+/// assert_eq!(std::fs::read_to_string(&path).unwrap(), "3,7,1.5,2,10,20,0.9,-1,-1,-1\n");
+/// # Ok::<(), softkit_io::IoError>(())
+/// ```
+pub fn write_mot(path: impl AsRef<Path>, rows: &MotRows) -> Result<(), IoError> {
+    use std::fmt::Write as _;
+    let path = path.as_ref();
+    let mut text = String::with_capacity(rows.len() * 48);
+    for r in 0..rows.len() {
+        let [x, y, w, h] = rows.boxes[r];
+        let _ = writeln!(text, "{},{},{x},{y},{w},{h},{},-1,-1,-1", rows.frames[r], rows.ids[r], rows.confidences[r]);
+    }
+    std::fs::write(path, text).map_err(|source| IoError::Write { path: path.to_path_buf(), source })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn separators_defaults_and_errors() {
+        let rows = parse_mot("1 2 3 4 5 6\n\n2,\t3, 1,1,2,2, 0.5 ,1, 0.7\n", "f").unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!((rows.confidences[0], rows.classes[0], rows.visibilities[0]), (1.0, -1, -1.0));
+        assert_eq!((rows.confidences[1], rows.classes[1], rows.visibilities[1]), (0.5, 1, 0.7));
+        assert_eq!(rows.lines, vec![1, 3]);
+        let err = parse_mot("1,2,3\n", "f").unwrap_err();
+        assert_eq!(err.to_string(), r#"f:1: line = "1,2,3" has fewer than six fields (frame, id, x, y, w, h)"#);
+        let err = parse_mot("1.5,2,0,0,1,1\n", "f").unwrap_err();
+        assert_eq!(err.to_string(), r#"f:1: frame = "1.5" is not an integer"#);
+        let err = parse_mot("1,2,0,0,-1,1\n", "f").unwrap_err();
+        assert_eq!(err.to_string(), r#"f:1: w = "-1" is negative"#);
+        let err = parse_mot("1,2,nan,0,1,1\n", "f").unwrap_err();
+        assert_eq!(err.to_string(), r#"f:1: x = "nan" is not finite"#);
+    }
+}
