@@ -6,6 +6,10 @@ cd "$(dirname "$0")/.."
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r python/requirements-test.txt
+# The MOT metrics references (py-motmetrics, TrackEval) need numpy < 2: a venv of their own.
+[ -x .venv-mot/bin/python ] || python3 -m venv .venv-mot
+.venv-mot/bin/python -m pip install --quiet --disable-pip-version-check -r python/requirements-mot.txt
+export SOFTKIT_MOT_PYTHON="$PWD/.venv-mot/bin/python"
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings

@@ -1,12 +1,15 @@
 //! The `softkit` command line: `softkit nms` suppresses a detection file, `softkit eval` scores
 //! COCO results, `softkit ablate` scores every suppression policy on the same candidates, and
-//! `softkit demo` shows hard NMS and Soft-NMS side by side on a simulated scene.
+//! `softkit demo` shows hard NMS and Soft-NMS side by side on a simulated scene; `softkit track`
+//! follows objects through a video's detections, and `softkit mot-eval` scores the tracks.
 //!
 //! - `nms_cmd`: `softkit nms`, through the engine's per-image scope.
 //! - `eval_cmd`: `softkit eval`, pycocotools' summary and the JSON report.
 //! - `ablate`: `softkit ablate`, every policy on the same candidates, one AP table.
 //! - `demo`: `softkit demo`, on the scene of `scene`.
 //! - `scene`: a seeded simulated detector output.
+//! - `track_cmd`: `softkit track`, ByteTrack over a MOTChallenge detection file.
+//! - `mot_eval_cmd`: `softkit mot-eval`, CLEAR-MOT, identity and HOTA metrics.
 //! - `scoring`: reading inputs, and scoring kept rows against COCO ground truth.
 //! - `plots`: the PNG reports of `softkit eval --plot`.
 #![forbid(unsafe_code)]
@@ -15,10 +18,12 @@
 mod ablate;
 mod demo;
 mod eval_cmd;
+mod mot_eval_cmd;
 mod nms_cmd;
 mod plots;
 mod scene;
 mod scoring;
+mod track_cmd;
 
 use std::process::ExitCode;
 
@@ -43,6 +48,10 @@ enum Command {
     Ablate(ablate::AblateArgs),
     /// Simulate a detector on a seeded scene and compare hard NMS with Soft-NMS.
     Demo(demo::DemoArgs),
+    /// Track objects through a MOTChallenge detection file with ByteTrack, optionally after NMS.
+    Track(track_cmd::TrackArgs),
+    /// Score tracks against ground truth: CLEAR-MOT, IDF1 and HOTA, per sequence and overall.
+    MotEval(mot_eval_cmd::MotEvalArgs),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +61,8 @@ fn main() -> ExitCode {
         Command::Eval(args) => eval_cmd::run(&args),
         Command::Ablate(args) => ablate::run(&args),
         Command::Demo(args) => demo::run(&args),
+        Command::Track(args) => track_cmd::run(&args),
+        Command::MotEval(args) => mot_eval_cmd::run(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -33,9 +33,11 @@ pub struct MotRows {
     pub boxes: Vec<[f64; 4]>,
     /// Confidence (a detection's score; `0` marks ground truth to ignore).
     pub confidences: Vec<f64>,
-    /// Class, `-1` when not given.
-    pub classes: Vec<i64>,
-    /// Visibility in `[0, 1]`, `-1` when not given.
+    /// The eighth field: the class in MOT16 and later (`-1` when not given), the world `x` in
+    /// MOT15's 3-D columns.
+    pub classes: Vec<f64>,
+    /// The ninth field: the visibility in `[0, 1]` in MOT16 and later (`-1` when not given), the
+    /// world `y` in MOT15.
     pub visibilities: Vec<f64>,
     /// The 1-based line of each row in its file.
     pub lines: Vec<usize>,
@@ -66,13 +68,13 @@ impl MotRows {
         }
     }
 
-    fn push(&mut self, line: usize, ints: [i64; 2], floats: [f64; 4], extra: (f64, i64, f64)) {
+    fn push(&mut self, line: usize, ints: [i64; 2], floats: [f64; 4], extra: [f64; 3]) {
         self.frames.push(ints[0]);
         self.ids.push(ints[1]);
         self.boxes.push(floats);
-        self.confidences.push(extra.0);
-        self.classes.push(extra.1);
-        self.visibilities.push(extra.2);
+        self.confidences.push(extra[0]);
+        self.classes.push(extra[1]);
+        self.visibilities.push(extra[2]);
         self.lines.push(line);
     }
 }
@@ -151,14 +153,13 @@ pub fn parse_mot(text: &str, origin: &str) -> Result<MotRows, IoError> {
             }
         };
         let (frame, id) = (integer(0)?, integer(1)?);
-        let class = if fields.len() > 7 { integer(7)? } else { -1 };
         for k in [4, 5] {
             if numbers[k] < 0.0 {
                 return Err(bad(NAMES[k], fields[k], "is negative"));
             }
         }
         let bbox = [numbers[2], numbers[3], numbers[4], numbers[5]];
-        rows.push(line_no, [frame, id], bbox, (numbers[6], class, numbers[8]));
+        rows.push(line_no, [frame, id], bbox, [numbers[6], numbers[7], numbers[8]]);
     }
     Ok(rows)
 }
@@ -198,8 +199,8 @@ mod tests {
     fn separators_defaults_and_errors() {
         let rows = parse_mot("1 2 3 4 5 6\n\n2,\t3, 1,1,2,2, 0.5 ,1, 0.7\n", "f").unwrap();
         assert_eq!(rows.len(), 2);
-        assert_eq!((rows.confidences[0], rows.classes[0], rows.visibilities[0]), (1.0, -1, -1.0));
-        assert_eq!((rows.confidences[1], rows.classes[1], rows.visibilities[1]), (0.5, 1, 0.7));
+        assert_eq!((rows.confidences[0], rows.classes[0], rows.visibilities[0]), (1.0, -1.0, -1.0));
+        assert_eq!((rows.confidences[1], rows.classes[1], rows.visibilities[1]), (0.5, 1.0, 0.7));
         assert_eq!(rows.lines, vec![1, 3]);
         let err = parse_mot("1,2,3\n", "f").unwrap_err();
         assert_eq!(err.to_string(), r#"f:1: line = "1,2,3" has fewer than six fields (frame, id, x, y, w, h)"#);

@@ -8,6 +8,7 @@
 //! - `geometry`: box overlap matrices and box format conversion.
 //! - `evaluation`: `coco_eval` (bbox, segm, keypoints) and NMS-AP.
 //! - `ghost`: the ghost-radius functions.
+//! - `track`: the ByteTrack tracker, the MOT metrics and the MOTChallenge reader of `softkit.track`.
 //! - `arrays`: borrowing numpy arrays as slices, zero-copy when contiguous.
 //! - `guard`: running work without the GIL, with errors and panics turned into exceptions.
 #![forbid(unsafe_code)]
@@ -19,6 +20,7 @@ mod geometry;
 mod ghost;
 mod guard;
 mod suppression;
+mod track;
 
 use pyo3::prelude::*;
 
@@ -38,6 +40,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(ghost::ghost_rho_top2, m)?)?;
     m.add_function(wrap_pyfunction!(ghost::ghost_nearest_zero, m)?)?;
     m.add_function(wrap_pyfunction!(ghost::ghost_scale, m)?)?;
+    m.add_class::<track::PyByteTracker>()?;
+    m.add_function(wrap_pyfunction!(track::track_mot_metrics, m)?)?;
+    m.add_function(wrap_pyfunction!(track::track_read_mot, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

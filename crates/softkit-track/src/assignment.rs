@@ -65,9 +65,9 @@ pub fn linear_sum_assignment(cost: &[f64], rows: usize, cols: usize) -> Result<V
 
 /// Crouse's algorithm for `nr <= nc`: the column of each row.
 fn solve(input: &[f64], nr: usize, nc: usize) -> Result<Vec<usize>, TrackError> {
-    // A non-negative cost matrix.
-    let min = input.iter().copied().fold(f64::INFINITY, f64::min);
-    let cost: Vec<f64> = input.iter().map(|&c| c - min).collect();
+    // The costs as given: scipy (since 1.6) no longer shifts them to be non-negative, and the
+    // shift would round float costs differently and break ties another way.
+    let cost = input;
     let mut u = vec![0.0; nr];
     let mut v = vec![0.0; nc];
     let mut shortest = vec![0.0; nc];

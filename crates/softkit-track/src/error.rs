@@ -86,4 +86,12 @@ pub enum TrackError {
         /// What the parameter must be.
         expected: &'static str,
     },
+    /// An optional input was given that the configuration has no use for.
+    #[error("{field} was given but {setting} is not set")]
+    Unconfigured {
+        /// The input, such as `embeddings`.
+        field: &'static str,
+        /// The setting it needs, such as `TrackerConfig::appearance`.
+        setting: &'static str,
+    },
 }

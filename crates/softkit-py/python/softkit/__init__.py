@@ -5,7 +5,8 @@ copy), numpy arrays out. The names follow torchvision (``nms``, ``batched_nms``,
 plus ``soft_nms`` with the exact semantics of Bodla et al. 2017. The GIL is released while the
 engine runs. ``coco_eval`` scores detections (boxes, masks, keypoints) with pycocotools'
 ``COCOeval`` protocol, and ``nms_ap`` with OVDEval's NMS-AP. The submodule ``softkit.ghost``
-measures the ghost radius of cross-entropy and scales optimiser steps to stay inside it.
+measures the ghost radius of cross-entropy and scales optimiser steps to stay inside it, and
+``softkit.track`` tracks objects through video (ByteTrack) and scores tracks (CLEAR-MOT, IDF1, HOTA).
 
 >>> import numpy as np, softkit
 >>> boxes = np.array([[0, 0, 10, 10], [1, 0, 11, 10], [50, 50, 60, 60]], dtype=np.float32)
@@ -25,7 +26,7 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
-from . import _native, ghost
+from . import _native, ghost, track
 
 __all__ = [
     "nms",
@@ -38,6 +39,7 @@ __all__ = [
     "coco_eval",
     "nms_ap",
     "ghost",
+    "track",
 ]
 __version__ = _native.__version__
 

@@ -5,6 +5,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import ghost as ghost
+from . import track as track
 
 __version__: str
 

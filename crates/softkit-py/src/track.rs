@@ -1,0 +1,211 @@
+//! `softkit.track`: the ByteTrack tracker and the MOT metrics.
+
+use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use softkit_geom::BoxMeasure;
+use softkit_io::read_mot;
+use softkit_track::{Appearance, ByteTracker, Sequence, TrackError, TrackerConfig, hota, mot_metrics};
+
+use crate::arrays::{BoxArray, ScoreArray, box_rows, values};
+use crate::guard::compute;
+
+/// The tracker's settings, as the Python wrapper passes them (a dict).
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+pub(crate) struct TrackerOptions {
+    high_threshold: f64,
+    low_threshold: f64,
+    new_track_threshold: f64,
+    match_threshold: f64,
+    low_match_threshold: f64,
+    max_age: u32,
+    min_hits: u32,
+    measure: String,
+    fuse_score: bool,
+    appearance_dim: Option<usize>,
+    appearance_weight: f64,
+    appearance_max_distance: f64,
+    appearance_momentum: f64,
+}
+
+/// ByteTrack, one frame at a time (the native half of `softkit.track.ByteTracker`).
+#[pyclass(module = "softkit._native", name = "ByteTracker")]
+pub(crate) struct PyByteTracker {
+    inner: ByteTracker,
+    frame: i64,
+}
+
+type Tracks<'py> =
+    (Bound<'py, PyArray1<i64>>, Bound<'py, PyArray2<f64>>, Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<i64>>);
+
+#[pymethods]
+impl PyByteTracker {
+    #[new]
+    fn new(options: TrackerOptions) -> PyResult<Self> {
+        let measure: BoxMeasure = options.measure.parse().map_err(pyo3::exceptions::PyValueError::new_err)?;
+        let appearance = options.appearance_dim.map(|dim| Appearance {
+            dim,
+            motion_weight: options.appearance_weight,
+            max_distance: options.appearance_max_distance,
+            momentum: options.appearance_momentum,
+        });
+        let config = TrackerConfig {
+            high_threshold: options.high_threshold,
+            low_threshold: options.low_threshold,
+            new_track_threshold: options.new_track_threshold,
+            match_threshold: options.match_threshold,
+            low_match_threshold: options.low_match_threshold,
+            max_age: options.max_age,
+            min_hits: options.min_hits,
+            measure,
+            fuse_score: options.fuse_score,
+            appearance,
+            ..TrackerConfig::default()
+        };
+        let inner = ByteTracker::new(config).map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
+        Ok(Self { inner, frame: 0 })
+    }
+
+    /// Tracks one frame; returns `(ids, boxes, scores, detection indices)` of the confirmed
+    /// tracks matched in it.
+    #[pyo3(signature = (boxes, scores, embeddings, frame))]
+    fn update<'py>(
+        &mut self,
+        py: Python<'py>,
+        boxes: BoxArray<'py>,
+        scores: ScoreArray<'py>,
+        embeddings: Option<PyReadonlyArray1<'py, f32>>,
+        frame: Option<i64>,
+    ) -> PyResult<Tracks<'py>> {
+        let boxes: Vec<[f64; 4]> = match boxes {
+            BoxArray::F32(a) => box_rows(&a).iter().map(|b| b.map(f64::from)).collect(),
+            BoxArray::F64(a) => box_rows(&a).into_owned(),
+        };
+        let scores: Vec<f64> = match scores {
+            ScoreArray::F32(a) => values(&a).iter().map(|&s| f64::from(s)).collect(),
+            ScoreArray::F64(a) => values(&a).into_owned(),
+        };
+        let embeddings = embeddings.as_ref().map(values);
+        let frame = frame.unwrap_or(self.frame + 1);
+        let tracker = &mut self.inner;
+        let out = compute(py, || tracker.update(frame, &boxes, &scores, embeddings.as_deref()))?;
+        self.frame = frame;
+        let ids: Vec<i64> = out.iter().map(|t| t.id as i64).collect();
+        let flat: Vec<f64> = out.iter().flat_map(|t| t.bbox).collect();
+        let kept: Vec<f64> = out.iter().map(|t| t.score).collect();
+        let detections: Vec<i64> = out.iter().map(|t| t.detection as i64).collect();
+        Ok((
+            PyArray1::from_vec(py, ids),
+            PyArray1::from_vec(py, flat).reshape([out.len(), 4])?,
+            PyArray1::from_vec(py, kept),
+            PyArray1::from_vec(py, detections),
+        ))
+    }
+
+    /// The last frame number given to `update` (0 before the first).
+    #[getter]
+    fn frame(&self) -> i64 {
+        self.frame
+    }
+}
+
+/// Rows of one side: frames, ids and `[x, y, w, h]` boxes.
+type Rows<'py> = (PyReadonlyArray1<'py, i64>, PyReadonlyArray1<'py, i64>, BoxArray<'py>);
+
+fn sequence(rows: Rows<'_>) -> Result<Sequence, TrackError> {
+    let (frames, ids, boxes) = rows;
+    let boxes: Vec<[f64; 4]> = match boxes {
+        BoxArray::F32(a) => box_rows(&a).iter().map(|b| b.map(f64::from)).collect(),
+        BoxArray::F64(a) => box_rows(&a).into_owned(),
+    };
+    Sequence::new(&values(&frames), &values(&ids), &boxes)
+}
+
+/// CLEAR-MOT, identity and HOTA metrics of `tracks` against `gt` (each as frames, ids, boxes).
+#[pyfunction]
+pub(crate) fn track_mot_metrics<'py>(
+    py: Python<'py>,
+    gt: Rows<'py>,
+    tracks: Rows<'py>,
+    max_distance: f64,
+    with_hota: bool,
+) -> PyResult<Bound<'py, PyDict>> {
+    let gt = sequence(gt).map_err(|e| pyo3::exceptions::PyValueError::new_err(format!("gt: {e}")))?;
+    let tracks = sequence(tracks).map_err(|e| pyo3::exceptions::PyValueError::new_err(format!("tracks: {e}")))?;
+    let (m, h) = compute(py, || {
+        let h = if with_hota { Some(hota(&gt, &tracks)?) } else { None };
+        Ok::<_, TrackError>((mot_metrics(&gt, &tracks, max_distance)?, h))
+    })?;
+    let out = PyDict::new(py);
+    let floats = [
+        ("idf1", m.idf1),
+        ("idp", m.idp),
+        ("idr", m.idr),
+        ("recall", m.recall),
+        ("precision", m.precision),
+        ("mota", m.mota),
+        ("motp", m.motp),
+    ];
+    for (name, value) in floats {
+        out.set_item(name, value)?;
+    }
+    if let Some(h) = &h {
+        let s = h.summary();
+        let hota_floats = [
+            ("hota", s.hota),
+            ("deta", s.det_a),
+            ("assa", s.ass_a),
+            ("deta_re", s.det_re),
+            ("deta_pr", s.det_pr),
+            ("assa_re", s.ass_re),
+            ("assa_pr", s.ass_pr),
+            ("loca", s.loc_a),
+            ("owta", s.owta),
+        ];
+        for (name, value) in hota_floats {
+            out.set_item(name, value)?;
+        }
+        out.set_item("hota_alpha", h.hota.to_vec())?;
+        out.set_item("deta_alpha", h.det_a.to_vec())?;
+        out.set_item("assa_alpha", h.ass_a.to_vec())?;
+    }
+    let counts = [
+        ("num_unique_objects", m.num_unique_objects),
+        ("mostly_tracked", m.mostly_tracked),
+        ("partially_tracked", m.partially_tracked),
+        ("mostly_lost", m.mostly_lost),
+        ("num_false_positives", m.num_false_positives),
+        ("num_misses", m.num_misses),
+        ("num_switches", m.num_switches),
+        ("num_fragmentations", m.num_fragmentations),
+        ("num_transfer", m.num_transfer),
+        ("num_ascend", m.num_ascend),
+        ("num_migrate", m.num_migrate),
+        ("num_frames", m.num_frames),
+        ("num_matches", m.num_matches),
+        ("num_objects", m.num_objects),
+        ("num_predictions", m.num_predictions),
+    ];
+    for (name, value) in counts {
+        out.set_item(name, value)?;
+    }
+    Ok(out)
+}
+
+/// A MOTChallenge file's frames, ids, boxes and confidences.
+type MotColumns<'py> =
+    (Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<i64>>, Bound<'py, PyArray2<f64>>, Bound<'py, PyArray1<f64>>);
+
+/// Reads a MOTChallenge file with softkit's parser: `(frames, ids, boxes, confidences)`.
+#[pyfunction]
+pub(crate) fn track_read_mot(py: Python<'_>, path: String) -> PyResult<MotColumns<'_>> {
+    let rows = compute(py, || read_mot(&path))?;
+    let n = rows.len();
+    Ok((
+        PyArray1::from_vec(py, rows.frames),
+        PyArray1::from_vec(py, rows.ids),
+        PyArray1::from_vec(py, rows.boxes.into_iter().flatten().collect()).reshape([n, 4])?,
+        PyArray1::from_vec(py, rows.confidences),
+    ))
+}
