@@ -5,6 +5,9 @@ import pathlib
 
 import pytest
 
+# Runs in the MOT reference venv (SOFTKIT_MOT_PYTHON), whose packages this venv does not have.
+collect_ignore = ["mot_reference.py"]
+
 REPO = pathlib.Path(__file__).resolve().parents[2]
 DATA = REPO.parent / "shared" / "data"
 

@@ -11,9 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import DATA
 from softkit import track
 
-MOT = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mot"
+MOT = DATA / "mot"
 COUNTS = ["num_unique_objects", "mostly_tracked", "partially_tracked", "mostly_lost", "num_false_positives",
           "num_misses", "num_switches", "num_fragmentations", "num_transfer", "num_ascend", "num_migrate",
           "num_frames", "num_matches", "num_objects", "num_predictions"]

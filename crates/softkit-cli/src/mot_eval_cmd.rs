@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use softkit_io::{MotRows, read_mot};
-use softkit_track::{Hota, MotMetrics, Sequence, check_max_distance, hota, mot_metrics};
+use softkit_track::{Hota, HotaSummary, MotMetrics, Sequence, check_max_distance, hota, mot_metrics};
 
 use crate::eval_cmd::write_json;
 
@@ -27,6 +27,9 @@ pub(crate) struct MotEvalArgs {
     /// The largest IoU distance (1 - IoU) at which a track box can match an object.
     #[arg(long, default_value_t = 0.5)]
     max_distance: f64,
+    /// Skip HOTA (its exact assignment per frame is most of the time); print CLEAR-MOT and IDF1 only.
+    #[arg(long)]
+    no_hota: bool,
     /// Also write every metric, per sequence and overall, to this JSON file.
     #[arg(long)]
     json: Option<String>,
@@ -36,7 +39,8 @@ pub(crate) struct MotEvalArgs {
 struct Row {
     name: String,
     clear: MotMetrics,
-    hota: Hota,
+    /// `None` with `--no-hota`.
+    hota: Option<Hota>,
 }
 
 pub(crate) fn run(args: &MotEvalArgs) -> Result<(), String> {
@@ -49,7 +53,7 @@ pub(crate) fn run(args: &MotEvalArgs) -> Result<(), String> {
         let gt = sequence(&gt, &gt_path)?;
         let tracks = sequence(&tracks, &tracks_path)?;
         let clear = mot_metrics(&gt, &tracks, args.max_distance).map_err(|e| e.to_string())?;
-        let hota = hota(&gt, &tracks).map_err(|e| e.to_string())?;
+        let hota = if args.no_hota { None } else { Some(hota(&gt, &tracks).map_err(|e| e.to_string())?) };
         rows.push(Row { name, clear, hota });
     }
     print_table(&rows);
@@ -124,8 +128,9 @@ fn print_table(rows: &[Row]) {
         "DetA",
         "AssA"
     );
-    let line = |name: &str, m: &MotMetrics, h: &Hota| {
-        let s = h.summary();
+    let line = |name: &str, m: &MotMetrics, h: Option<&Hota>| {
+        let s = h.map(Hota::summary);
+        let hota = |f: fn(&HotaSummary) -> f64| s.as_ref().map_or(f64::NAN, f);
         println!(
             "{:<16} {:>6.4} {:>6.4} {:>6.4} {:>6.4} {:>6.4} {:>4} {:>4} {:>4} {:>4} {:>6} {:>6} {:>5} {:>5} {:>6.4} {:>6.4} {:>6.4} {:>6.4} {:>6.4}",
             name,
@@ -144,29 +149,28 @@ fn print_table(rows: &[Row]) {
             m.num_fragmentations,
             m.mota,
             m.motp,
-            s.hota,
-            s.det_a,
-            s.ass_a
+            hota(|s| s.hota),
+            hota(|s| s.det_a),
+            hota(|s| s.ass_a)
         );
     };
     for r in rows {
-        line(&r.name, &r.clear, &r.hota);
+        line(&r.name, &r.clear, r.hota.as_ref());
     }
     if rows.len() > 1 {
         let (clear, hota) = overall(rows);
-        line("OVERALL", &clear, &hota);
+        line("OVERALL", &clear, hota.as_ref());
     }
 }
 
-fn overall(rows: &[Row]) -> (MotMetrics, Hota) {
+fn overall(rows: &[Row]) -> (MotMetrics, Option<Hota>) {
     let clear: Vec<MotMetrics> = rows.iter().map(|r| r.clear.clone()).collect();
-    let hotas: Vec<Hota> = rows.iter().map(|r| r.hota.clone()).collect();
-    (MotMetrics::combine(&clear), Hota::combine(&hotas))
+    let hotas: Option<Vec<Hota>> = rows.iter().map(|r| r.hota.clone()).collect();
+    (MotMetrics::combine(&clear), hotas.map(|h| Hota::combine(&h)))
 }
 
-fn metrics_json(m: &MotMetrics, h: &Hota) -> serde_json::Value {
-    let s = h.summary();
-    serde_json::json!({
+fn metrics_json(m: &MotMetrics, h: Option<&Hota>) -> serde_json::Value {
+    let mut value = serde_json::json!({
         "idf1": m.idf1, "idp": m.idp, "idr": m.idr, "recall": m.recall, "precision": m.precision,
         "num_unique_objects": m.num_unique_objects, "mostly_tracked": m.mostly_tracked,
         "partially_tracked": m.partially_tracked, "mostly_lost": m.mostly_lost,
@@ -174,16 +178,31 @@ fn metrics_json(m: &MotMetrics, h: &Hota) -> serde_json::Value {
         "num_fragmentations": m.num_fragmentations, "mota": m.mota, "motp": m.motp, "num_transfer": m.num_transfer,
         "num_ascend": m.num_ascend, "num_migrate": m.num_migrate, "num_frames": m.num_frames,
         "num_matches": m.num_matches, "num_objects": m.num_objects, "num_predictions": m.num_predictions,
-        "hota": s.hota, "deta": s.det_a, "assa": s.ass_a, "deta_re": s.det_re, "deta_pr": s.det_pr,
-        "assa_re": s.ass_re, "assa_pr": s.ass_pr, "loca": s.loc_a, "owta": s.owta,
-    })
+    });
+    if let (Some(h), Some(map)) = (h, value.as_object_mut()) {
+        let s = h.summary();
+        for (name, v) in [
+            ("hota", s.hota),
+            ("deta", s.det_a),
+            ("assa", s.ass_a),
+            ("deta_re", s.det_re),
+            ("deta_pr", s.det_pr),
+            ("assa_re", s.ass_re),
+            ("assa_pr", s.ass_pr),
+            ("loca", s.loc_a),
+            ("owta", s.owta),
+        ] {
+            map.insert(name.into(), v.into());
+        }
+    }
+    value
 }
 
 fn report(rows: &[Row]) -> serde_json::Value {
     let mut sequences = serde_json::Map::new();
     for r in rows {
-        sequences.insert(r.name.clone(), metrics_json(&r.clear, &r.hota));
+        sequences.insert(r.name.clone(), metrics_json(&r.clear, r.hota.as_ref()));
     }
     let (clear, hota) = overall(rows);
-    serde_json::json!({ "sequences": sequences, "overall": metrics_json(&clear, &hota) })
+    serde_json::json!({ "sequences": sequences, "overall": metrics_json(&clear, hota.as_ref()) })
 }

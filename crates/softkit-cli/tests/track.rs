@@ -75,12 +75,31 @@ fn a_folder_gets_a_row_per_sequence_and_an_overall_row() {
     for k in ["num_objects", "num_false_positives", "num_misses", "num_switches", "num_unique_objects"] {
         assert_eq!(count(overall, k), count(campus, k) + count(stadt, k), "{k}");
     }
+    assert!(overall["hota"].as_f64().is_some());
     let mota = overall["mota"].as_f64().unwrap();
     let by_hand = 1.0
         - (count(overall, "num_misses") + count(overall, "num_switches") + count(overall, "num_false_positives"))
             as f64
             / count(overall, "num_objects") as f64;
     assert_eq!(mota, by_hand);
+}
+
+#[test]
+fn no_hota_skips_hota_and_keeps_the_rest() {
+    let (with, without) = (temp("with.json"), temp("without.json"));
+    let gt = data("TUD-Campus/gt.txt");
+    let tracks = data("TUD-Campus/test.txt");
+    for (path, extra) in [(&with, None), (&without, Some("--no-hota"))] {
+        let mut args = vec!["mot-eval", "--gt", &gt, "--tracks", &tracks, "--json", path.to_str().unwrap()];
+        args.extend(extra);
+        let out = softkit(&args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let (with, without) = (json(&with), json(&without));
+    let (a, b) = (&with["sequences"]["TUD-Campus"], &without["sequences"]["TUD-Campus"]);
+    assert!(b.get("hota").is_none() && a.get("hota").is_some());
+    assert_eq!(a["idf1"], b["idf1"]);
+    assert_eq!(a["mota"], b["mota"]);
 }
 
 #[test]

@@ -3,6 +3,8 @@
 
 use std::path::Path;
 
+use rayon::prelude::*;
+
 use crate::IoError;
 use crate::json::read_text;
 
@@ -68,6 +70,28 @@ impl MotRows {
         }
     }
 
+    fn with_capacity(rows: usize) -> Self {
+        MotRows {
+            frames: Vec::with_capacity(rows),
+            ids: Vec::with_capacity(rows),
+            boxes: Vec::with_capacity(rows),
+            confidences: Vec::with_capacity(rows),
+            classes: Vec::with_capacity(rows),
+            visibilities: Vec::with_capacity(rows),
+            lines: Vec::with_capacity(rows),
+        }
+    }
+
+    fn append(&mut self, mut other: MotRows) {
+        self.frames.append(&mut other.frames);
+        self.ids.append(&mut other.ids);
+        self.boxes.append(&mut other.boxes);
+        self.confidences.append(&mut other.confidences);
+        self.classes.append(&mut other.classes);
+        self.visibilities.append(&mut other.visibilities);
+        self.lines.append(&mut other.lines);
+    }
+
     fn push(&mut self, line: usize, ints: [i64; 2], floats: [f64; 4], extra: [f64; 3]) {
         self.frames.push(ints[0]);
         self.ids.push(ints[1]);
@@ -112,14 +136,62 @@ pub fn read_mot(path: impl AsRef<Path>) -> Result<MotRows, IoError> {
 /// assert_eq!(err.to_string(), r#"gt.txt:2: w = "ten" is not a number"#);
 /// ```
 pub fn parse_mot(text: &str, origin: &str) -> Result<MotRows, IoError> {
-    const NAMES: [&str; 9] = ["frame", "id", "x", "y", "w", "h", "confidence", "class", "visibility"];
-    let mut rows = MotRows::default();
     // A byte-order mark is not part of the first field.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // Large files parse in blocks of whole lines on every core; blocks join in order, and their
+    // line numbers (counted from 1 in each block) shift by the lines before them.
+    let mut blocks = Vec::new();
+    let mut start = 0;
+    while start < text.len() {
+        let mut end = (start + BLOCK_BYTES).min(text.len());
+        while !text.is_char_boundary(end) {
+            end += 1;
+        }
+        let end = text[end..].find('\n').map_or(text.len(), |i| end + i + 1);
+        blocks.push(&text[start..end]);
+        start = end;
+    }
+    let parsed: Vec<Result<MotRows, IoError>> = if blocks.len() > 1 {
+        blocks.par_iter().map(|block| parse_block(block, origin)).collect()
+    } else {
+        blocks.iter().map(|block| parse_block(block, origin)).collect()
+    };
+    let mut rows = MotRows::default();
+    let mut before = 0;
+    for (block, text) in parsed.into_iter().zip(&blocks) {
+        let mut block = block.map_err(|e| match e {
+            IoError::MotLine { origin, line, field, text, problem } => {
+                IoError::MotLine { origin, line: line + before, field, text, problem }
+            }
+            other => other,
+        })?;
+        block.lines.iter_mut().for_each(|l| *l += before);
+        rows.append(block);
+        before += text.bytes().filter(|&b| b == b'\n').count();
+    }
+    Ok(rows)
+}
+
+/// Bytes of text per parallel block (about 10,000 lines).
+const BLOCK_BYTES: usize = 1 << 19;
+
+/// Parses consecutive lines, numbering them from 1.
+fn parse_block(text: &str, origin: &str) -> Result<MotRows, IoError> {
+    const NAMES: [&str; 9] = ["frame", "id", "x", "y", "w", "h", "confidence", "class", "visibility"];
+    const DEFAULTS: [f64; 9] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, -1.0, -1.0];
+    let mut rows = MotRows::with_capacity(text.bytes().filter(|&b| b == b'\n').count() + 1);
+    let mut fields: [&str; 9] = [""; 9];
     for (index, line) in text.lines().enumerate() {
         let line_no = index + 1;
-        let fields: Vec<&str> = line.split(|c: char| c == ',' || c.is_whitespace()).filter(|f| !f.is_empty()).collect();
-        if fields.is_empty() {
+        let mut count = 0;
+        for field in line.split(|c: char| c == ',' || c.is_ascii_whitespace()).filter(|f| !f.is_empty()) {
+            // Fields past the ninth (MOTChallenge's unused tenth) are not read.
+            if count < fields.len() {
+                fields[count] = field;
+            }
+            count += 1;
+        }
+        if count == 0 {
             continue;
         }
         let bad = |field: &'static str, text: &str, problem: &'static str| IoError::MotLine {
@@ -129,16 +201,12 @@ pub fn parse_mot(text: &str, origin: &str) -> Result<MotRows, IoError> {
             text: text.to_string(),
             problem,
         };
-        if fields.len() < 6 {
+        if count < 6 {
             return Err(bad("line", line, "has fewer than six fields (frame, id, x, y, w, h)"));
         }
-        let mut numbers = [0.0; 9];
-        let defaults = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, -1.0, -1.0];
-        for (k, slot) in numbers.iter_mut().enumerate() {
-            *slot = match fields.get(k) {
-                Some(f) => f.parse::<f64>().map_err(|_| bad(NAMES[k], f, "is not a number"))?,
-                None => defaults[k],
-            };
+        let mut numbers = DEFAULTS;
+        for (k, slot) in numbers.iter_mut().enumerate().take(count) {
+            *slot = fields[k].parse::<f64>().map_err(|_| bad(NAMES[k], fields[k], "is not a number"))?;
             if !slot.is_finite() {
                 return Err(bad(NAMES[k], fields[k], "is not finite"));
             }
@@ -194,6 +262,21 @@ pub fn write_mot(path: impl AsRef<Path>, rows: &MotRows) -> Result<(), IoError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn blocks_join_in_order_and_count_lines() {
+        let text: String = (1..=40_000).map(|i| format!("{i},{},1.5,2,3,4,0.5,-1,-1,-1\n", i % 7)).collect();
+        assert!(text.len() > 2 * BLOCK_BYTES);
+        let rows = parse_mot(&text, "big").unwrap();
+        assert_eq!(rows.len(), 40_000);
+        assert!(rows.frames.iter().zip(1..).all(|(&f, i)| f == i));
+        assert!(rows.lines.iter().zip(1..).all(|(&l, i)| l == i));
+        let broken = text.replace("\n31234,", "\n31234.5,");
+        assert_eq!(
+            parse_mot(&broken, "big").unwrap_err().to_string(),
+            r#"big:31234: frame = "31234.5" is not an integer"#
+        );
+    }
 
     #[test]
     fn separators_defaults_and_errors() {
