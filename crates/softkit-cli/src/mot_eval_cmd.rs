@@ -170,32 +170,19 @@ fn overall(rows: &[Row]) -> (MotMetrics, Option<Hota>) {
 }
 
 fn metrics_json(m: &MotMetrics, h: Option<&Hota>) -> serde_json::Value {
-    let mut value = serde_json::json!({
-        "idf1": m.idf1, "idp": m.idp, "idr": m.idr, "recall": m.recall, "precision": m.precision,
-        "num_unique_objects": m.num_unique_objects, "mostly_tracked": m.mostly_tracked,
-        "partially_tracked": m.partially_tracked, "mostly_lost": m.mostly_lost,
-        "num_false_positives": m.num_false_positives, "num_misses": m.num_misses, "num_switches": m.num_switches,
-        "num_fragmentations": m.num_fragmentations, "mota": m.mota, "motp": m.motp, "num_transfer": m.num_transfer,
-        "num_ascend": m.num_ascend, "num_migrate": m.num_migrate, "num_frames": m.num_frames,
-        "num_matches": m.num_matches, "num_objects": m.num_objects, "num_predictions": m.num_predictions,
-    });
-    if let (Some(h), Some(map)) = (h, value.as_object_mut()) {
-        let s = h.summary();
-        for (name, v) in [
-            ("hota", s.hota),
-            ("deta", s.det_a),
-            ("assa", s.ass_a),
-            ("deta_re", s.det_re),
-            ("deta_pr", s.det_pr),
-            ("assa_re", s.ass_re),
-            ("assa_pr", s.ass_pr),
-            ("loca", s.loc_a),
-            ("owta", s.owta),
-        ] {
-            map.insert(name.into(), v.into());
+    let mut map = serde_json::Map::new();
+    for (name, value) in m.named_ratios() {
+        map.insert(name.into(), value.into());
+    }
+    for (name, value) in m.named_counts() {
+        map.insert(name.into(), value.into());
+    }
+    if let Some(h) = h {
+        for (name, value) in h.summary().named() {
+            map.insert(name.into(), value.into());
         }
     }
-    value
+    serde_json::Value::Object(map)
 }
 
 fn report(rows: &[Row]) -> serde_json::Value {

@@ -138,57 +138,19 @@ pub(crate) fn track_mot_metrics<'py>(
         Ok::<_, TrackError>((mot_metrics(&gt, &tracks, max_distance)?, h))
     })?;
     let out = PyDict::new(py);
-    let floats = [
-        ("idf1", m.idf1),
-        ("idp", m.idp),
-        ("idr", m.idr),
-        ("recall", m.recall),
-        ("precision", m.precision),
-        ("mota", m.mota),
-        ("motp", m.motp),
-    ];
-    for (name, value) in floats {
+    for (name, value) in m.named_ratios() {
+        out.set_item(name, value)?;
+    }
+    for (name, value) in m.named_counts() {
         out.set_item(name, value)?;
     }
     if let Some(h) = &h {
-        let s = h.summary();
-        let hota_floats = [
-            ("hota", s.hota),
-            ("deta", s.det_a),
-            ("assa", s.ass_a),
-            ("deta_re", s.det_re),
-            ("deta_pr", s.det_pr),
-            ("assa_re", s.ass_re),
-            ("assa_pr", s.ass_pr),
-            ("loca", s.loc_a),
-            ("owta", s.owta),
-        ];
-        for (name, value) in hota_floats {
+        for (name, value) in h.summary().named() {
             out.set_item(name, value)?;
         }
         out.set_item("hota_alpha", h.hota.to_vec())?;
         out.set_item("deta_alpha", h.det_a.to_vec())?;
         out.set_item("assa_alpha", h.ass_a.to_vec())?;
-    }
-    let counts = [
-        ("num_unique_objects", m.num_unique_objects),
-        ("mostly_tracked", m.mostly_tracked),
-        ("partially_tracked", m.partially_tracked),
-        ("mostly_lost", m.mostly_lost),
-        ("num_false_positives", m.num_false_positives),
-        ("num_misses", m.num_misses),
-        ("num_switches", m.num_switches),
-        ("num_fragmentations", m.num_fragmentations),
-        ("num_transfer", m.num_transfer),
-        ("num_ascend", m.num_ascend),
-        ("num_migrate", m.num_migrate),
-        ("num_frames", m.num_frames),
-        ("num_matches", m.num_matches),
-        ("num_objects", m.num_objects),
-        ("num_predictions", m.num_predictions),
-    ];
-    for (name, value) in counts {
-        out.set_item(name, value)?;
     }
     Ok(out)
 }

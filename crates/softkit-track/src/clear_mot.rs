@@ -87,6 +87,53 @@ pub struct MotMetrics {
 }
 
 impl MotMetrics {
+    /// The ratios under py-motmetrics' names (`idf1`, `idp`, `idr`, `recall`, `precision`,
+    /// `mota`, `motp`), so that every front end writes the same keys.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use softkit_track::{Sequence, mot_metrics};
+    ///
+    /// let seq = Sequence::new(&[1], &[1], &[[0.0, 0.0, 10.0, 10.0]])?;
+    /// let m = mot_metrics(&seq, &seq, 0.5)?;
+    /// assert_eq!(m.named_ratios()[0], ("idf1", 1.0));
+    /// assert_eq!(m.named_counts()[0], ("num_unique_objects", 1));
+    /// # Ok::<(), softkit_track::TrackError>(())
+    /// ```
+    pub fn named_ratios(&self) -> [(&'static str, f64); 7] {
+        [
+            ("idf1", self.idf1),
+            ("idp", self.idp),
+            ("idr", self.idr),
+            ("recall", self.recall),
+            ("precision", self.precision),
+            ("mota", self.mota),
+            ("motp", self.motp),
+        ]
+    }
+
+    /// The counts under py-motmetrics' names, as [`named_ratios`](Self::named_ratios).
+    pub fn named_counts(&self) -> [(&'static str, usize); 15] {
+        [
+            ("num_unique_objects", self.num_unique_objects),
+            ("mostly_tracked", self.mostly_tracked),
+            ("partially_tracked", self.partially_tracked),
+            ("mostly_lost", self.mostly_lost),
+            ("num_false_positives", self.num_false_positives),
+            ("num_misses", self.num_misses),
+            ("num_switches", self.num_switches),
+            ("num_fragmentations", self.num_fragmentations),
+            ("num_transfer", self.num_transfer),
+            ("num_ascend", self.num_ascend),
+            ("num_migrate", self.num_migrate),
+            ("num_frames", self.num_frames),
+            ("num_matches", self.num_matches),
+            ("num_objects", self.num_objects),
+            ("num_predictions", self.num_predictions),
+        ]
+    }
+
     /// The metrics of several sequences together, as py-motmetrics' `compute_many(...,
     /// generate_overall=True)` reports its `OVERALL` row: counts add up, ratios are recomputed
     /// from the sums, and MOTP is the mean distance weighted by each sequence's detections.

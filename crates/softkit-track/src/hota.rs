@@ -163,6 +163,36 @@ pub struct HotaSummary {
     pub hota_loc_a_0: f64,
 }
 
+impl HotaSummary {
+    /// The averages under the names reports use (`hota`, `deta`, `assa`, `deta_re`, `deta_pr`,
+    /// `assa_re`, `assa_pr`, `loca`, `owta`), so that every front end writes the same keys.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use softkit_track::{Sequence, hota};
+    ///
+    /// let seq = Sequence::new(&[1], &[1], &[[0.0, 0.0, 10.0, 10.0]])?;
+    /// let named = hota(&seq, &seq)?.summary().named();
+    /// assert_eq!(named[0].0, "hota");
+    /// assert!((named[0].1 - 1.0).abs() < 1e-12);
+    /// # Ok::<(), softkit_track::TrackError>(())
+    /// ```
+    pub fn named(&self) -> [(&'static str, f64); 9] {
+        [
+            ("hota", self.hota),
+            ("deta", self.det_a),
+            ("assa", self.ass_a),
+            ("deta_re", self.det_re),
+            ("deta_pr", self.det_pr),
+            ("assa_re", self.ass_re),
+            ("assa_pr", self.ass_pr),
+            ("loca", self.loc_a),
+            ("owta", self.owta),
+        ]
+    }
+}
+
 /// HOTA of the hypotheses `hyp` (a tracker's output) against the ground truth `gt`, as TrackEval's
 /// `HOTA().eval_sequence` computes it with IoU similarity (`box_format='xywh'`).
 ///
