@@ -1,12 +1,13 @@
 //! `softkit ablate`: the Soft-NMS paper's experiment. Every suppression policy on the same raw
 //! candidates, each scored by COCO AP on the images that have ground truth, in one table.
 
+use std::path::Path;
 use std::time::Instant;
 
 use clap::Args;
 use softkit_nms::SuppressParams;
 
-use crate::eval_cmd::write_json;
+use crate::eval_cmd::{check_outputs, write_json};
 use crate::nms_cmd::suppress;
 use crate::scoring::{check_class_mapping, evaluate_on, evaluated_images, kept_results, load_ground_truth, read_input};
 
@@ -45,6 +46,10 @@ fn methods() -> Vec<(String, SuppressParams)> {
 }
 
 pub(crate) fn run(args: &AblateArgs) -> Result<(), String> {
+    if let Some(json) = &args.json {
+        let inputs = [("--candidates", Path::new(&args.candidates)), ("--gt", Path::new(&args.gt))];
+        check_outputs(&[("--json", Path::new(json))], &inputs)?;
+    }
     let all = read_input(&args.candidates)?;
     let gt = load_ground_truth(&args.gt)?;
     if all.candidate_table {

@@ -1,10 +1,11 @@
 //! `softkit eval`: COCO evaluation of a results file, printed as pycocotools prints it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::{Args, ValueEnum};
 use softkit_eval::{CocoResults, Evaluation, KEYPOINT_STAT_NAMES, Params, STAT_NAMES};
+use softkit_io::{ensure_not_an_input, write_atomic};
 
 use crate::scoring::load_ground_truth;
 
@@ -63,10 +64,19 @@ fn stats_json(ev: &Evaluation, stats: &[f64], names: &[&str]) -> serde_json::Val
     })
 }
 
-/// Writes `value` as pretty JSON; the error names the file.
-pub(crate) fn write_json(path: &str, value: &serde_json::Value) -> Result<(), String> {
-    let text = serde_json::to_string_pretty(value).map_err(|e| format!("{path}: {e}"))?;
-    std::fs::write(path, text + "\n").map_err(|e| format!("{path}: {e}"))
+/// Writes `value` as pretty JSON, all or nothing; the error names the file.
+pub(crate) fn write_json(path: impl AsRef<Path>, value: &serde_json::Value) -> Result<(), String> {
+    let path = path.as_ref();
+    let text = serde_json::to_string_pretty(value).map_err(|e| format!("{}: {e}", path.display()))?;
+    write_atomic(path, (text + "\n").as_bytes()).map_err(|e| e.to_string())
+}
+
+/// Refuses an output that is one of the inputs, before anything is read.
+pub(crate) fn check_outputs(outputs: &[(&str, &Path)], inputs: &[(&str, &Path)]) -> Result<(), String> {
+    for &(flag, output) in outputs {
+        ensure_not_an_input(flag, output, inputs).map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 pub(crate) fn run(args: &EvalArgs) -> Result<(), String> {
@@ -74,6 +84,13 @@ pub(crate) fn run(args: &EvalArgs) -> Result<(), String> {
         let name = if args.iou_type == IouType::Segm { "segm" } else { "keypoints" };
         return Err(format!("--nms-ap works on boxes only (--iou-type bbox), not --iou-type {name}"));
     }
+    let inputs = [("--gt", Path::new(&args.gt)), ("--dt", Path::new(&args.dt))];
+    let mut outputs: Vec<(&str, PathBuf)> = args.json.iter().map(|j| ("--json", PathBuf::from(j))).collect();
+    if let Some(dir) = &args.plot {
+        outputs.extend(crate::plots::FILES.iter().map(|name| ("--plot", dir.join(name))));
+    }
+    let outputs: Vec<(&str, &Path)> = outputs.iter().map(|(f, p)| (*f, p.as_path())).collect();
+    check_outputs(&outputs, &inputs)?;
     let start = Instant::now();
     let gt = load_ground_truth(&args.gt)?;
     let dt = CocoResults::from_path(&args.dt, &gt).map_err(|e| e.to_string())?;

@@ -46,6 +46,11 @@ struct Row {
 pub(crate) fn run(args: &MotEvalArgs) -> Result<(), String> {
     check_max_distance(args.max_distance).map_err(|e| format!("--max-distance: {e}"))?;
     let pairs = sequences(&args.gt, &args.tracks)?;
+    if let Some(json) = &args.json {
+        let inputs: Vec<(&str, &Path)> =
+            pairs.iter().flat_map(|(_, gt, tracks)| [("--gt", gt.as_path()), ("--tracks", tracks.as_path())]).collect();
+        crate::eval_cmd::check_outputs(&[("--json", Path::new(json))], &inputs)?;
+    }
     let mut rows = Vec::with_capacity(pairs.len());
     for (name, gt_path, tracks_path) in pairs {
         let gt = read_mot(&gt_path).map_err(|e| e.to_string())?.with_min_confidence(args.min_confidence);

@@ -1,11 +1,12 @@
 //! `softkit nms`: suppression over a detection file, per image and category.
 
+use std::path::Path;
 use std::time::Instant;
 
 use clap::Args;
-use softkit_geom::{BoxMeasure, BoxSet};
-use softkit_io::{Detections, write_coco_results};
-use softkit_nms::{PolicyKind, SuppressParams, suppress_per_image};
+use softkit_geom::{BoxMeasure, BoxSet, check_pixel_offset};
+use softkit_io::{Detections, ensure_not_an_input, write_coco_results};
+use softkit_nms::{NmsError, PolicyKind, SuppressParams, suppress_per_image};
 
 use crate::scoring::{check_class_mapping, evaluate_on, evaluated_images, kept_results, load_ground_truth, read_input};
 
@@ -21,12 +22,13 @@ pub(crate) struct NmsArgs {
     /// `linear` (scale by `1 - IoU` above `--iou`) or `gaussian` (scale by `exp(-IoU^2 / sigma)`).
     #[arg(long, default_value = "gaussian")]
     method: PolicyKind,
-    /// IoU threshold of hard and linear NMS [default: 0.5 for hard, 0.3 (the paper's Nt) for linear].
+    /// IoU threshold of hard and linear NMS [default: 0.5 for hard, 0.3 (the paper's Nt) for
+    /// linear]; gaussian has none.
     #[arg(long)]
     iou: Option<f64>,
-    /// Width of the Gaussian penalty.
-    #[arg(long, default_value_t = 0.5)]
-    sigma: f64,
+    /// Width of the Gaussian penalty [default: 0.5]; gaussian only.
+    #[arg(long)]
+    sigma: Option<f64>,
     /// Boxes whose (decayed) score falls below this are dropped.
     #[arg(long, default_value_t = 0.001)]
     score_threshold: f64,
@@ -46,11 +48,35 @@ pub(crate) struct NmsArgs {
 }
 
 impl NmsArgs {
-    pub(crate) fn params(&self) -> SuppressParams {
+    /// The suppression parameters, checked, with errors naming the flags as typed. A flag that the
+    /// method does not use is an error rather than silently ignored.
+    pub(crate) fn params(&self) -> Result<SuppressParams, String> {
+        match (self.method, self.iou, self.sigma) {
+            (PolicyKind::Gaussian, Some(iou), _) => {
+                return Err(format!(
+                    "--iou {iou} does not apply to --method gaussian, which decays by exp(-IoU^2 / sigma) at every \
+                     overlap: set --sigma, or use --method hard or linear"
+                ));
+            }
+            (PolicyKind::Hard | PolicyKind::Linear, _, Some(sigma)) => {
+                return Err(format!("--sigma {sigma} applies to --method gaussian only, not --method {}", self.method));
+            }
+            _ => {}
+        }
         let default_iou = if self.method == PolicyKind::Hard { 0.5 } else { 0.3 };
-        SuppressParams::new(self.method.with(self.iou.unwrap_or(default_iou), self.sigma))
+        let params = SuppressParams::new(self.method.with(self.iou.unwrap_or(default_iou), self.sigma.unwrap_or(0.5)))
             .with_score_threshold(self.score_threshold)
-            .with_max_output(self.max_det)
+            .with_max_output(self.max_det);
+        params.validate().map_err(|e| {
+            let flag = match &e {
+                NmsError::InvalidParameter { name: "sigma", .. } => "--sigma",
+                NmsError::InvalidParameter { name: "score_threshold", .. } => "--score-threshold",
+                _ => "--iou",
+            };
+            format!("{flag}: {e}")
+        })?;
+        check_pixel_offset(self.pixel_offset).map_err(|e| format!("--pixel-offset: {e}"))?;
+        Ok(params)
     }
 }
 
@@ -72,8 +98,13 @@ pub(crate) fn suppress(
 }
 
 pub(crate) fn run(args: &NmsArgs) -> Result<(), String> {
-    let params = args.params();
-    params.validate().map_err(|e| e.to_string())?;
+    let params = args.params()?;
+    let input = Path::new(&args.input);
+    if let Some(output) = &args.output {
+        let mut inputs = vec![("--input", input)];
+        inputs.extend(args.gt.as_deref().map(|gt| ("--gt", Path::new(gt))));
+        ensure_not_an_input("--output", Path::new(output), &inputs).map_err(|e| e.to_string())?;
+    }
     let dets = &read_input(&args.input)?;
     // Load the ground truth before the work, so that a bad file fails fast.
     let gt = match &args.gt {

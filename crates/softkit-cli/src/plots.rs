@@ -21,6 +21,9 @@ pub(crate) fn per_class_height(bars: usize) -> u32 {
     150u32.saturating_add(bars.saturating_mul(18))
 }
 
+/// The names of the files [`write_plots`] writes in its folder.
+pub(crate) const FILES: [&str; 3] = ["pr_curves.png", "per_class_ap.png", "summary.json"];
+
 /// The files written by [`write_plots`].
 pub(crate) struct Written {
     /// `DIR/pr_curves.png`.
@@ -42,13 +45,9 @@ pub(crate) fn write_plots(
     measure: &str,
 ) -> Result<Written, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("--plot {}: cannot create the directory: {e}", dir.display()))?;
-    let written = Written {
-        pr_curves: dir.join("pr_curves.png"),
-        per_class_ap: dir.join("per_class_ap.png"),
-        summary: dir.join("summary.json"),
-    };
-    let text = serde_json::to_string_pretty(summary).map_err(|e| format!("{}: {e}", written.summary.display()))?;
-    std::fs::write(&written.summary, text + "\n").map_err(|e| format!("{}: {e}", written.summary.display()))?;
+    let [pr_curves, per_class_ap, summary_file] = FILES.map(|name| dir.join(name));
+    let written = Written { pr_curves, per_class_ap, summary: summary_file };
+    crate::eval_cmd::write_json(&written.summary, summary)?;
     let view = View::of(ev, measure);
     let name = |e: String| format!("{}: {e}", written.pr_curves.display());
     draw_pr_curves(&written.pr_curves, ev, &view).map_err(name)?;

@@ -1,5 +1,6 @@
 //! `softkit track`: ByteTrack over a MOTChallenge detection file, one frame at a time.
 
+use std::path::Path;
 use std::time::Instant;
 
 use clap::Args;
@@ -58,6 +59,10 @@ pub(crate) fn run(args: &TrackArgs) -> Result<(), String> {
     if let Some(params) = &nms {
         params.validate().map_err(|e| format!("--nms: {e}"))?;
     }
+    crate::eval_cmd::check_outputs(
+        &[("--output", Path::new(&args.output))],
+        &[("--detections", Path::new(&args.detections))],
+    )?;
     let mut dets = read_mot(&args.detections).map_err(|e| e.to_string())?;
     if args.no_scores {
         dets.confidences.fill(1.0);

@@ -176,7 +176,20 @@ pub(crate) fn widen<T: Coord>(b: &[T; 4]) -> [f64; 4] {
     [b[0].to_f64(), b[1].to_f64(), b[2].to_f64(), b[3].to_f64()]
 }
 
-pub(crate) fn check_pixel_offset(pixel_offset: f64) -> Result<(), GeomError> {
+/// Checks a pixel offset: finite and at least 0 (0 for continuous coordinates, 1 for the legacy
+/// "+1" convention).
+///
+/// # Errors
+///
+/// [`GeomError::InvalidParameter`] naming `pixel_offset` and its value.
+///
+/// # Examples
+///
+/// ```
+/// assert!(softkit_geom::check_pixel_offset(1.0).is_ok());
+/// assert!(softkit_geom::check_pixel_offset(-1.0).unwrap_err().to_string().starts_with("pixel_offset = -1 is invalid"));
+/// ```
+pub fn check_pixel_offset(pixel_offset: f64) -> Result<(), GeomError> {
     if pixel_offset.is_finite() && pixel_offset >= 0.0 {
         Ok(())
     } else {

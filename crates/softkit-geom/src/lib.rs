@@ -58,7 +58,9 @@ mod rle;
 mod rle_string;
 mod xywh;
 
-pub use aabb::{BoxMeasure, BoxSet, Boxes, box_area, box_diou, box_giou, box_iou_pair, validate_boxes};
+pub use aabb::{
+    BoxMeasure, BoxSet, Boxes, box_area, box_diou, box_giou, box_iou_pair, check_pixel_offset, validate_boxes,
+};
 pub use coord::Coord;
 pub use envelope::Envelope;
 pub use error::GeomError;

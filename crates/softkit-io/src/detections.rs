@@ -8,7 +8,7 @@ use softkit_geom::BoxFormat;
 
 use crate::json::{parse_str, read_text};
 use crate::results::RawDetection;
-use crate::{COCO80_CATEGORY_IDS, IoError};
+use crate::{COCO80_CATEGORY_IDS, IoError, write_atomic};
 
 /// One image of a candidate table.
 ///
@@ -276,7 +276,7 @@ pub fn write_coco_results(path: impl AsRef<Path>, dets: &Detections, rows: &[(us
         .collect();
     let write_error = |source| IoError::Write { path: path.to_path_buf(), source };
     let text = serde_json::to_string(&results).map_err(|e| write_error(std::io::Error::other(e)))?;
-    std::fs::write(path, text).map_err(write_error)
+    write_atomic(path, text.as_bytes())
 }
 
 #[cfg(test)]

@@ -38,6 +38,18 @@ pub enum IoError {
         /// What the operating system reported.
         source: std::io::Error,
     },
+    /// An output path names one of the inputs; writing it would destroy the input.
+    #[error("{output_flag} {} is the same file as {input_flag} {}: refusing to overwrite an input", output.display(), input.display())]
+    OutputIsInput {
+        /// The output's flag, such as `--output`.
+        output_flag: String,
+        /// The output path as given.
+        output: PathBuf,
+        /// The input's flag, such as `--input`.
+        input_flag: String,
+        /// The input path as given.
+        input: PathBuf,
+    },
     /// A file could not be written.
     #[error("cannot write {path}: {source}")]
     Write {

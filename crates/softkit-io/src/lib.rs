@@ -14,6 +14,7 @@
 //! - `detections`: suppression input ([`Detections`], [`read_detections`], [`parse_detections`])
 //!   and output ([`write_coco_results`]).
 //! - `mot`: MOTChallenge text files ([`MotRows`], [`read_mot`], [`parse_mot`], [`write_mot`]).
+//! - `atomic`: safe outputs ([`write_atomic`]: all or nothing; [`ensure_not_an_input`]).
 //! - `coco80`: [`COCO80_CATEGORY_IDS`], a detector's class index to its COCO category id.
 //! - `json`: reading JSON from a path, text or value, and the COCO fields serde cannot derive.
 //! - `error`: [`IoError`].
@@ -33,6 +34,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod atomic;
 mod coco80;
 mod coco_geometry;
 mod detections;
@@ -43,6 +45,7 @@ mod mot;
 mod results;
 mod segmentation;
 
+pub use atomic::{ensure_not_an_input, write_atomic};
 pub use coco_geometry::CocoGeometry;
 pub use coco80::COCO80_CATEGORY_IDS;
 pub use detections::{Detections, ImageInfo, parse_detections, read_detections, write_coco_results};

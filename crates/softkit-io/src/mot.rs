@@ -5,8 +5,8 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use crate::IoError;
 use crate::json::read_text;
+use crate::{IoError, write_atomic};
 
 /// The rows of a MOTChallenge file in columns, in file order.
 ///
@@ -256,7 +256,7 @@ pub fn write_mot(path: impl AsRef<Path>, rows: &MotRows) -> Result<(), IoError> 
         let [x, y, w, h] = rows.boxes[r];
         let _ = writeln!(text, "{},{},{x},{y},{w},{h},{},-1,-1,-1", rows.frames[r], rows.ids[r], rows.confidences[r]);
     }
-    std::fs::write(path, text).map_err(|source| IoError::Write { path: path.to_path_buf(), source })
+    write_atomic(path, text.as_bytes())
 }
 
 #[cfg(test)]

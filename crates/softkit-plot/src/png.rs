@@ -44,10 +44,22 @@ pub fn write_png(
     draw: impl FnOnce(&Canvas<'_>) -> Result<(), String>,
 ) -> Result<(), String> {
     register_font()?;
-    let canvas = BitMapBackend::new(path, size).into_drawing_area();
-    canvas.fill(&WHITE).map_err(drawing_error)?;
-    draw(&canvas)?;
-    canvas.present().map_err(drawing_error)
+    // Drawn beside the target under a hidden name, then renamed over it: a reader (or a crash)
+    // never meets half a picture. The name keeps `.png`, which picks plotters' encoder.
+    let name = path.file_name().map_or_else(|| "plot".into(), |n| n.to_string_lossy().into_owned());
+    let partial = path.with_file_name(format!(".{name}.{}.partial.png", std::process::id()));
+    let drawn = (|| {
+        let canvas = BitMapBackend::new(&partial, size).into_drawing_area();
+        canvas.fill(&WHITE).map_err(drawing_error)?;
+        draw(&canvas)?;
+        canvas.present().map_err(drawing_error)?;
+        drop(canvas);
+        std::fs::rename(&partial, path).map_err(|e| format!("{}: {e}", path.display()))
+    })();
+    if drawn.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    drawn
 }
 
 /// Plotters' error of any drawing call (a chart, a mesh, a series, the final `present`) as the
