@@ -23,39 +23,9 @@ from typing import Any, Dict, Optional, Tuple
 import numpy as np
 
 from . import _native
+from ._arrays import float_array
 
 __all__ = ["ByteTracker", "mot_metrics", "read_mot"]
-
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-
-
-def _boxes(x, name: str) -> np.ndarray:
-    a = np.asarray(x)
-    if a.dtype not in _FLOATS:
-        if a.dtype.kind in "iub":
-            a = a.astype(np.float64)
-        else:
-            raise TypeError(f"{name} must be a float32 or float64 array, got dtype {a.dtype}")
-    if a.size == 0 and a.ndim != 2:
-        a = a.reshape(0, 4)
-    if a.ndim != 2 or a.shape[1] != 4:
-        raise ValueError(f"{name} must have shape (N, 4), got {a.shape}")
-    return a
-
-
-def _vector(x, name: str, n: int) -> np.ndarray:
-    a = np.asarray(x)
-    if a.dtype not in _FLOATS:
-        if a.dtype.kind in "iub":
-            a = a.astype(np.float64)
-        else:
-            raise TypeError(f"{name} must be a float32 or float64 array, got dtype {a.dtype}")
-    if a.ndim != 1:
-        raise ValueError(f"{name} must have shape (N,), got {a.shape}")
-    if a.shape[0] != n:
-        raise ValueError(f"{name} has {a.shape[0]} entries but boxes has {n}")
-    return a
-
 
 class ByteTracker:
     """ByteTrack, one frame at a time, on boxes ``[x1, y1, x2, y2]``.
@@ -124,8 +94,8 @@ class ByteTracker:
         by id: int64 ids from 1, the Kalman-filtered boxes ``(M, 4)``, the matched detections'
         scores and their indices into ``boxes``.
         """
-        b = _boxes(boxes, "boxes")
-        s = _vector(scores, "scores", b.shape[0])
+        b = float_array(boxes, "boxes", 2)
+        s = float_array(scores, "scores", 1)
         e = None
         if embeddings is not None:
             if self._dim is None:
