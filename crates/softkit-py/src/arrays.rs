@@ -37,6 +37,22 @@ pub(crate) fn values<'a, T: numpy::Element + Copy>(array: &'a PyReadonlyArray1<'
     }
 }
 
+/// The boxes in float64, widened exactly (a copy), for code that works in one precision.
+pub(crate) fn boxes_f64(array: BoxArray<'_>) -> Vec<[f64; 4]> {
+    match array {
+        BoxArray::F32(a) => box_rows(&a).iter().map(|b| b.map(f64::from)).collect(),
+        BoxArray::F64(a) => box_rows(&a).into_owned(),
+    }
+}
+
+/// The values in float64, widened exactly (a copy).
+pub(crate) fn scores_f64(array: ScoreArray<'_>) -> Vec<f64> {
+    match array {
+        ScoreArray::F32(a) => values(&a).iter().map(|&s| f64::from(s)).collect(),
+        ScoreArray::F64(a) => values(&a).into_owned(),
+    }
+}
+
 /// Calls `$body` with `$boxes` bound to a `&[[T; 4]]` of the array's own precision.
 macro_rules! with_boxes {
     ($array:expr, |$boxes:ident| $body:expr) => {

@@ -5,7 +5,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use softkit_geom::{BoxFormat, BoxMeasure, Coord, box_overlap_matrix, convert_boxes};
 
-use crate::arrays::{BoxArray, box_rows, with_boxes};
+use crate::arrays::{BoxArray, box_rows, boxes_f64, with_boxes};
 use crate::guard::compute;
 
 fn flat_to_rows<'py>(py: Python<'py>, flat: Vec<f64>, rows: usize, cols: usize) -> PyResult<Bound<'py, PyArray2<f64>>> {
@@ -25,14 +25,9 @@ pub(crate) fn box_overlap<'py>(
     let (rows, cols, flat) = match (a, b) {
         (BoxArray::F32(a), BoxArray::F32(b)) => matrix(py, &box_rows(&a), &box_rows(&b), measure, pixel_offset)?,
         (BoxArray::F64(a), BoxArray::F64(b)) => matrix(py, &box_rows(&a), &box_rows(&b), measure, pixel_offset)?,
-        (a, b) => matrix(py, &widened(a), &widened(b), measure, pixel_offset)?,
+        (a, b) => matrix(py, &boxes_f64(a), &boxes_f64(b), measure, pixel_offset)?,
     };
     flat_to_rows(py, flat, rows, cols)
-}
-
-/// A list of mixed precision with the other, widened exactly to float64.
-fn widened(boxes: BoxArray<'_>) -> Vec<[f64; 4]> {
-    with_boxes!(boxes, |boxes| boxes.iter().map(|b| b.map(|v| v.to_f64())).collect())
 }
 
 fn matrix<T: Coord>(

@@ -7,7 +7,7 @@ use softkit_geom::BoxMeasure;
 use softkit_io::read_mot;
 use softkit_track::{Appearance, ByteTracker, Sequence, TrackError, TrackerConfig, hota, mot_metrics};
 
-use crate::arrays::{BoxArray, ScoreArray, box_rows, values};
+use crate::arrays::{BoxArray, ScoreArray, boxes_f64, scores_f64, values};
 use crate::guard::compute;
 
 /// The tracker's settings, as the Python wrapper passes them (a dict).
@@ -78,14 +78,7 @@ impl PyByteTracker {
         embeddings: Option<PyReadonlyArray1<'py, f32>>,
         frame: Option<i64>,
     ) -> PyResult<Tracks<'py>> {
-        let boxes: Vec<[f64; 4]> = match boxes {
-            BoxArray::F32(a) => box_rows(&a).iter().map(|b| b.map(f64::from)).collect(),
-            BoxArray::F64(a) => box_rows(&a).into_owned(),
-        };
-        let scores: Vec<f64> = match scores {
-            ScoreArray::F32(a) => values(&a).iter().map(|&s| f64::from(s)).collect(),
-            ScoreArray::F64(a) => values(&a).into_owned(),
-        };
+        let (boxes, scores) = (boxes_f64(boxes), scores_f64(scores));
         let embeddings = embeddings.as_ref().map(values);
         let frame = frame.unwrap_or(self.frame + 1);
         let tracker = &mut self.inner;
@@ -115,11 +108,7 @@ type Rows<'py> = (PyReadonlyArray1<'py, i64>, PyReadonlyArray1<'py, i64>, BoxArr
 
 fn sequence(rows: Rows<'_>) -> Result<Sequence, TrackError> {
     let (frames, ids, boxes) = rows;
-    let boxes: Vec<[f64; 4]> = match boxes {
-        BoxArray::F32(a) => box_rows(&a).iter().map(|b| b.map(f64::from)).collect(),
-        BoxArray::F64(a) => box_rows(&a).into_owned(),
-    };
-    Sequence::new(&values(&frames), &values(&ids), &boxes)
+    Sequence::new(&values(&frames), &values(&ids), &boxes_f64(boxes))
 }
 
 /// CLEAR-MOT, identity and HOTA metrics of `tracks` against `gt` (each as frames, ids, boxes).
