@@ -59,6 +59,52 @@ pub enum GeomError {
         /// What the parameter must be.
         expected: &'static str,
     },
+    /// A number of a rotated box `(cx, cy, w, h, angle)` is invalid: not finite, a negative size,
+    /// or an angle outside its format's range.
+    #[error("rboxes[{index}].{field} = {value} is invalid: {expected}")]
+    RotatedBox {
+        /// Index of the box in the input.
+        index: usize,
+        /// `cx`, `cy`, `w`, `h` or `angle`.
+        field: &'static str,
+        /// The offending value, as given.
+        value: f64,
+        /// What it must be.
+        expected: &'static str,
+    },
+    /// A polygon vertex is NaN or infinite.
+    #[error("polygons[{index}] vertex {vertex}: {axis} = {value} is not finite")]
+    PolygonVertex {
+        /// Index of the polygon in the input.
+        index: usize,
+        /// Index of the vertex within the polygon.
+        vertex: usize,
+        /// `x` or `y`.
+        axis: &'static str,
+        /// The offending value.
+        value: f64,
+    },
+    /// A polygon has fewer than 3 vertices.
+    #[error("polygons[{index}] has {found} vertices; a polygon needs at least 3")]
+    TooFewVertices {
+        /// Index of the polygon in the input.
+        index: usize,
+        /// How many vertices it has.
+        found: usize,
+    },
+    /// Two non-adjacent edges of a polygon cross or touch, so it is not simple.
+    #[error("polygons[{index}] is not simple: its edges from vertex {first} and from vertex {second} cross or touch")]
+    SelfIntersecting {
+        /// Index of the polygon in the input.
+        index: usize,
+        /// The vertex (as given) that starts the first edge.
+        first: usize,
+        /// The vertex (as given) that starts the second edge.
+        second: usize,
+    },
+    /// Polygon offsets (or a polygon size) do not fit the vertex array; the message names them.
+    #[error("{0}")]
+    Offsets(String),
     /// A keypoint list is not a non-empty list of `x, y, v` triples.
     #[error("keypoints[{index}] has {len} numbers; expected a non-empty list of x, y, v triples")]
     KeypointTriples {
@@ -85,8 +131,12 @@ impl GeomError {
             GeomError::NonFinite { index, .. }
             | GeomError::Inverted { index, .. }
             | GeomError::NegativeSize { index, .. }
-            | GeomError::KeypointTriples { index, .. } => Some(index),
-            GeomError::InvalidParameter { .. } => None,
+            | GeomError::KeypointTriples { index, .. }
+            | GeomError::RotatedBox { index, .. }
+            | GeomError::PolygonVertex { index, .. }
+            | GeomError::TooFewVertices { index, .. }
+            | GeomError::SelfIntersecting { index, .. } => Some(index),
+            GeomError::InvalidParameter { .. } | GeomError::Offsets(_) => None,
         }
     }
 }

@@ -15,6 +15,12 @@
 //! - `overlap`: the set view, [`Overlap`] and [`SetView`].
 //! - `pair_overlap`: the pair view, [`PairOverlap`] and [`PairView`].
 //! - `aabb`: `[x1, y1, x2, y2]` boxes ([`Boxes`], [`BoxSet`], [`BoxMeasure`]: IoU, GIoU, DIoU).
+//! - `rotated`: rotated boxes `(cx, cy, w, h, angle)` ([`RotatedBoxes`], [`RotatedSet`],
+//!   [`RotatedFormat`]: radians, degrees, mmrotate's le90, le135 and oc), with the angle
+//!   convention drawn in the module's docs.
+//! - `polygon`: simple polygons, convex or not ([`Polygons`], [`PolygonSet`]).
+//! - `shape_measure`: [`ShapeMeasure`] (IoU, GIoU over the convex hull, IoMin) for both, and [`Hull`].
+//! - `convex`: the exact arithmetic under them: a Sutherland–Hodgman clipper and convex hulls.
 //! - `xywh`: COCO `[x, y, w, h]` boxes in pycocotools' operation order ([`XywhBoxes`]).
 //! - `mask`: run-length masks as a geometry ([`Masks`]).
 //! - `keypoints`: keypoint sets ([`Keypoints`], [`KeypointInstance`]) and COCO's OKS ([`Oks`], [`oks`]).
@@ -40,6 +46,7 @@
 #![deny(missing_docs)]
 
 mod aabb;
+mod convex;
 mod coord;
 mod envelope;
 mod error;
@@ -53,9 +60,12 @@ mod overlap;
 mod pair_overlap;
 mod pairwise;
 mod pairwise_sum;
+mod polygon;
 mod polygon_raster;
+mod rotated;
 mod rle;
 mod rle_string;
+mod shape_measure;
 mod xywh;
 
 pub use aabb::{
@@ -74,5 +84,8 @@ pub use overlap::{Overlap, SetView};
 pub use pair_overlap::{PairOverlap, PairView};
 pub use pairwise::{box_overlap_matrix, overlap_matrix};
 pub use pairwise_sum::{pairwise_mean, pairwise_sum};
+pub use polygon::{PolygonSet, Polygons};
 pub use rle::Rle;
+pub use rotated::{RotatedBoxes, RotatedFormat, RotatedSet, convert_rotated, rotated_corners};
+pub use shape_measure::{Hull, ShapeMeasure};
 pub use xywh::XywhBoxes;
