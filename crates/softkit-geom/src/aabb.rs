@@ -1,7 +1,9 @@
 //! Axis-aligned boxes in `[x1, y1, x2, y2]` form and their overlap measures.
 
 use crate::measure::union_ratio;
-use crate::{Bounded, BoxFormat, Coord, Envelope, GeomError, Geometry, Intersect, Iou, Measure, SetView, Symmetric};
+use crate::{
+    Bounded, BoxFormat, Coord, Envelope, GeomError, Geometry, Intersect, IoMin, Iou, Measure, SetView, Symmetric,
+};
 
 /// Which overlap measure a [`BoxSet`] reports: a [`Measure`] of [`Boxes`] chosen at run time
 /// (from a Python keyword or a CLI flag).
@@ -29,6 +31,8 @@ pub enum BoxMeasure {
     /// Distance IoU (Zheng et al. 2020): IoU minus the squared centre distance over the squared
     /// diagonal of the enclosing box. In `[-1, 1]`.
     Diou,
+    /// Intersection over the smaller box ([`IoMin`]).
+    IoMin,
 }
 
 impl std::str::FromStr for BoxMeasure {
@@ -39,7 +43,34 @@ impl std::str::FromStr for BoxMeasure {
             "iou" => Ok(BoxMeasure::Iou),
             "giou" => Ok(BoxMeasure::Giou),
             "diou" => Ok(BoxMeasure::Diou),
-            other => Err(format!("measure = {other:?} is invalid: expected \"iou\", \"giou\" or \"diou\"")),
+            "iomin" => Ok(BoxMeasure::IoMin),
+            other => Err(format!("measure = {other:?} is invalid: expected \"iou\", \"giou\", \"diou\" or \"iomin\"")),
+        }
+    }
+}
+
+impl BoxMeasure {
+    /// The measure between two `[x1, y1, x2, y2]` boxes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use softkit_geom::BoxMeasure;
+    ///
+    /// let (big, small) = ([0.0, 0.0, 4.0, 4.0], [1.0, 1.0, 2.0, 2.0]);
+    /// assert_eq!(BoxMeasure::IoMin.pair(&big, &small, 0.0), 1.0);
+    /// assert_eq!(BoxMeasure::Iou.pair(&big, &small, 0.0), 1.0 / 16.0);
+    /// ```
+    pub fn pair(self, a: &[f64; 4], b: &[f64; 4], pixel_offset: f64) -> f64 {
+        match self {
+            BoxMeasure::Iou => box_iou_pair(a, b, pixel_offset),
+            BoxMeasure::Giou => box_giou(a, b, pixel_offset),
+            BoxMeasure::Diou => box_diou(a, b, pixel_offset),
+            BoxMeasure::IoMin => {
+                let smaller = box_area(a, pixel_offset).min(box_area(b, pixel_offset));
+                let inter = intersection(a, b, pixel_offset);
+                if inter > 0.0 && smaller > 0.0 { inter / smaller } else { 0.0 }
+            }
         }
     }
 }
@@ -48,9 +79,10 @@ impl<T: Coord> Measure<Boxes<'_, T>> for BoxMeasure {
     #[inline]
     fn between(&self, a: &Boxes<'_, T>, i: usize, b: &Boxes<'_, T>, j: usize) -> f64 {
         match self {
+            // The column's precomputed areas.
             BoxMeasure::Iou => Iou.between(a, i, b, j),
-            BoxMeasure::Giou => box_giou(&a.get(i), &b.get(j), a.pixel_offset),
-            BoxMeasure::Diou => box_diou(&a.get(i), &b.get(j), a.pixel_offset),
+            BoxMeasure::IoMin => IoMin.between(a, i, b, j),
+            _ => self.pair(&a.get(i), &b.get(j), a.pixel_offset),
         }
     }
 }
@@ -359,7 +391,7 @@ mod tests {
     #[test]
     fn disjoint_envelopes_imply_nonpositive_overlap() {
         let boxes = [[0.0, 0.0, 1.0, 1.0], [1.0, 0.0, 2.0, 1.0]];
-        for measure in [BoxMeasure::Iou, BoxMeasure::Giou, BoxMeasure::Diou] {
+        for measure in [BoxMeasure::Iou, BoxMeasure::Giou, BoxMeasure::Diou, BoxMeasure::IoMin] {
             let set = BoxSet::new(&boxes, measure, 0.0).unwrap();
             assert!(set.overlap(0, 1) <= 0.0);
         }

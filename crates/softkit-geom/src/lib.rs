@@ -62,9 +62,9 @@ mod pairwise;
 mod pairwise_sum;
 mod polygon;
 mod polygon_raster;
-mod rotated;
 mod rle;
 mod rle_string;
+mod rotated;
 mod shape_measure;
 mod xywh;
 

@@ -88,7 +88,7 @@ impl Polygons {
     /// # Ok::<(), softkit_geom::GeomError>(())
     /// ```
     pub fn uniform<T: Coord>(vertices: &[[T; 2]], k: usize) -> Result<Self, GeomError> {
-        if k == 0 || vertices.len() % k != 0 {
+        if k == 0 || !vertices.len().is_multiple_of(k) {
             return Err(GeomError::Offsets(format!(
                 "vertices: {} vertices do not split into polygons of k = {k} vertices each",
                 vertices.len()
@@ -274,7 +274,10 @@ fn check_offsets(offsets: &[usize], vertices: usize) -> Result<(), GeomError> {
     }
     let last = offsets[offsets.len() - 1];
     if last != vertices {
-        return fail(format!("offsets[{}] = {last} leaves vertices {last}..{vertices} in no polygon", offsets.len() - 1));
+        return fail(format!(
+            "offsets[{}] = {last} leaves vertices {last}..{vertices} in no polygon",
+            offsets.len() - 1
+        ));
     }
     Ok(())
 }
@@ -330,7 +333,8 @@ fn check_simple(index: usize, ring: &[Point], source: &[usize]) -> Result<(), Ge
             }
             let (q1, q2) = edge(b);
             if segments_meet(p1, p2, q1, q2) {
-                let (first, second) = if source[a] < source[b] { (source[a], source[b]) } else { (source[b], source[a]) };
+                let (first, second) =
+                    if source[a] < source[b] { (source[a], source[b]) } else { (source[b], source[a]) };
                 return Err(GeomError::SelfIntersecting { index, first, second });
             }
         }
@@ -377,12 +381,13 @@ fn triangulate(ring: &[Point]) -> Vec<[Point; 3]> {
             let k_cut = if ear {
                 k % n
             } else {
-                (0..n).max_by(|&x, &y| {
-                    let (ax, bx, cx) = corner(x);
-                    let (ay, by, cy) = corner(y);
-                    side(ax, bx, cx).total_cmp(&side(ay, by, cy))
-                })
-                .unwrap_or(0)
+                (0..n)
+                    .max_by(|&x, &y| {
+                        let (ax, bx, cx) = corner(x);
+                        let (ay, by, cy) = corner(y);
+                        side(ax, bx, cx).total_cmp(&side(ay, by, cy))
+                    })
+                    .unwrap_or(0)
             };
             let (a, b, c) = corner(k_cut);
             triangles.push([a, b, c]);
@@ -523,7 +528,10 @@ mod tests {
     fn names_bad_polygons() {
         let bow_tie = [[0.0, 0.0], [2.0, 2.0], [2.0, 0.0], [0.0, 2.0]];
         let err = Polygons::from_rings(&[&[[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]][..], &bow_tie[..]]).unwrap_err();
-        assert_eq!(err.to_string(), "polygons[1] is not simple: its edges from vertex 0 and from vertex 2 cross or touch");
+        assert_eq!(
+            err.to_string(),
+            "polygons[1] is not simple: its edges from vertex 0 and from vertex 2 cross or touch"
+        );
         let err = Polygons::from_rings(&[&[[0.0, 0.0], [1.0, 0.0]][..]]).unwrap_err();
         assert_eq!(err.to_string(), "polygons[0] has 2 vertices; a polygon needs at least 3");
         let err = Polygons::from_rings(&[&[[0.0, 0.0], [1.0, f64::NAN], [0.0, 1.0]][..]]).unwrap_err();

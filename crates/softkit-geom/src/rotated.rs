@@ -320,9 +320,9 @@ impl Hull for RotatedBoxes {
 pub(crate) fn ring_envelope(ring: &[Point]) -> Envelope<2> {
     let mut envelope = Envelope::new([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
     for p in ring {
-        for axis in 0..2 {
-            envelope.min[axis] = envelope.min[axis].min(p[axis]);
-            envelope.max[axis] = envelope.max[axis].max(p[axis]);
+        for (axis, &value) in p.iter().enumerate() {
+            envelope.min[axis] = envelope.min[axis].min(value);
+            envelope.max[axis] = envelope.max[axis].max(value);
         }
     }
     envelope
@@ -361,8 +361,9 @@ mod tests {
 
     #[test]
     fn a_quarter_turn_swaps_the_sides() {
-        let boxes = RotatedBoxes::new(&[[0.0, 0.0, 4.0, 2.0, 0.0], [0.0, 0.0, 2.0, 4.0, FRAC_PI_2]], RotatedFormat::Radians)
-            .unwrap();
+        let boxes =
+            RotatedBoxes::new(&[[0.0, 0.0, 4.0, 2.0, 0.0], [0.0, 0.0, 2.0, 4.0, FRAC_PI_2]], RotatedFormat::Radians)
+                .unwrap();
         assert!((Iou.between(&boxes, 0, &boxes, 1) - 1.0).abs() < 1e-12);
     }
 
@@ -380,7 +381,8 @@ mod tests {
     #[test]
     fn huge_coordinates_keep_their_digits() {
         let (c, d) = (1.0e7, 0.25);
-        let boxes = RotatedBoxes::new(&[[c, c, 1.0, 1.0, 0.0], [c + d, c, 1.0, 1.0, 0.0]], RotatedFormat::Radians).unwrap();
+        let boxes =
+            RotatedBoxes::new(&[[c, c, 1.0, 1.0, 0.0], [c + d, c, 1.0, 1.0, 0.0]], RotatedFormat::Radians).unwrap();
         assert!((boxes.intersection(0, &boxes, 1) - 0.75).abs() < 1e-9);
     }
 

@@ -2,7 +2,7 @@
 //! intersection over the smaller shape, chosen at run time.
 
 use crate::measure::union_ratio;
-use crate::{IoMin, Iou, Intersect, Measure, Symmetric};
+use crate::{Intersect, IoMin, Iou, Measure, Symmetric};
 
 /// A geometry whose two items have a convex hull of measurable area: the enclosing shape of
 /// generalised IoU.

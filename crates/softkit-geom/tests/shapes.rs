@@ -90,7 +90,7 @@ proptest! {
         ];
         let pieces = fan(&p, centre);
         let fan_column = Polygons::from_rings(&pieces).unwrap();
-        let q_column = Polygons::from_rings(&[q.clone()]).unwrap();
+        let q_column = Polygons::from_rings(std::slice::from_ref(&q)).unwrap();
         let signed: f64 = (0..pieces.len()).map(|k| {
             let t = &pieces[k];
             let orientation = (t[1][0] - t[0][0]) * (t[2][1] - t[0][1]) - (t[1][1] - t[0][1]) * (t[2][0] - t[0][0]);

@@ -8,7 +8,12 @@ use softkit_geom::{BoxFormat, BoxMeasure, Coord, box_overlap_matrix, convert_box
 use crate::arrays::{BoxArray, box_rows, boxes_f64, with_boxes};
 use crate::guard::compute;
 
-fn flat_to_rows<'py>(py: Python<'py>, flat: Vec<f64>, rows: usize, cols: usize) -> PyResult<Bound<'py, PyArray2<f64>>> {
+pub(crate) fn flat_to_rows<'py>(
+    py: Python<'py>,
+    flat: Vec<f64>,
+    rows: usize,
+    cols: usize,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
     PyArray1::from_vec(py, flat).reshape([rows, cols])
 }
 

@@ -6,6 +6,7 @@
 //!
 //! - `suppression`: `nms`, `batched_nms` and `soft_nms` (per label, or per image and label).
 //! - `geometry`: box overlap matrices and box format conversion.
+//! - `shapes`: rotated boxes and polygons: suppression, overlap matrices, rotated-box formats.
 //! - `evaluation`: `coco_eval` (bbox, segm, keypoints) and NMS-AP.
 //! - `ghost`: the ghost-radius functions.
 //! - `track`: the ByteTrack tracker, the MOT metrics and the MOTChallenge reader of `softkit.track`.
@@ -19,6 +20,7 @@ mod evaluation;
 mod geometry;
 mod ghost;
 mod guard;
+mod shapes;
 mod suppression;
 mod track;
 
@@ -33,6 +35,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(suppression::sort_floor, m)?)?;
     m.add_function(wrap_pyfunction!(geometry::box_overlap, m)?)?;
     m.add_function(wrap_pyfunction!(geometry::box_convert, m)?)?;
+    m.add_function(wrap_pyfunction!(shapes::shape_soft_nms, m)?)?;
+    m.add_function(wrap_pyfunction!(shapes::shape_overlap, m)?)?;
+    m.add_function(wrap_pyfunction!(shapes::rbox_convert, m)?)?;
     m.add_function(wrap_pyfunction!(evaluation::coco_eval, m)?)?;
     m.add_function(wrap_pyfunction!(ghost::ghost_delta_a, m)?)?;
     m.add_function(wrap_pyfunction!(ghost::ghost_rho_a, m)?)?;

@@ -3,18 +3,18 @@
 use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use softkit_geom::{BoxMeasure, BoxSet};
+use softkit_geom::{BoxMeasure, BoxSet, Coord, Overlap};
 use softkit_nms::{Kept, NmsError, PolicyKind, SuppressParams, suppress, suppress_batched, suppress_per_image};
 
 use crate::arrays::{BoxArray, ScoreArray, values, with_boxes, with_scores};
 use crate::guard::compute;
 
-type KeptArrays<'py> = (Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<f64>>);
+pub(crate) type KeptArrays<'py> = (Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<f64>>);
 
 /// The columns that scope a suppression: none (one set), labels, or images and labels.
-struct Scope<'py> {
-    labels: Option<PyReadonlyArray1<'py, i64>>,
-    image_ids: Option<PyReadonlyArray1<'py, i64>>,
+pub(crate) struct Scope<'py> {
+    pub(crate) labels: Option<PyReadonlyArray1<'py, i64>>,
+    pub(crate) image_ids: Option<PyReadonlyArray1<'py, i64>>,
 }
 
 fn run<'py>(
@@ -23,32 +23,35 @@ fn run<'py>(
     scores: ScoreArray<'py>,
     scope: Scope<'py>,
     params: SuppressParams,
+    measure: BoxMeasure,
     pixel_offset: f64,
 ) -> PyResult<Kept> {
     let labels = scope.labels.as_ref().map(values);
     let image_ids = scope.image_ids.as_ref().map(values);
     with_boxes!(boxes, |boxes| with_scores!(scores, |scores| compute(py, || {
-        // The engine checks that scores, labels and image ids match the boxes.
-        let set = BoxSet::new(boxes, BoxMeasure::Iou, pixel_offset)?;
-        match (image_ids.as_deref(), labels.as_deref()) {
-            (Some(images), labels) => {
-                let zeros;
-                let labels = match labels {
-                    Some(labels) => labels,
-                    None => {
-                        zeros = vec![0; images.len()];
-                        &zeros
-                    }
-                };
-                suppress_per_image(&set, scores, images, labels, &params)
-            }
-            (None, Some(labels)) => suppress_batched(&set, scores, labels, &params),
-            (None, None) => suppress(&set, scores, &params),
-        }
+        let set = BoxSet::new(boxes, measure, pixel_offset)?;
+        scoped(&set, scores, image_ids.as_deref(), labels.as_deref(), &params)
     })))
 }
 
-fn indices(py: Python<'_>, kept: Vec<usize>) -> Bound<'_, PyArray1<i64>> {
+/// Suppresses `set` in the scope its columns define: per image and label, per label, or whole.
+/// The engine checks that scores, labels and image ids match the set.
+pub(crate) fn scoped<const D: usize, S: Overlap<D>, T: Coord>(
+    set: &S,
+    scores: &[T],
+    image_ids: Option<&[i64]>,
+    labels: Option<&[i64]>,
+    params: &SuppressParams,
+) -> Result<Kept, NmsError> {
+    match (image_ids, labels) {
+        (Some(images), Some(labels)) => suppress_per_image(set, scores, images, labels, params),
+        (Some(images), None) => suppress_per_image(set, scores, images, &vec![0; images.len()], params),
+        (None, Some(labels)) => suppress_batched(set, scores, labels, params),
+        (None, None) => suppress(set, scores, params),
+    }
+}
+
+pub(crate) fn indices(py: Python<'_>, kept: Vec<usize>) -> Bound<'_, PyArray1<i64>> {
     PyArray1::from_vec(py, kept.into_iter().map(|i| i as i64).collect())
 }
 
@@ -61,7 +64,7 @@ pub(crate) fn nms<'py>(
     iou_threshold: f64,
 ) -> PyResult<Bound<'py, PyArray1<i64>>> {
     let scope = Scope { labels: None, image_ids: None };
-    let kept = run(py, boxes, scores, scope, SuppressParams::hard(iou_threshold), 0.0)?;
+    let kept = run(py, boxes, scores, scope, SuppressParams::hard(iou_threshold), BoxMeasure::Iou, 0.0)?;
     Ok(indices(py, kept.indices))
 }
 
@@ -75,7 +78,7 @@ pub(crate) fn batched_nms<'py>(
     iou_threshold: f64,
 ) -> PyResult<Bound<'py, PyArray1<i64>>> {
     let scope = Scope { labels: Some(labels), image_ids: None };
-    let kept = run(py, boxes, scores, scope, SuppressParams::hard(iou_threshold), 0.0)?;
+    let kept = run(py, boxes, scores, scope, SuppressParams::hard(iou_threshold), BoxMeasure::Iou, 0.0)?;
     Ok(indices(py, kept.indices))
 }
 
@@ -87,10 +90,24 @@ pub(crate) struct SoftNmsOptions<'py> {
     sigma: f64,
     iou_threshold: f64,
     score_threshold: f64,
-    labels: Option<PyReadonlyArray1<'py, i64>>,
-    image_ids: Option<PyReadonlyArray1<'py, i64>>,
+    pub(crate) labels: Option<PyReadonlyArray1<'py, i64>>,
+    pub(crate) image_ids: Option<PyReadonlyArray1<'py, i64>>,
     max_output: Option<usize>,
     pixel_offset: f64,
+    pub(crate) measure: String,
+}
+
+impl SoftNmsOptions<'_> {
+    /// The engine's parameters from the keyword options.
+    pub(crate) fn params(&self) -> PyResult<SuppressParams> {
+        let kind: PolicyKind = self.method.parse().map_err(PyValueError::new_err)?;
+        let params =
+            SuppressParams::new(kind.with(self.iou_threshold, self.sigma)).with_score_threshold(self.score_threshold);
+        Ok(match self.max_output {
+            Some(k) => params.with_max_output(k),
+            None => params,
+        })
+    }
 }
 
 /// Soft-NMS (Bodla et al. 2017): kept indices in selection order and their decayed scores.
@@ -101,15 +118,10 @@ pub(crate) fn soft_nms<'py>(
     scores: ScoreArray<'py>,
     options: SoftNmsOptions<'py>,
 ) -> PyResult<KeptArrays<'py>> {
-    let kind: PolicyKind = options.method.parse().map_err(PyValueError::new_err)?;
-    let params = SuppressParams::new(kind.with(options.iou_threshold, options.sigma))
-        .with_score_threshold(options.score_threshold);
-    let params = match options.max_output {
-        Some(k) => params.with_max_output(k),
-        None => params,
-    };
+    let params = options.params()?;
     let scope = Scope { labels: options.labels, image_ids: options.image_ids };
-    let kept = run(py, boxes, scores, scope, params, options.pixel_offset)?;
+    let measure: BoxMeasure = options.measure.parse().map_err(PyValueError::new_err)?;
+    let kept = run(py, boxes, scores, scope, params, measure, options.pixel_offset)?;
     Ok((indices(py, kept.indices), PyArray1::from_vec(py, kept.scores)))
 }
 

@@ -1,7 +1,7 @@
 //! ByteTrack (Zhang et al. 2022): a streaming tracker that associates every detection box, the
 //! low-score ones in a second stage, with optional DeepSORT-style appearance.
 
-use softkit_geom::{BoxMeasure, box_diou, box_giou, box_iou_pair};
+use softkit_geom::{BoxMeasure, box_iou_pair};
 
 use crate::kalman::{CHI_SQUARE_95_4DOF, KalmanFilter, KalmanState, Projection, xyah};
 use crate::{TrackError, linear_sum_assignment};
@@ -794,11 +794,7 @@ fn smooth(track: &mut Vec<f32>, unit: &[f32], momentum: f64) {
 }
 
 fn pair_overlap(measure: BoxMeasure, a: &[f64; 4], b: &[f64; 4]) -> f64 {
-    match measure {
-        BoxMeasure::Iou => box_iou_pair(a, b, 0.0),
-        BoxMeasure::Giou => box_giou(a, b, 0.0),
-        BoxMeasure::Diou => box_diou(a, b, 0.0),
-    }
+    measure.pair(a, b, 0.0)
 }
 
 /// The optimal assignment of `nr` rows to `nc` columns over the allowed `edges` `(row, col,

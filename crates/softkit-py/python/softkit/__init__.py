@@ -26,7 +26,7 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
-from . import _native, ghost, track
+from . import _native, _shapes, ghost, track
 from ._arrays import float_array as _float_array
 from ._arrays import labels as _labels
 
@@ -37,6 +37,8 @@ __all__ = [
     "box_iou",
     "generalized_box_iou",
     "distance_box_iou",
+    "box_iomin",
+    "rbox_convert",
     "box_convert",
     "coco_eval",
     "nms_ap",
@@ -45,34 +47,90 @@ __all__ = [
 ]
 __version__ = _native.__version__
 
-def nms(boxes, scores, iou_threshold: float) -> np.ndarray:
-    """Hard NMS with torchvision's semantics.
+_GEOMETRY_DOC = """
+    ``geometry`` says what each row of ``boxes`` is:
+
+    - ``"box"`` (default): ``[x1, y1, x2, y2]``, an ``(N, 4)`` array;
+    - ``"rotated"``: ``[cx, cy, w, h, angle]``, an ``(N, 5)`` array. The angle is in radians and
+      turns the width axis from +x towards +y (mmrotate, ultralytics OBB, OpenCV ``boxPoints``):
+      clockwise as seen on an image whose y axis points down. ``rbox_format`` reads it as
+      ``"radians"`` (default), ``"degrees"`` (or ``"opencv"``), or mmrotate's ``"le90"``,
+      ``"le135"`` and ``"oc"`` (radians, checked against their ranges);
+    - ``"polygon"``: simple polygons, convex or not, in either orientation: an ``(N, K, 2)``
+      array, an ``(N, 2K)`` array of ``x, y`` pairs (DOTA's 8 numbers), a ``(vertices,
+      offsets)`` pair (Arrow's list layout), or a list of ``(K_i, 2)`` arrays.
+"""
+
+
+def _kept(geometry, boxes, scores, rbox_format, options) -> Tuple[np.ndarray, np.ndarray]:
+    """Runs the suppression ``options`` describe on any geometry."""
+    if _shapes.check_geometry(geometry) == "box":
+        b = _float_array(boxes, "boxes", 2)
+        n = b.shape[0]
+    else:
+        b = _shapes.shape_args(boxes, geometry, "boxes", rbox_format)
+        n = _shapes.count(b)
+        if options["pixel_offset"] != 0.0:
+            raise ValueError(f"pixel_offset = {options['pixel_offset']} is only defined for geometry='box'")
+    s = _float_array(scores, "scores", 1)
+    for key in ("labels", "image_ids"):
+        if options[key] is not None:
+            options[key] = _labels(options[key], n, key)
+    if geometry == "box":
+        return _native.soft_nms(b, s, options)
+    return _native.shape_soft_nms(b, s, options)
+
+
+def _hard_options(iou_threshold: float, labels=None) -> dict:
+    return {
+        "method": "hard",
+        "sigma": 0.5,
+        "iou_threshold": float(iou_threshold),
+        "score_threshold": float("-inf"),
+        "labels": labels,
+        "image_ids": None,
+        "max_output": None,
+        "pixel_offset": 0.0,
+        "measure": "iou",
+    }
+
+
+def nms(boxes, scores, iou_threshold: float, *, geometry: str = "box", rbox_format: str = "radians") -> np.ndarray:
+    """Hard NMS with torchvision's semantics, on any geometry.
 
     Visits boxes by non-increasing score (ties to the lower index) and keeps one unless a kept box
-    overlaps it with IoU > ``iou_threshold``. Boxes are ``[x1, y1, x2, y2]``.
-
+    overlaps it with IoU > ``iou_threshold``.
+    {geometry}
     Returns the kept indices (int64) by non-increasing score.
 
     >>> import numpy as np, softkit
     >>> softkit.nms(np.array([[0., 0, 2, 2], [0, 0, 2, 2.1]]), np.array([0.5, 0.6]), 0.5).tolist()
     [1]
+    >>> rboxes = np.array([[5., 5, 10, 2, 0.0], [5, 5, 10, 2, np.pi / 2]])  # a cross
+    >>> softkit.nms(rboxes, np.array([0.9, 0.8]), 0.5, geometry="rotated").tolist()
+    [0, 1]
     """
-    b = _float_array(boxes, "boxes", 2)
-    s = _float_array(scores, "scores", 1)
-    return _native.nms(b, s, float(iou_threshold))
+    if geometry == "box":
+        return _native.nms(_float_array(boxes, "boxes", 2), _float_array(scores, "scores", 1), float(iou_threshold))
+    return _kept(geometry, boxes, scores, rbox_format, _hard_options(iou_threshold))[0]
 
 
-def batched_nms(boxes, scores, labels, iou_threshold: float) -> np.ndarray:
+def batched_nms(
+    boxes, scores, labels, iou_threshold: float, *, geometry: str = "box", rbox_format: str = "radians"
+) -> np.ndarray:
     """Class-aware hard NMS (torchvision's ``batched_nms``): boxes never suppress across labels.
+    ``geometry`` and ``rbox_format`` are as in :func:`nms`.
 
     >>> import numpy as np, softkit
     >>> b = np.array([[0., 0, 2, 2], [0, 0, 2, 2]])
     >>> softkit.batched_nms(b, np.array([0.9, 0.8]), np.array([3, 7]), 0.5).tolist()
     [0, 1]
     """
-    b = _float_array(boxes, "boxes", 2)
-    s = _float_array(scores, "scores", 1)
-    return _native.batched_nms(b, s, _labels(labels, b.shape[0]), float(iou_threshold))
+    if geometry == "box":
+        b = _float_array(boxes, "boxes", 2)
+        s = _float_array(scores, "scores", 1)
+        return _native.batched_nms(b, s, _labels(labels, b.shape[0]), float(iou_threshold))
+    return _kept(geometry, boxes, scores, rbox_format, _hard_options(iou_threshold, labels))[0]
 
 
 def soft_nms(
@@ -87,8 +145,11 @@ def soft_nms(
     image_ids=None,
     max_output: Optional[int] = None,
     pixel_offset: float = 0.0,
+    geometry: str = "box",
+    rbox_format: str = "radians",
+    measure: str = "iou",
 ) -> Tuple[np.ndarray, np.ndarray]:
-    """Soft-NMS (Bodla et al. 2017) with the paper's exact semantics.
+    """Soft-NMS (Bodla et al. 2017) with the paper's exact semantics, on any geometry.
 
     At each step the box with the highest *current* score is selected (ties to the lower index),
     and every remaining box's score is multiplied by ``w``:
@@ -102,9 +163,10 @@ def soft_nms(
     per box), boxes of different images never interact either: the result lists the images in
     ascending id, each image's boxes by score, and ``max_output`` applies to each image (COCO's
     ``maxDets``), as a detector's batched output or a detection table needs. ``pixel_offset=1.0`` gives
-    the legacy "+1" area convention of the paper's code. TensorFlow's ``exp(-iou**2 / (2 sigma))``
-    is ``sigma=2 * s`` here.
-
+    the legacy "+1" area convention of the paper's code (boxes only). TensorFlow's
+    ``exp(-iou**2 / (2 sigma))`` is ``sigma=2 * s`` here. ``measure`` replaces IoU: ``"giou"``,
+    ``"diou"`` (boxes), or ``"iomin"`` (intersection over the smaller shape, StarDist's overlap).
+    {geometry}
     Returns ``(indices, scores)``: kept indices (int64) in selection order and their **decayed**
     scores (float64); ensemble-boxes returns the original scores instead.
 
@@ -117,9 +179,11 @@ def soft_nms(
     ...                            image_ids=np.array([7, 3]))
     >>> keep.tolist()  # different images: nothing is suppressed, image 3 comes first
     [1, 0]
+    >>> squares = np.array([[[0., 0], [10, 0], [10, 10], [0, 10]], [[0, 5], [10, 5], [10, 15], [0, 15]]])
+    >>> keep, s = softkit.soft_nms(squares, np.array([0.9, 0.8]), method="linear", geometry="polygon")
+    >>> keep.tolist(), round(float(s[1]), 6)
+    ([0, 1], 0.533333)
     """
-    b = _float_array(boxes, "boxes", 2)
-    s = _float_array(scores, "scores", 1)
     if max_output is not None and (isinstance(max_output, bool) or int(max_output) != max_output or max_output < 0):
         raise ValueError(f"max_output = {max_output!r} is invalid: expected a non-negative integer or None")
     options = {
@@ -127,36 +191,84 @@ def soft_nms(
         "sigma": float(sigma),
         "iou_threshold": float(iou_threshold),
         "score_threshold": float(score_threshold),
-        "labels": None if labels is None else _labels(labels, b.shape[0]),
-        "image_ids": None if image_ids is None else _labels(image_ids, b.shape[0], "image_ids"),
+        "labels": labels,
+        "image_ids": image_ids,
         "max_output": None if max_output is None else int(max_output),
         "pixel_offset": float(pixel_offset),
+        "measure": str(measure),
     }
-    return _native.soft_nms(b, s, options)
+    return _kept(geometry, boxes, scores, rbox_format, options)
 
 
-def _overlap(a, b, measure: str, pixel_offset: float) -> np.ndarray:
-    return _native.box_overlap(_float_array(a, "boxes1", 2), _float_array(b, "boxes2", 2), measure, float(pixel_offset))
+for _f in (nms, soft_nms):
+    if _f.__doc__:  # None under python -OO
+        _f.__doc__ = _f.__doc__.replace("    {geometry}", _GEOMETRY_DOC.rstrip())
 
 
-def box_iou(boxes1, boxes2, *, pixel_offset: float = 0.0) -> np.ndarray:
-    """The ``(N, M)`` IoU matrix between two ``[x1, y1, x2, y2]`` box arrays (float64).
+def _overlap(a, b, measure: str, pixel_offset: float, geometry: str, rbox_format: str) -> np.ndarray:
+    if _shapes.check_geometry(geometry) == "box":
+        return _native.box_overlap(
+            _float_array(a, "boxes1", 2), _float_array(b, "boxes2", 2), measure, float(pixel_offset)
+        )
+    if pixel_offset != 0.0:
+        raise ValueError(f"pixel_offset = {pixel_offset} is only defined for geometry='box'")
+    first = _shapes.shape_args(a, geometry, "boxes1", rbox_format)
+    second = _shapes.shape_args(b, geometry, "boxes2", rbox_format)
+    return _native.shape_overlap(first, second, measure)
+
+
+def box_iou(
+    boxes1, boxes2, *, pixel_offset: float = 0.0, geometry: str = "box", rbox_format: str = "radians"
+) -> np.ndarray:
+    """The ``(N, M)`` IoU matrix between two lists of boxes, rotated boxes or polygons (float64).
+    ``geometry`` and ``rbox_format`` are as in :func:`nms`.
 
     >>> import numpy as np, softkit
     >>> softkit.box_iou(np.array([[0., 0, 2, 2]]), np.array([[1., 0, 3, 2]])).round(4).tolist()
     [[0.3333]]
+    >>> square = np.array([[0., 0, 2, 2, 0]])
+    >>> softkit.box_iou(square, square + [0, 0, 0, 0, np.pi / 4], geometry="rotated").round(4).tolist()
+    [[0.7071]]
     """
-    return _overlap(boxes1, boxes2, "iou", pixel_offset)
+    return _overlap(boxes1, boxes2, "iou", pixel_offset, geometry, rbox_format)
 
 
-def generalized_box_iou(boxes1, boxes2, *, pixel_offset: float = 0.0) -> np.ndarray:
-    """The ``(N, M)`` generalised IoU matrix (Rezatofighi et al. 2019), in [-1, 1]."""
-    return _overlap(boxes1, boxes2, "giou", pixel_offset)
+def generalized_box_iou(
+    boxes1, boxes2, *, pixel_offset: float = 0.0, geometry: str = "box", rbox_format: str = "radians"
+) -> np.ndarray:
+    """The ``(N, M)`` generalised IoU matrix (Rezatofighi et al. 2019), in [-1, 1]. For rotated
+    boxes and polygons the enclosing shape is the convex hull of the pair."""
+    return _overlap(boxes1, boxes2, "giou", pixel_offset, geometry, rbox_format)
 
 
 def distance_box_iou(boxes1, boxes2, *, pixel_offset: float = 0.0) -> np.ndarray:
     """The ``(N, M)`` distance IoU matrix (Zheng et al. 2020), in [-1, 1]."""
-    return _overlap(boxes1, boxes2, "diou", pixel_offset)
+    return _overlap(boxes1, boxes2, "diou", pixel_offset, "box", "radians")
+
+
+def box_iomin(
+    boxes1, boxes2, *, pixel_offset: float = 0.0, geometry: str = "box", rbox_format: str = "radians"
+) -> np.ndarray:
+    """The ``(N, M)`` matrix of intersection over the smaller shape (StarDist's overlap): 1 when
+    one shape lies inside the other.
+
+    >>> import numpy as np, softkit
+    >>> softkit.box_iomin(np.array([[0., 0, 4, 4]]), np.array([[1., 1, 2, 2]])).tolist()
+    [[1.0]]
+    """
+    return _overlap(boxes1, boxes2, "iomin", pixel_offset, geometry, rbox_format)
+
+
+def rbox_convert(rboxes, in_fmt: str, out_fmt: str) -> np.ndarray:
+    """Converts ``(N, 5)`` rotated boxes between ``"radians"``, ``"degrees"`` (``"opencv"``) and
+    mmrotate's ``"le90"``, ``"le135"`` and ``"oc"``. The boxes stay the same boxes; the mmrotate
+    formats come out canonical (le90 and le135 put the long edge first). float64 out.
+
+    >>> import numpy as np, softkit
+    >>> softkit.rbox_convert(np.array([[10., 20, 2, 6, 30]]), "degrees", "le90").round(4).tolist()
+    [[10.0, 20.0, 6.0, 2.0, -1.0472]]
+    """
+    return _native.rbox_convert(_shapes.rotated(rboxes, "rboxes"), str(in_fmt), str(out_fmt))
 
 
 def box_convert(boxes, in_fmt: str, out_fmt: str) -> np.ndarray:

@@ -1,0 +1,95 @@
+"""Reading rotated boxes and polygons in the layouts users hold them, into the one layout the
+native functions take: float64 ``(N, 5)`` rotated boxes, or ``(V, 2)`` vertices with ``N + 1``
+offsets (Arrow's list layout)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+GEOMETRIES = ("box", "rotated", "polygon")
+
+
+def check_geometry(geometry: str) -> str:
+    if geometry not in GEOMETRIES:
+        raise ValueError(f"geometry = {geometry!r} is invalid: expected 'box', 'rotated' or 'polygon'")
+    return geometry
+
+
+def _floats(x, name: str) -> np.ndarray:
+    a = np.asarray(x)
+    if a.dtype.kind not in "fiub":
+        raise TypeError(f"{name} must hold numbers, got dtype {a.dtype}")
+    return np.ascontiguousarray(a, dtype=np.float64)
+
+
+def rotated(x, name: str) -> np.ndarray:
+    """``(N, 5)`` rotated boxes ``cx, cy, w, h, angle`` as contiguous float64 (a copy only when needed)."""
+    a = _floats(x, name)
+    if a.size == 0 and a.ndim != 2:
+        a = a.reshape(0, 5)
+    if a.ndim != 2 or a.shape[1] != 5:
+        raise ValueError(f"{name} must have shape (N, 5) (cx, cy, w, h, angle), got {a.shape}")
+    return a
+
+
+def polygons(x, name: str) -> tuple:
+    """``(vertices (V, 2), offsets (N + 1,))`` from any accepted layout:
+
+    - an ``(N, K, 2)`` array (every polygon has ``K`` vertices);
+    - an ``(N, 2K)`` array of ``x1, y1, x2, y2, ...`` rows (DOTA's 8 numbers when ``K = 4``);
+    - a ``(vertices, offsets)`` pair (Arrow's list layout);
+    - a list of ``(K_i, 2)`` arrays, or of flat ``[x1, y1, x2, y2, ...]`` lists (COCO polygons).
+    """
+    if isinstance(x, tuple) and len(x) == 2:
+        vertices = _floats(x[0], f"{name}[0] (vertices)")
+        if vertices.size == 0:
+            vertices = vertices.reshape(0, 2)
+        if vertices.ndim != 2 or vertices.shape[1] != 2:
+            raise ValueError(f"{name}[0] (vertices) must have shape (V, 2), got {vertices.shape}")
+        offsets = np.asarray(x[1])
+        if offsets.dtype.kind not in "iu" or offsets.ndim != 1:
+            raise ValueError(f"{name}[1] (offsets) must be a 1-D integer array, got {offsets.dtype} {offsets.shape}")
+        return vertices, np.ascontiguousarray(offsets, dtype=np.int64)
+    if isinstance(x, np.ndarray) or (isinstance(x, list) and x and np.ndim(x[0]) == 0):
+        a = _floats(x, name)
+        if a.ndim == 3 and a.shape[2] == 2:
+            n, k = a.shape[0], a.shape[1]
+            return a.reshape(n * k, 2), np.arange(n + 1, dtype=np.int64) * k
+        if a.ndim == 2 and a.shape[1] >= 6 and a.shape[1] % 2 == 0:
+            n, k = a.shape[0], a.shape[1] // 2
+            return a.reshape(n * k, 2), np.arange(n + 1, dtype=np.int64) * k
+        if a.size == 0:
+            return np.zeros((0, 2)), np.zeros(1, dtype=np.int64)
+        raise ValueError(
+            f"{name} must be an (N, K, 2) array, an (N, 2K) array of x, y pairs (K >= 3), "
+            f"a (vertices, offsets) pair or a list of (K, 2) arrays; got shape {a.shape}"
+        )
+    rings = []
+    for i, ring in enumerate(x):
+        r = _floats(ring, f"{name}[{i}]")
+        if r.ndim == 1:
+            if r.size % 2:
+                raise ValueError(f"{name}[{i}] has {r.size} numbers; a flat polygon needs x, y pairs")
+            r = r.reshape(-1, 2)
+        if r.ndim != 2 or r.shape[1] != 2:
+            raise ValueError(f"{name}[{i}] must have shape (K, 2), got {r.shape}")
+        rings.append(r)
+    offsets = np.zeros(len(rings) + 1, dtype=np.int64)
+    np.cumsum([len(r) for r in rings], out=offsets[1:])
+    vertices = np.concatenate(rings) if rings else np.zeros((0, 2))
+    return np.ascontiguousarray(vertices), offsets
+
+
+def shape_args(x, geometry: str, name: str, rbox_format: str) -> dict:
+    """The native functions' description of a list of rotated boxes or polygons."""
+    if geometry == "rotated":
+        return {"geometry": geometry, "coords": rotated(x, name), "offsets": None, "rbox_format": str(rbox_format)}
+    vertices, offsets = polygons(x, name)
+    return {"geometry": geometry, "coords": vertices, "offsets": offsets, "rbox_format": str(rbox_format)}
+
+
+def count(args: dict) -> int:
+    """How many shapes a ``shape_args`` description holds."""
+    if args["offsets"] is None:
+        return args["coords"].shape[0]
+    return max(args["offsets"].shape[0] - 1, 0)
