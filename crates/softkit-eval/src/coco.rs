@@ -71,9 +71,11 @@ pub fn evaluate_coco<G: CocoGeometry, M: Measure<G>>(
         .collect::<Result<Vec<GtRecord>, EvalError>>()?;
     let dts: Vec<DtRecord> = dt_rows
         .iter()
-        .map(|&i| {
+        .enumerate()
+        .map(|(k, &i)| {
             let d = &dets[i];
-            DtRecord { image_id: d.image_id, category_id: d.category_id, area: dt.areas()[i], score: d.score }
+            let area = if G::OWN_RESULT_AREA { dt_geometry.area(k) } else { dt.areas()[i] };
+            DtRecord { image_id: d.image_id, category_id: d.category_id, area, score: d.score }
         })
         .collect();
     let cat_ids = gt.category_ids();

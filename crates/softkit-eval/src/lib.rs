@@ -1,5 +1,6 @@
 //! The evaluation protocols of softkit, over any geometry: COCO-style AP, AR and the
-//! precision/recall arrays of pycocotools' `COCOeval`, and OVDEval's NMS-AP.
+//! precision/recall arrays of pycocotools' `COCOeval`, OVDEval's NMS-AP, and the VOC protocol
+//! that DOTA reports for rotated boxes and polygons.
 //!
 //! This crate keeps only the protocol. The matching loop (group by image and category, match
 //! greedily in score order, accumulate a precision/recall curve per category, area range and
@@ -19,6 +20,8 @@
 //! - `evaluate`: the protocol over records and a pair overlap ([`evaluate`], [`Evaluation`]).
 //! - `coco`: COCO files, one entry point for every geometry ([`evaluate_coco`] and its uses).
 //! - `nms_ap`: OVDEval's NMS-AP ([`nms_ap_filter`], [`evaluate_nms_ap`]).
+//! - `voc`: the VOC protocol of DOTA's devkit ([`evaluate_voc`], [`evaluate_voc_coco`]): AP per
+//!   class at one IoU threshold, 11-point or area under the curve.
 //! - `params`: pycocotools' `Params` ([`Params`], [`AreaRange`], [`linspace`]).
 //! - `matching`: pycocotools' `evaluateImg`, one image and category at a time.
 //! - `accumulate`: precision/recall curves, pycocotools' `accumulate`.
@@ -64,6 +67,7 @@ mod matching;
 mod nms_ap;
 mod params;
 mod summary;
+mod voc;
 
 pub use coco::{evaluate_bbox, evaluate_coco, evaluate_keypoints, evaluate_keypoints_with_sigmas, evaluate_segm};
 pub use error::EvalError;
@@ -71,5 +75,6 @@ pub use evaluate::{DtRecord, EvalInput, Evaluation, GtRecord, evaluate};
 pub use nms_ap::{NMS_AP_IOU_THRESHOLD, evaluate_nms_ap, nms_ap_filter};
 pub use params::{AreaRange, Params, linspace};
 pub use summary::{ClassAp, KEYPOINT_STAT_NAMES, STAT_NAMES};
+pub use voc::{VocClass, VocEvaluation, VocMetric, VocParams, evaluate_voc, evaluate_voc_coco};
 // The COCO documents the evaluator takes, read by softkit-io.
 pub use softkit_io::{Category, CocoGroundTruth, CocoResults, Detection, GtAnnotation, IoError, Segmentation};

@@ -2,7 +2,9 @@
 //! evaluation entry point serves boxes, masks and keypoints.
 
 use rayon::prelude::*;
-use softkit_geom::{Geometry, KeypointInstance, Keypoints, Masks, Rle, XywhBoxes};
+use softkit_geom::{
+    Geometry, KeypointInstance, Keypoints, Masks, Polygons, Rle, RotatedBoxes, RotatedFormat, XywhBoxes,
+};
 
 use crate::{CocoGroundTruth, CocoResults, IoError, Segmentation};
 
@@ -53,6 +55,11 @@ pub trait CocoGeometry: Geometry + Sized {
         let _ = (gt, index);
         Ok(false)
     }
+
+    /// Whether a detection's area (for area ranges) is the geometry's own
+    /// ([`Geometry::area`]) rather than the one `loadRes` assigns ([`CocoResults::areas`]).
+    /// Ground truth always uses its `area` field.
+    const OWN_RESULT_AREA: bool = false;
 }
 
 fn annotation(index: usize) -> String {
@@ -157,6 +164,76 @@ impl CocoGeometry for Keypoints {
         let num = gt.num_keypoints().get(index).copied().flatten();
         Ok(num.ok_or_else(|| missing(annotation(index), "num_keypoints", "keypoint evaluation needs"))? == 0)
     }
+}
+
+/// Rotated boxes: each annotation's and each result's `rbox` (`[cx, cy, w, h, angle]`, radians).
+impl CocoGeometry for RotatedBoxes {
+    fn from_annotations(gt: &CocoGroundTruth, indices: &[usize]) -> Result<Self, IoError> {
+        let rboxes = gt.rboxes();
+        let boxes = indices
+            .iter()
+            .map(|&i| rboxes[i].ok_or_else(|| missing(annotation(i), "rbox", "rotated evaluation needs")))
+            .collect::<Result<Vec<_>, _>>()?;
+        geometry(RotatedBoxes::new(&boxes, RotatedFormat::Radians), "annotations", indices)
+    }
+
+    fn from_results(dt: &CocoResults, _gt: &CocoGroundTruth, indices: &[usize]) -> Result<Self, IoError> {
+        let rboxes = dt.rboxes();
+        let boxes = indices
+            .iter()
+            .map(|&i| {
+                rboxes.get(i).copied().flatten().ok_or_else(|| missing(result(i), "rbox", "rotated evaluation needs"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        geometry(RotatedBoxes::new(&boxes, RotatedFormat::Radians), "results", indices)
+    }
+
+    const OWN_RESULT_AREA: bool = true;
+}
+
+/// Polygons: the one polygon of each annotation's and each result's `segmentation`
+/// (`[[x1, y1, x2, y2, ...]]`); run-length masks and objects in several parts are errors.
+impl CocoGeometry for Polygons {
+    fn from_annotations(gt: &CocoGroundTruth, indices: &[usize]) -> Result<Self, IoError> {
+        let segs = gt.segmentations();
+        let rings = indices
+            .iter()
+            .map(|&i| match segs[i].as_ref() {
+                Some(Segmentation::Polygons(p)) => one_ring(p, || annotation(i)),
+                Some(Segmentation::Rle(_)) => Err(not_a_polygon(annotation(i))),
+                None => Err(missing(annotation(i), "segmentation", "polygon evaluation needs")),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        geometry(Polygons::from_rings(&rings), "annotations", indices)
+    }
+
+    fn from_results(dt: &CocoResults, _gt: &CocoGroundTruth, indices: &[usize]) -> Result<Self, IoError> {
+        let polygons = dt.polygons();
+        let rings = indices
+            .iter()
+            .map(|&i| match polygons.get(i).and_then(Option::as_ref) {
+                Some(p) => one_ring(p, || result(i)),
+                None => Err(missing(result(i), "segmentation", "polygon evaluation needs a polygon in")),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        geometry(Polygons::from_rings(&rings), "results", indices)
+    }
+
+    const OWN_RESULT_AREA: bool = true;
+}
+
+/// The vertices of a segmentation that must be one polygon.
+fn one_ring(polygons: &[Vec<f64>], item: impl Fn() -> String) -> Result<Vec<[f64; 2]>, IoError> {
+    let problem = match polygons {
+        [ring] if ring.len() % 2 == 0 => return Ok(ring.chunks_exact(2).map(|p| [p[0], p[1]]).collect()),
+        [ring] => format!("has {} numbers; a polygon needs x, y pairs", ring.len()),
+        _ => format!("has {} polygons; polygon evaluation needs one per object", polygons.len()),
+    };
+    Err(IoError::NotOnePolygon { item: item(), problem })
+}
+
+fn not_a_polygon(item: String) -> IoError {
+    IoError::NotOnePolygon { item, problem: "is a run-length mask; polygon evaluation needs a polygon".into() }
 }
 
 /// Names the item of a geometry error by its position in the file.

@@ -120,6 +120,22 @@ pub enum IoError {
         /// The offending value.
         value: f64,
     },
+    /// A flag field is neither `0`, `1`, `false` nor `true`.
+    #[error("{item} = {value} is invalid: expected 0, 1, false or true")]
+    Flag {
+        /// The item and field, such as `annotations[4].difficult`.
+        item: String,
+        /// The value as written.
+        value: String,
+    },
+    /// A `segmentation` is not the one polygon that polygon evaluation needs.
+    #[error("{item}.segmentation {problem}")]
+    NotOnePolygon {
+        /// The item, such as `annotations[4]`.
+        item: String,
+        /// What it is instead.
+        problem: String,
+    },
     /// An item's geometry is invalid.
     #[error("{item}: {source}")]
     Geometry {

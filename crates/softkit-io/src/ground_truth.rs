@@ -5,7 +5,9 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::json::{CrowdFlag, RawBbox, check_bbox, check_keypoint_triples, parse_path, parse_str, parse_value};
+use crate::json::{
+    CrowdFlag, RawBbox, check_bbox, check_keypoint_triples, check_rbox, parse_path, parse_str, parse_value,
+};
 use crate::segmentation::RawSegmentation;
 use crate::{IoError, Segmentation};
 
@@ -73,6 +75,12 @@ struct RawAnnotation {
     keypoints: Option<Vec<f64>>,
     #[serde(default)]
     num_keypoints: Option<u32>,
+    /// A rotated box `[cx, cy, w, h, angle]`, angle in radians (rotated evaluation).
+    #[serde(default)]
+    rbox: Option<[f64; 5]>,
+    /// DOTA's `difficult` flag (the VOC protocol ignores such objects).
+    #[serde(default)]
+    difficult: Option<serde_json::Value>,
 }
 
 /// A COCO ground-truth file: the images, the categories and the annotations.
@@ -112,6 +120,10 @@ pub struct CocoGroundTruth {
     keypoints: Vec<Option<Vec<f64>>>,
     /// The `num_keypoints` of each annotation, aligned with `annotations`.
     num_keypoints: Vec<Option<u32>>,
+    /// The `rbox` of each annotation, aligned with `annotations`.
+    rboxes: Vec<Option<[f64; 5]>>,
+    /// The `difficult` flag of each annotation (false when absent), aligned with `annotations`.
+    difficult: Vec<bool>,
 }
 
 impl CocoGroundTruth {
@@ -162,7 +174,18 @@ impl CocoGroundTruth {
         }
         let (image_sizes, segmentations) = (vec![None; image_ids.len()], vec![None; annotations.len()]);
         let (keypoints, num_keypoints) = (vec![None; annotations.len()], vec![None; annotations.len()]);
-        Ok(CocoGroundTruth { image_ids, categories, annotations, image_sizes, segmentations, keypoints, num_keypoints })
+        let (rboxes, difficult) = (vec![None; annotations.len()], vec![false; annotations.len()]);
+        Ok(CocoGroundTruth {
+            image_ids,
+            categories,
+            annotations,
+            image_sizes,
+            segmentations,
+            keypoints,
+            num_keypoints,
+            rboxes,
+            difficult,
+        })
     }
 
     fn from_raw(raw: RawGt) -> Result<Self, IoError> {
@@ -170,6 +193,8 @@ impl CocoGroundTruth {
         let mut segmentations = Vec::with_capacity(raw.annotations.len());
         let mut keypoints = Vec::with_capacity(raw.annotations.len());
         let mut num_keypoints = Vec::with_capacity(raw.annotations.len());
+        let mut rboxes = Vec::with_capacity(raw.annotations.len());
+        let mut difficult = Vec::with_capacity(raw.annotations.len());
         for (index, a) in raw.annotations.into_iter().enumerate() {
             let item = || format!("annotations[{index}]");
             let bbox = match a.bbox {
@@ -185,6 +210,16 @@ impl CocoGroundTruth {
             }
             keypoints.push(a.keypoints);
             num_keypoints.push(a.num_keypoints);
+            rboxes.push(a.rbox.map(|r| check_rbox(r, item)).transpose()?);
+            difficult.push(match a.difficult {
+                None => false,
+                Some(flag) => match flag.as_bool().or_else(|| flag.as_u64().filter(|&v| v <= 1).map(|v| v == 1)) {
+                    Some(value) => value,
+                    None => {
+                        return Err(IoError::Flag { item: format!("{}.difficult", item()), value: flag.to_string() });
+                    }
+                },
+            });
             annotations.push(GtAnnotation {
                 id: a.id,
                 image_id: a.image_id,
@@ -206,6 +241,8 @@ impl CocoGroundTruth {
         gt.segmentations = segmentations;
         gt.keypoints = keypoints;
         gt.num_keypoints = num_keypoints;
+        gt.rboxes = rboxes;
+        gt.difficult = difficult;
         Ok(gt)
     }
 
@@ -247,6 +284,18 @@ impl CocoGroundTruth {
     /// `num_keypoints` is 0, as pycocotools does.
     pub fn num_keypoints(&self) -> &[Option<u32>] {
         &self.num_keypoints
+    }
+
+    /// The `rbox` (`[cx, cy, w, h, angle]`, angle in radians) of each annotation (aligned with
+    /// [`annotations`](Self::annotations)), `None` where an annotation has none.
+    pub fn rboxes(&self) -> &[Option<[f64; 5]>] {
+        &self.rboxes
+    }
+
+    /// DOTA's `difficult` flag of each annotation (aligned with [`annotations`](Self::annotations)),
+    /// `false` where an annotation has none. The VOC protocol neither counts nor penalises them.
+    pub fn difficult(&self) -> &[bool] {
+        &self.difficult
     }
 
     /// The `(height, width)` of an image, when the file gives both (mask evaluation rasterises

@@ -111,6 +111,14 @@ impl<'de> Deserialize<'de> for CrowdFlag {
     }
 }
 
+/// Checks a rotated box `[cx, cy, w, h, angle]` (radians): finite, sizes at least 0.
+pub(crate) fn check_rbox(rbox: [f64; 5], item: impl Fn() -> String) -> Result<[f64; 5], IoError> {
+    match softkit_geom::RotatedFormat::Radians.validate(&[rbox]) {
+        Ok(_) => Ok(rbox),
+        Err(source) => Err(IoError::Geometry { item: format!("{}.rbox", item()), source }),
+    }
+}
+
 /// Parses a JSON document from text, naming `origin` in any error.
 pub(crate) fn parse_str<T: DeserializeOwned>(text: &str, origin: &str) -> Result<T, IoError> {
     serde_json::from_str(text).map_err(|e| IoError::from_json(origin, e))

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use softkit_geom::Rle;
 
-use crate::json::{RawBbox, check_bbox, check_keypoint_triples, parse_path, parse_str, parse_value};
+use crate::json::{RawBbox, check_bbox, check_keypoint_triples, check_rbox, parse_path, parse_str, parse_value};
 use crate::segmentation::RawSegmentation;
 use crate::{CocoGroundTruth, IoError, Segmentation};
 
@@ -40,6 +40,8 @@ pub(crate) struct RawDetection {
     segmentation: Option<RawSegmentation>,
     #[serde(default)]
     keypoints: Option<Vec<f64>>,
+    #[serde(default)]
+    pub(crate) rbox: Option<[f64; 5]>,
     pub(crate) score: f64,
 }
 
@@ -87,6 +89,11 @@ pub struct CocoResults {
     segmentations: Vec<Option<Segmentation>>,
     /// The keypoints, aligned with `detections` (empty for results made in memory).
     keypoints: Vec<Option<Vec<f64>>>,
+    /// The rotated boxes, aligned with `detections` (empty for results made in memory).
+    rboxes: Vec<Option<[f64; 5]>>,
+    /// The polygons of polygon segmentations as written, aligned with `detections` (empty for
+    /// results made in memory).
+    polygons: Vec<Option<Vec<Vec<f64>>>>,
 }
 
 impl CocoResults {
@@ -117,7 +124,7 @@ impl CocoResults {
         }
         let areas = detections.iter().map(Detection::area).collect();
         let segmentations = vec![None; detections.len()];
-        Ok(CocoResults { detections, areas, segmentations, keypoints: Vec::new() })
+        Ok(CocoResults { detections, areas, segmentations, ..Default::default() })
     }
 
     fn from_raw(raw: Vec<RawDetection>, gt: &CocoGroundTruth) -> Result<Self, IoError> {
@@ -126,10 +133,14 @@ impl CocoResults {
         // Then the mask branch when it has a segmentation, then the keypoint branch.
         let keypoint_results =
             !box_results && raw.first().is_some_and(|r| r.segmentation.is_none() && r.keypoints.is_some());
+        // softkit's own branch: rotated boxes, when the first result has an `rbox` and no `bbox`.
+        let rbox_results = !box_results && raw.first().is_some_and(|r| r.rbox.is_some());
         let mut detections = Vec::with_capacity(raw.len());
         let mut areas = Vec::with_capacity(raw.len());
         let mut segmentations = Vec::with_capacity(raw.len());
         let mut keypoints = Vec::with_capacity(raw.len());
+        let mut rboxes = Vec::with_capacity(raw.len());
+        let mut polygons = Vec::with_capacity(raw.len());
         for (index, r) in raw.into_iter().enumerate() {
             let item = || format!("results[{index}]");
             let bad_mask = |source| IoError::Segmentation { item: item(), source };
@@ -143,7 +154,26 @@ impl CocoResults {
                 check_keypoint_triples(kp, item)?;
             }
             let segmentation = r.segmentation.map(RawSegmentation::checked).transpose().map_err(bad_mask)?;
-            let (bbox, area, segmentation) = if keypoint_results {
+            let rbox = r.rbox.map(|b| check_rbox(b, item)).transpose()?;
+            polygons.push(match &segmentation {
+                Some(Segmentation::Polygons(p)) => Some(p.clone()),
+                _ => None,
+            });
+            let (bbox, area, segmentation) = if rbox_results {
+                let rbox = rbox.ok_or_else(|| IoError::MissingField {
+                    item: item(),
+                    field: "rbox",
+                    needed_by: "every result needs when the first one has an rbox and no bbox",
+                })?;
+                // The box around the rotated box, and its own area.
+                let corners = softkit_geom::rotated_corners(&rbox);
+                let (xs, ys) = (corners.map(|c| c[0]), corners.map(|c| c[1]));
+                let x = xs.iter().copied().fold(f64::INFINITY, f64::min);
+                let y = ys.iter().copied().fold(f64::INFINITY, f64::min);
+                let w = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max) - x;
+                let h = ys.iter().copied().fold(f64::NEG_INFINITY, f64::max) - y;
+                ([x, y, w, h], rbox[2] * rbox[3], segmentation)
+            } else if keypoint_results {
                 let kp = r.keypoints.as_deref().ok_or_else(|| IoError::MissingField {
                     item: item(),
                     field: "keypoints",
@@ -179,8 +209,9 @@ impl CocoResults {
             areas.push(area);
             segmentations.push(segmentation);
             keypoints.push(r.keypoints);
+            rboxes.push(rbox);
         }
-        Ok(CocoResults { detections, areas, segmentations, keypoints })
+        Ok(CocoResults { detections, areas, segmentations, keypoints, rboxes, polygons })
     }
 
     /// The results at `indices` (in the given order), with their areas, masks and keypoints, as
@@ -217,6 +248,8 @@ impl CocoResults {
             areas: indices.iter().map(|&i| self.areas[i]).collect(),
             segmentations: pick(&self.segmentations, indices),
             keypoints: pick(&self.keypoints, indices),
+            rboxes: pick(&self.rboxes, indices),
+            polygons: pick(&self.polygons, indices),
         }
     }
 
@@ -243,6 +276,21 @@ impl CocoResults {
     /// [`from_detections`](Self::from_detections).
     pub fn keypoints(&self) -> &[Option<Vec<f64>>] {
         &self.keypoints
+    }
+
+    /// The `rbox` (`[cx, cy, w, h, angle]`, radians) of each detection as written (aligned with
+    /// [`detections`](Self::detections)), `None` where it has none; empty for results made with
+    /// [`from_detections`](Self::from_detections). A result list whose first result has an `rbox`
+    /// and no `bbox` is a rotated-box list: every result needs an `rbox`, its `bbox` is the box
+    /// around it and its area `w * h`.
+    pub fn rboxes(&self) -> &[Option<[f64; 5]>] {
+        &self.rboxes
+    }
+
+    /// The polygons of each detection's polygon `segmentation` as written (aligned with
+    /// [`detections`](Self::detections)), `None` where it has none or a run-length mask.
+    pub fn polygons(&self) -> &[Option<Vec<Vec<f64>>>] {
+        &self.polygons
     }
 
     /// Number of detections.
