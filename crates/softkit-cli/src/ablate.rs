@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use clap::Args;
+use softkit_geom::BoxMeasure;
 use softkit_nms::SuppressParams;
 
 use crate::eval_cmd::{check_outputs, write_json};
@@ -81,7 +82,7 @@ pub(crate) fn run(args: &AblateArgs) -> Result<(), String> {
         let params = params.with_score_threshold(args.score_threshold).with_max_output(args.max_det);
         params.validate().map_err(|e| e.to_string())?;
         let start = Instant::now();
-        let kept = suppress(dets, &params, 0.0)?;
+        let kept = suppress(dets, &params, BoxMeasure::Iou, 0.0)?;
         let millis = start.elapsed().as_secs_f64() * 1e3;
         let results = kept_results(dets, &kept, &gt)?;
         let stats = evaluate_on(&gt, &results, &img_ids)?.stats().map_err(|e| e.to_string())?;

@@ -4,7 +4,11 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::{Args, ValueEnum};
-use softkit_eval::{CocoResults, Evaluation, KEYPOINT_STAT_NAMES, Params, STAT_NAMES};
+use softkit_eval::{
+    CocoGroundTruth, CocoResults, Evaluation, KEYPOINT_STAT_NAMES, Params, STAT_NAMES, VocMetric, VocParams,
+    evaluate_coco, evaluate_voc_coco,
+};
+use softkit_geom::{Iou, Polygons, RotatedBoxes};
 use softkit_io::{ensure_not_an_input, write_atomic};
 
 use crate::scoring::load_ground_truth;
@@ -18,6 +22,33 @@ pub(crate) enum IouType {
     Segm,
     /// Keypoints, scored by OKS.
     Keypoints,
+    /// Rotated boxes, each object's `rbox` `[cx, cy, w, h, angle]` (angle in radians, turning
+    /// +x towards +y), by exact polygon IoU.
+    Rotated,
+    /// Polygons, each object's one-polygon `segmentation`, by exact polygon IoU (not rasterised).
+    Polygon,
+}
+
+impl IouType {
+    fn name(self) -> &'static str {
+        match self {
+            IouType::Bbox => "bbox",
+            IouType::Segm => "segm",
+            IouType::Keypoints => "keypoints",
+            IouType::Rotated => "rotated",
+            IouType::Polygon => "polygon",
+        }
+    }
+}
+
+/// The evaluation protocol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Protocol {
+    /// COCO's: AP over IoU 0.50:0.95, area ranges and maxDets, printed as pycocotools prints it.
+    Coco,
+    /// VOC's, as the DOTA devkit reports rotated detection: AP per class at one IoU threshold
+    /// (`--voc-iou`), 11-point or area under the curve (`--voc-metric`), difficult objects ignored.
+    Voc,
 }
 
 /// Arguments of `softkit eval`.
@@ -37,6 +68,15 @@ pub(crate) struct EvalArgs {
     /// bbox AP. Boxes only.
     #[arg(long)]
     nms_ap: bool,
+    /// The protocol: COCO's, or VOC's as DOTA reports it.
+    #[arg(long, value_enum, default_value = "coco")]
+    protocol: Protocol,
+    /// VOC protocol: `07` (11-point, as the DOTA devkit reports) or `area` (area under the curve).
+    #[arg(long, default_value = "07")]
+    voc_metric: VocMetric,
+    /// VOC protocol: a detection matches when its IoU is above this.
+    #[arg(long, default_value_t = 0.5)]
+    voc_iou: f64,
     /// Also write `{"stats": [...], "stat_names": [...], "per_class_ap": {"category_id": ap}}` to this file.
     #[arg(long)]
     json: Option<String>,
@@ -81,8 +121,15 @@ pub(crate) fn check_outputs(outputs: &[(&str, &Path)], inputs: &[(&str, &Path)])
 
 pub(crate) fn run(args: &EvalArgs) -> Result<(), String> {
     if args.nms_ap && args.iou_type != IouType::Bbox {
-        let name = if args.iou_type == IouType::Segm { "segm" } else { "keypoints" };
-        return Err(format!("--nms-ap works on boxes only (--iou-type bbox), not --iou-type {name}"));
+        return Err(format!("--nms-ap works on boxes only (--iou-type bbox), not --iou-type {}", args.iou_type.name()));
+    }
+    if args.protocol == Protocol::Voc {
+        if args.nms_ap || args.plot.is_some() {
+            return Err("--nms-ap and --plot belong to --protocol coco".into());
+        }
+        if !(0.0..=1.0).contains(&args.voc_iou) {
+            return Err(format!("--voc-iou {} is invalid: expected a value in [0, 1]", args.voc_iou));
+        }
     }
     let inputs = [("--gt", Path::new(&args.gt)), ("--dt", Path::new(&args.dt))];
     let mut outputs: Vec<(&str, PathBuf)> = args.json.iter().map(|j| ("--json", PathBuf::from(j))).collect();
@@ -95,12 +142,26 @@ pub(crate) fn run(args: &EvalArgs) -> Result<(), String> {
     let gt = load_ground_truth(&args.gt)?;
     let dt = CocoResults::from_path(&args.dt, &gt).map_err(|e| e.to_string())?;
     let err = |e: softkit_eval::EvalError| e.to_string();
+    if args.protocol == Protocol::Voc {
+        return run_voc(args, &gt, &dt, start);
+    }
     let mut note = String::new();
     let (ev, summary, json) = match args.iou_type {
         IouType::Keypoints => {
             let ev = softkit_eval::evaluate_keypoints(&gt, &dt, &Params::keypoints()).map_err(err)?;
             let json = stats_json(&ev, &ev.keypoint_stats(), &KEYPOINT_STAT_NAMES);
             let summary = ev.keypoint_summary();
+            (ev, summary, json)
+        }
+        IouType::Rotated | IouType::Polygon => {
+            let ev = if args.iou_type == IouType::Rotated {
+                evaluate_coco::<RotatedBoxes, _>(&gt, &dt, &Iou, &Params::default())
+            } else {
+                evaluate_coco::<Polygons, _>(&gt, &dt, &Iou, &Params::default())
+            }
+            .map_err(err)?;
+            let summary = ev.summary().map_err(err)?;
+            let json = summary_json(&ev)?;
             (ev, summary, json)
         }
         IouType::Bbox | IouType::Segm => {
@@ -143,6 +204,36 @@ pub(crate) fn run(args: &EvalArgs) -> Result<(), String> {
         dt.len(),
         ev.img_ids().len(),
         ev.cat_ids().len(),
+        start.elapsed().as_secs_f64() * 1e3,
+        args.json.as_ref().map(|p| format!(" -> {p}")).unwrap_or_default()
+    );
+    Ok(())
+}
+
+/// `--protocol voc`: the per-class table and the mAP, and `{"map", "per_class_ap"}` for `--json`.
+fn run_voc(args: &EvalArgs, gt: &CocoGroundTruth, dt: &CocoResults, start: Instant) -> Result<(), String> {
+    let params = VocParams { iou_threshold: args.voc_iou, metric: args.voc_metric };
+    let ev = match args.iou_type {
+        IouType::Bbox => evaluate_voc_coco::<softkit_geom::XywhBoxes, _>(gt, dt, &Iou, &params),
+        IouType::Rotated => evaluate_voc_coco::<RotatedBoxes, _>(gt, dt, &Iou, &params),
+        IouType::Polygon => evaluate_voc_coco::<Polygons, _>(gt, dt, &Iou, &params),
+        other => {
+            return Err(format!("--protocol voc scores bbox, rotated or polygon, not --iou-type {}", other.name()));
+        }
+    }
+    .map_err(|e| e.to_string())?;
+    print!("{}", ev.summary());
+    if let Some(path) = &args.json {
+        let per_class: serde_json::Map<String, serde_json::Value> =
+            ev.classes.iter().map(|c| (c.category_id.to_string(), c.ap.into())).collect();
+        write_json(path, &serde_json::json!({"map": ev.map(), "per_class_ap": per_class}))?;
+    }
+    eprintln!(
+        "softkit eval: {} detections, {} classes, VOC {:?} at IoU > {} ({:.1} ms){}",
+        dt.len(),
+        ev.classes.len(),
+        args.voc_metric,
+        args.voc_iou,
         start.elapsed().as_secs_f64() * 1e3,
         args.json.as_ref().map(|p| format!(" -> {p}")).unwrap_or_default()
     );

@@ -23,6 +23,7 @@ mod nms_cmd;
 mod plots;
 mod scene;
 mod scoring;
+mod shape_nms;
 mod track_cmd;
 
 use std::process::ExitCode;

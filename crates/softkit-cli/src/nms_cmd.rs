@@ -3,8 +3,8 @@
 use std::path::Path;
 use std::time::Instant;
 
-use clap::Args;
-use softkit_geom::{BoxMeasure, BoxSet, check_pixel_offset};
+use clap::{Args, ValueEnum};
+use softkit_geom::{BoxMeasure, BoxSet, RotatedFormat, ShapeMeasure, check_pixel_offset};
 use softkit_io::{Detections, ensure_not_an_input, write_coco_results};
 use softkit_nms::{NmsError, PolicyKind, SuppressParams, suppress_per_image};
 
@@ -14,37 +14,61 @@ use crate::scoring::{check_class_mapping, evaluate_on, evaluated_images, kept_re
 #[derive(Args, Debug)]
 #[command(allow_negative_numbers = true)]
 pub(crate) struct NmsArgs {
-    /// A candidate table (`{"images", "candidates": [[image_id, class_index, x1, y1, x2, y2, score]]}`)
-    /// or a COCO results list.
+    /// A candidate table (`{"images", "candidates": [rows]}`) or a COCO results list. A box row is
+    /// `[image_id, class_index, x1, y1, x2, y2, score]`, a rotated one `[image_id, class_index, cx,
+    /// cy, w, h, angle, score]`, a polygon one `[image_id, class_index, score, x1, y1, x2, y2, ...]`;
+    /// results carry `bbox`, `rbox` or a one-polygon `segmentation`.
     #[arg(long)]
-    input: String,
+    pub(crate) input: String,
+    /// What the rows hold: `box`, `rotated` (`cx, cy, w, h, angle`) or `polygon`.
+    #[arg(long, value_enum, default_value = "box")]
+    pub(crate) geometry: GeometryArg,
+    /// How rotated boxes write the angle: `radians` (turning +x towards +y), `degrees` (OpenCV's
+    /// RotatedRect), or mmrotate's `le90`, `le135`, `oc` (radians, range-checked).
+    #[arg(long, default_value = "radians")]
+    pub(crate) rbox_format: RotatedFormat,
+    /// The overlap measure: `iou`, `giou`, `iomin` (intersection over the smaller shape), or
+    /// `diou` (boxes only).
+    #[arg(long, default_value = "iou")]
+    pub(crate) measure: String,
     /// The suppression policy: `hard` (remove boxes overlapping a kept one by more than `--iou`),
     /// `linear` (scale by `1 - IoU` above `--iou`) or `gaussian` (scale by `exp(-IoU^2 / sigma)`).
     #[arg(long, default_value = "gaussian")]
-    method: PolicyKind,
+    pub(crate) method: PolicyKind,
     /// IoU threshold of hard and linear NMS [default: 0.5 for hard, 0.3 (the paper's Nt) for
     /// linear]; gaussian has none.
     #[arg(long)]
-    iou: Option<f64>,
+    pub(crate) iou: Option<f64>,
     /// Width of the Gaussian penalty [default: 0.5]; gaussian only.
     #[arg(long)]
-    sigma: Option<f64>,
+    pub(crate) sigma: Option<f64>,
     /// Boxes whose (decayed) score falls below this are dropped.
     #[arg(long, default_value_t = 0.001)]
-    score_threshold: f64,
+    pub(crate) score_threshold: f64,
     /// Keep at most this many boxes per image, by score (COCO evaluates 100).
     #[arg(long, default_value_t = 100)]
-    max_det: usize,
+    pub(crate) max_det: usize,
     /// 1 for the legacy "+1" pixel convention in box areas, 0 for continuous coordinates.
     #[arg(long, default_value_t = 0.0)]
-    pixel_offset: f64,
+    pub(crate) pixel_offset: f64,
     /// Where to write the COCO results JSON (optional with `--gt`).
     #[arg(long, required_unless_present = "gt")]
-    output: Option<String>,
+    pub(crate) output: Option<String>,
     /// COCO ground truth: evaluate the kept boxes right after suppression, on the images it lists,
     /// and print pycocotools' summary.
     #[arg(long)]
-    gt: Option<String>,
+    pub(crate) gt: Option<String>,
+}
+
+/// `--geometry`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum GeometryArg {
+    /// Axis-aligned boxes.
+    Box,
+    /// Rotated boxes.
+    Rotated,
+    /// Simple polygons.
+    Polygon,
 }
 
 impl NmsArgs {
@@ -76,6 +100,16 @@ impl NmsArgs {
             format!("{flag}: {e}")
         })?;
         check_pixel_offset(self.pixel_offset).map_err(|e| format!("--pixel-offset: {e}"))?;
+        if self.geometry == GeometryArg::Box {
+            self.measure.parse::<BoxMeasure>().map_err(|e| format!("--measure: {e}"))?;
+        } else {
+            self.measure
+                .parse::<ShapeMeasure>()
+                .map_err(|e| format!("--measure: {e} for --geometry {:?}", self.geometry))?;
+            if self.pixel_offset != 0.0 {
+                return Err(format!("--pixel-offset {} applies to --geometry box only", self.pixel_offset));
+            }
+        }
         Ok(params)
     }
 }
@@ -85,10 +119,11 @@ impl NmsArgs {
 pub(crate) fn suppress(
     dets: &Detections,
     params: &SuppressParams,
+    measure: BoxMeasure,
     pixel_offset: f64,
 ) -> Result<Vec<(usize, f64)>, String> {
     let boxes = dets.xyxy();
-    let set = BoxSet::new(&boxes, BoxMeasure::Iou, pixel_offset).map_err(|e| match e.index() {
+    let set = BoxSet::new(&boxes, measure, pixel_offset).map_err(|e| match e.index() {
         Some(row) => format!("image {}: {e}", dets.image_ids[row]),
         None => e.to_string(),
     })?;
@@ -105,6 +140,10 @@ pub(crate) fn run(args: &NmsArgs) -> Result<(), String> {
         inputs.extend(args.gt.as_deref().map(|gt| ("--gt", Path::new(gt))));
         ensure_not_an_input("--output", Path::new(output), &inputs).map_err(|e| e.to_string())?;
     }
+    if args.geometry != GeometryArg::Box {
+        return crate::shape_nms::run(args, &params);
+    }
+    let measure: BoxMeasure = args.measure.parse()?;
     let dets = &read_input(&args.input)?;
     // Load the ground truth before the work, so that a bad file fails fast.
     let gt = match &args.gt {
@@ -118,7 +157,7 @@ pub(crate) fn run(args: &NmsArgs) -> Result<(), String> {
         None => None,
     };
     let start = Instant::now();
-    let kept = suppress(dets, &params, args.pixel_offset)?;
+    let kept = suppress(dets, &params, measure, args.pixel_offset)?;
     let elapsed = start.elapsed();
     if let Some(output) = &args.output {
         write_coco_results(output, dets, &kept).map_err(|e| e.to_string())?;

@@ -120,6 +120,16 @@ pub enum IoError {
         /// The offending value.
         value: f64,
     },
+    /// A row of a table has the wrong length.
+    #[error("{origin}: {item} {problem}")]
+    Row {
+        /// Where the text came from: a file path.
+        origin: String,
+        /// The row, such as `candidates[4]`.
+        item: String,
+        /// What is wrong, with the layout expected.
+        problem: String,
+    },
     /// A flag field is neither `0`, `1`, `false` nor `true`.
     #[error("{item} = {value} is invalid: expected 0, 1, false or true")]
     Flag {

@@ -44,6 +44,7 @@ mod json;
 mod mot;
 mod results;
 mod segmentation;
+mod shape_detections;
 
 pub use atomic::{ensure_not_an_input, write_atomic};
 pub use coco_geometry::CocoGeometry;
@@ -54,3 +55,6 @@ pub use ground_truth::{Category, CocoGroundTruth, GtAnnotation};
 pub use mot::{MotRows, parse_mot, read_mot, write_mot};
 pub use results::{CocoResults, Detection};
 pub use segmentation::Segmentation;
+pub use shape_detections::{
+    ShapeDetections, ShapeKind, parse_shape_detections, read_shape_detections, write_shape_results,
+};

@@ -37,7 +37,7 @@ pub(crate) struct RawDetection {
     pub(crate) image_id: i64,
     pub(crate) category_id: i64,
     pub(crate) bbox: Option<RawBbox>,
-    segmentation: Option<RawSegmentation>,
+    pub(crate) segmentation: Option<RawSegmentation>,
     #[serde(default)]
     keypoints: Option<Vec<f64>>,
     #[serde(default)]
@@ -194,16 +194,21 @@ impl CocoResults {
                     field: if index == 0 { "bbox or segmentation" } else { "segmentation" },
                     needed_by: "every result needs when the first one has no bbox",
                 })?;
-                let rle = match segmentation {
-                    Segmentation::Rle(rle) => rle,
-                    Segmentation::Polygons(polygons) => {
-                        let (h, w) = gt
-                            .image_size(r.image_id)
-                            .ok_or_else(|| IoError::MissingImageSize { item: item(), image_id: r.image_id })?;
-                        Rle::from_polygons(&polygons, h, w).map_err(bad_mask)?
-                    }
+                let mask = |rle: Rle| (rle.bbox(), rle.area() as f64, Segmentation::Rle(rle));
+                let (mask_bbox, area, segmentation) = match segmentation {
+                    Segmentation::Rle(rle) => mask(rle),
+                    Segmentation::Polygons(polygons) => match gt.image_size(r.image_id) {
+                        Some((h, w)) => mask(Rle::from_polygons(&polygons, h, w).map_err(bad_mask)?),
+                        // Without the image's size there is no mask: the polygons' own extent and
+                        // area stand in (polygon evaluation needs no more; mask evaluation will
+                        // name the missing size).
+                        None => {
+                            let (extent, area) = polygon_extent_and_area(&polygons);
+                            (extent, area, Segmentation::Polygons(polygons))
+                        }
+                    },
                 };
-                (bbox.unwrap_or_else(|| rle.bbox()), rle.area() as f64, Some(Segmentation::Rle(rle)))
+                (bbox.unwrap_or(mask_bbox), area, Some(segmentation))
             };
             detections.push(Detection { image_id: r.image_id, category_id: r.category_id, bbox, score: r.score });
             areas.push(area);
@@ -302,6 +307,32 @@ impl CocoResults {
     pub fn is_empty(&self) -> bool {
         self.detections.is_empty()
     }
+}
+
+/// The `[x, y, w, h]` extent of polygons (flat `x, y` lists) and the sum of their shoelace areas.
+fn polygon_extent_and_area(polygons: &[Vec<f64>]) -> ([f64; 4], f64) {
+    let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
+    let mut area = 0.0;
+    for ring in polygons {
+        let points: Vec<[f64; 2]> = ring.chunks_exact(2).map(|p| [p[0], p[1]]).collect();
+        for p in &points {
+            for axis in 0..2 {
+                lo[axis] = lo[axis].min(p[axis]);
+                hi[axis] = hi[axis].max(p[axis]);
+            }
+        }
+        let twice: f64 = (0..points.len())
+            .map(|k| {
+                let (a, b) = (points[k], points[(k + 1) % points.len()]);
+                a[0] * b[1] - a[1] * b[0]
+            })
+            .sum();
+        area += 0.5 * twice.abs();
+    }
+    if lo[0] > hi[0] {
+        return ([0.0; 4], 0.0);
+    }
+    ([lo[0], lo[1], hi[0] - lo[0], hi[1] - lo[1]], area)
 }
 
 /// `loadRes`' box of a keypoint result: the extent of all its keypoints, visible or not.

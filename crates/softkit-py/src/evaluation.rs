@@ -6,9 +6,10 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use softkit_eval::{
-    AreaRange, EvalError, Evaluation, KEYPOINT_STAT_NAMES, Params, STAT_NAMES, evaluate_bbox, evaluate_keypoints,
-    evaluate_segm, nms_ap_filter,
+    AreaRange, EvalError, Evaluation, KEYPOINT_STAT_NAMES, Params, STAT_NAMES, VocParams, evaluate_bbox, evaluate_coco,
+    evaluate_keypoints, evaluate_segm, evaluate_voc_coco, nms_ap_filter,
 };
+use softkit_geom::{Iou, Polygons, RotatedBoxes, XywhBoxes};
 use softkit_io::{CocoGroundTruth, CocoResults, IoError};
 
 use crate::guard::compute;
@@ -78,6 +79,8 @@ enum Kind {
     Bbox,
     Segm,
     Keypoints,
+    Rotated,
+    Polygon,
     NmsAp,
 }
 
@@ -127,6 +130,8 @@ fn run<'py>(py: Python<'py>, gt: Source, dt: Source, kind: Kind, raw: RawParams)
             Kind::Bbox => (evaluate_bbox(&gt, &dt, &params)?, None),
             Kind::Segm => (evaluate_segm(&gt, &dt, &params)?, None),
             Kind::Keypoints => (evaluate_keypoints(&gt, &dt, &params)?, None),
+            Kind::Rotated => (evaluate_coco::<RotatedBoxes, _>(&gt, &dt, &Iou, &params)?, None),
+            Kind::Polygon => (evaluate_coco::<Polygons, _>(&gt, &dt, &Iou, &params)?, None),
             Kind::NmsAp => {
                 let kept = nms_ap_filter(&gt, &dt)?;
                 (evaluate_bbox(&gt, &dt.select(&kept), &params)?, Some(kept))
@@ -180,12 +185,55 @@ pub(crate) fn coco_eval<'py>(
         "bbox" => Kind::Bbox,
         "segm" => Kind::Segm,
         "keypoints" => Kind::Keypoints,
+        "rotated" => Kind::Rotated,
+        "polygon" => Kind::Polygon,
         "nms_ap" => Kind::NmsAp,
-        other => {
-            return Err(PyValueError::new_err(format!(
-                "iou_type = {other:?} is invalid: expected \"bbox\", \"segm\" or \"keypoints\""
-            )));
-        }
+        other => return Err(PyValueError::new_err(format!("iou_type = {other:?} is invalid: expected {IOU_TYPES}"))),
     };
     run(py, Source::new(gt, gt_is_path), Source::new(dt, dt_is_path), kind, params)
 }
+
+const IOU_TYPES: &str = "\"bbox\", \"segm\", \"keypoints\", \"rotated\" or \"polygon\"";
+
+/// The VOC protocol (the DOTA devkit's `voc_eval`) of `iou_type` "bbox", "rotated" or "polygon":
+/// returns `(mAP, [(category_id, ground truth, detections, AP, recall, precision)])`.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn voc_eval<'py>(
+    py: Python<'py>,
+    gt: String,
+    gt_is_path: bool,
+    dt: String,
+    dt_is_path: bool,
+    iou_type: &str,
+    iou_threshold: f64,
+    metric: &str,
+) -> PyResult<(f64, Vec<VocRow<'py>>)> {
+    let params = VocParams { iou_threshold, metric: metric.parse().map_err(PyValueError::new_err)? };
+    let (gt, dt) = (Source::new(gt, gt_is_path), Source::new(dt, dt_is_path));
+    let iou_type = iou_type.to_string();
+    let ev = compute(py, move || {
+        let gt = gt.ground_truth()?;
+        let dt = dt.results(&gt)?;
+        match iou_type.as_str() {
+            "bbox" => evaluate_voc_coco::<XywhBoxes, _>(&gt, &dt, &Iou, &params),
+            "rotated" => evaluate_voc_coco::<RotatedBoxes, _>(&gt, &dt, &Iou, &params),
+            "polygon" => evaluate_voc_coco::<Polygons, _>(&gt, &dt, &Iou, &params),
+            other => Err(EvalError::Params {
+                field: "iou_type",
+                reason: format!("{other:?} is not \"bbox\", \"rotated\" or \"polygon\""),
+            }),
+        }
+    })?;
+    let rows = ev
+        .classes
+        .iter()
+        .map(|c| {
+            let curve = |v: &[f64]| PyArray1::from_vec(py, v.to_vec());
+            (c.category_id, c.ground_truth, c.detections, c.ap, curve(&c.recall), curve(&c.precision))
+        })
+        .collect();
+    Ok((ev.map(), rows))
+}
+
+type VocRow<'py> = (i64, usize, usize, f64, Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>);

@@ -41,6 +41,7 @@ __all__ = [
     "rbox_convert",
     "box_convert",
     "coco_eval",
+    "voc_eval",
     "nms_ap",
     "ghost",
     "track",
@@ -343,9 +344,12 @@ def coco_eval(
     path or as the already-loaded dict / list. Loaded objects are serialised with ``json.dumps``
     (numpy scalars and arrays are accepted) and parsed in Rust, so the numbers are exactly those
     a file would hold. ``iou_type`` is ``"bbox"``, ``"segm"`` (RLE or polygon masks, rasterised
-    exactly as pycocotools does) or ``"keypoints"`` (OKS with the 17 COCO sigmas; ground truth
+    exactly as pycocotools does), ``"keypoints"`` (OKS with the 17 COCO sigmas; ground truth
     needs ``keypoints``, ``num_keypoints`` and ``bbox``, results ``keypoints``, and a result
-    without a ``bbox`` gets the box around all its keypoints, as ``loadRes`` does).
+    without a ``bbox`` gets the box around all its keypoints, as ``loadRes`` does), ``"rotated"``
+    (each object's ``rbox`` ``[cx, cy, w, h, angle]``, angle in radians, exact polygon IoU) or
+    ``"polygon"`` (each object's one-polygon ``segmentation``, exact polygon IoU, not rasterised).
+    For ``"rotated"`` and ``"polygon"`` a detection's area (for area ranges) is its shape's own.
 
     The keyword parameters mirror pycocotools' ``Params``: ``iou_thrs`` (``iouThrs``, default
     0.50:0.05:0.95), ``rec_thrs`` (``recThrs``, 101 points), ``max_dets`` (``maxDets``, default
@@ -388,13 +392,47 @@ def coco_eval(
     >>> round(result["per_class_ap"][1], 4)
     0.505
     """
-    if iou_type not in ("bbox", "segm", "keypoints"):
-        raise ValueError(f'iou_type = {json.dumps(str(iou_type))} is invalid: expected "bbox", "segm" or "keypoints"')
+    if iou_type not in ("bbox", "segm", "keypoints", "rotated", "polygon"):
+        raise ValueError(
+            f'iou_type = {json.dumps(str(iou_type))} is invalid: expected "bbox", "segm", "keypoints", "rotated" or "polygon"'
+        )
     return _native.coco_eval(
         *_eval_args(gt, dt),
         iou_type,
         _param_args(iou_thrs, rec_thrs, max_dets, area_rng, area_rng_lbl, use_cats, img_ids, cat_ids),
     )
+
+
+def voc_eval(gt, dt, iou_type: str = "rotated", *, iou_threshold: float = 0.5, metric: str = "07") -> Dict[str, Any]:
+    """The VOC protocol as the DOTA devkit (``voc_eval``) and mmrotate (``eval_rbbox_map``) report
+    rotated detection: per class, detections by score each take the ground truth of their image
+    with the largest IoU; above ``iou_threshold`` (strictly) a difficult object (``"difficult": 1``
+    or a crowd) is neither a hit nor a miss, a free one a hit, a taken one a false positive.
+
+    ``iou_type`` is ``"rotated"`` (``rbox``), ``"polygon"`` (one-polygon ``segmentation``, DOTA's
+    8-number quadrilaterals included) or ``"bbox"``. ``metric`` is ``"07"`` (11-point, what the
+    devkit's ``main`` reports) or ``"area"`` (area under the precision envelope). ``gt`` and ``dt``
+    are as in :func:`coco_eval`.
+
+    Returns ``{"map", "per_class": {category_id: {"ap", "ground_truth", "detections", "recall",
+    "precision"}}}``; the mean skips classes without ground truth (their AP is NaN).
+
+    >>> import softkit
+    >>> gt = {"images": [{"id": 1}], "categories": [{"id": 1}],
+    ...       "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "area": 8, "iscrowd": 0,
+    ...                        "segmentation": [[0, 0, 4, 0, 4, 2, 0, 2]]}]}
+    >>> dt = [{"image_id": 1, "category_id": 1, "segmentation": [[0, 0, 4, 0, 4, 2, 0, 2]], "score": 0.9},
+    ...       {"image_id": 1, "category_id": 1, "segmentation": [[9, 9, 12, 9, 12, 12]], "score": 0.5}]
+    >>> out = softkit.voc_eval(gt, dt, "polygon", metric="area")
+    >>> out["map"], out["per_class"][1]["precision"].tolist()
+    (1.0, [1.0, 0.5])
+    """
+    mean, rows = _native.voc_eval(*_eval_args(gt, dt), str(iou_type), float(iou_threshold), str(metric))
+    per_class = {
+        c: {"ap": ap, "ground_truth": n_gt, "detections": n_dt, "recall": rec, "precision": prec}
+        for c, n_gt, n_dt, ap, rec, prec in rows
+    }
+    return {"map": mean, "per_class": per_class}
 
 
 def nms_ap(

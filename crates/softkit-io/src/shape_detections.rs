@@ -1,0 +1,299 @@
+//! Rotated-box and polygon detections for suppression: candidate tables and COCO-style results,
+//! in columns, with every number kept as the file wrote it.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::detections::ImageInfo;
+use crate::json::{parse_str, read_text};
+use crate::results::RawDetection;
+use crate::segmentation::RawSegmentation;
+use crate::{COCO80_CATEGORY_IDS, IoError, write_atomic};
+
+/// Which shape the rows hold.
+///
+/// # Examples
+///
+/// ```
+/// use softkit_io::ShapeKind;
+///
+/// assert_eq!(ShapeKind::Rotated.field(), "rbox");
+/// assert_eq!(ShapeKind::Polygon.field(), "segmentation");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShapeKind {
+    /// Rotated boxes `[cx, cy, w, h, angle]`.
+    Rotated,
+    /// Simple polygons `[x1, y1, x2, y2, ...]`.
+    Polygon,
+}
+
+impl ShapeKind {
+    /// The field of a COCO-style result that holds the shape.
+    pub fn field(self) -> &'static str {
+        match self {
+            ShapeKind::Rotated => "rbox",
+            ShapeKind::Polygon => "segmentation",
+        }
+    }
+}
+
+/// Rotated-box or polygon detections in columns: row `i` is one candidate.
+///
+/// Read from a candidate table, whose rows are
+///
+/// - rotated: `[image_id, class_index, cx, cy, w, h, angle, score]`;
+/// - polygon: `[image_id, class_index, score, x1, y1, x2, y2, ...]` (any vertex count);
+///
+/// with `class_index` mapped to COCO's 80 category ids as for boxes, or from a COCO-style
+/// results list whose items carry an `rbox` or a one-polygon `segmentation`. Angles are kept in
+/// the unit they were written in; the caller names it.
+///
+/// # Examples
+///
+/// ```
+/// use softkit_io::{ShapeKind, parse_shape_detections};
+///
+/// let text = r#"{"candidates": [[7, 0, 0.9, 0, 0, 4, 0, 4, 4, 0, 4]]}"#;
+/// let dets = parse_shape_detections(text, "cands.json", ShapeKind::Polygon)?;
+/// assert_eq!(dets.len(), 1);
+/// assert_eq!(dets.polygon(0), &[[0.0, 0.0], [4.0, 0.0], [4.0, 4.0], [0.0, 4.0]]);
+/// assert_eq!(dets.category_ids[0], 1);
+/// # Ok::<(), softkit_io::IoError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShapeDetections {
+    /// The shape of the rows.
+    pub kind: ShapeKind,
+    /// The images listed by a candidate table (empty for results lists).
+    pub images: Vec<ImageInfo>,
+    /// Whether the rows came from a candidate table (class indices mapped to COCO category ids).
+    pub candidate_table: bool,
+    /// Image id of each row.
+    pub image_ids: Vec<i64>,
+    /// COCO category id of each row.
+    pub category_ids: Vec<i64>,
+    /// Score of each row.
+    pub scores: Vec<f64>,
+    /// Rotated boxes, one per row ([`ShapeKind::Rotated`]; empty otherwise).
+    pub rboxes: Vec<[f64; 5]>,
+    /// Polygon vertices of every row, one after another ([`ShapeKind::Polygon`]).
+    pub vertices: Vec<[f64; 2]>,
+    /// Polygon `i` is `vertices[offsets[i]..offsets[i + 1]]` (one entry more than rows).
+    pub offsets: Vec<usize>,
+}
+
+impl ShapeDetections {
+    fn new(kind: ShapeKind, images: Vec<ImageInfo>, candidate_table: bool) -> Self {
+        Self {
+            kind,
+            images,
+            candidate_table,
+            image_ids: Vec::new(),
+            category_ids: Vec::new(),
+            scores: Vec::new(),
+            rboxes: Vec::new(),
+            vertices: Vec::new(),
+            offsets: vec![0],
+        }
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.scores.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.scores.is_empty()
+    }
+
+    /// The vertices of row `row`'s polygon.
+    pub fn polygon(&self, row: usize) -> &[[f64; 2]] {
+        &self.vertices[self.offsets[row]..self.offsets[row + 1]]
+    }
+
+    fn push_row(&mut self, image_id: i64, category_id: i64, score: f64) {
+        self.image_ids.push(image_id);
+        self.category_ids.push(category_id);
+        self.scores.push(score);
+    }
+
+    fn push_polygon(&mut self, flat: &[f64], item: impl Fn() -> String) -> Result<(), IoError> {
+        if !flat.len().is_multiple_of(2) {
+            return Err(IoError::NotOnePolygon {
+                item: item(),
+                problem: format!("has {} numbers; a polygon needs x, y pairs", flat.len()),
+            });
+        }
+        self.vertices.extend(flat.chunks_exact(2).map(|p| [p[0], p[1]]));
+        self.offsets.push(self.vertices.len());
+        Ok(())
+    }
+}
+
+/// One result as written: the shape's field only.
+#[derive(Serialize)]
+struct ShapeResult {
+    image_id: i64,
+    category_id: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rbox: Option<[f64; 5]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    segmentation: Option<[Vec<f64>; 1]>,
+    score: f64,
+}
+
+#[derive(Deserialize)]
+struct ShapeTable {
+    #[serde(default)]
+    images: Vec<ImageInfo>,
+    candidates: Vec<Vec<f64>>,
+}
+
+/// Reads rotated-box or polygon detections: a candidate table or a COCO-style results list (see
+/// [`ShapeDetections`]).
+///
+/// # Errors
+///
+/// [`IoError`] if the file cannot be read or parsed, a row has the wrong length, a class index
+/// is unknown, or a result lacks its shape (naming the row or result).
+pub fn read_shape_detections(path: impl AsRef<Path>, kind: ShapeKind) -> Result<ShapeDetections, IoError> {
+    let path = path.as_ref();
+    parse_shape_detections(&read_text(path)?, &path.display().to_string(), kind)
+}
+
+/// Parses the text of a rotated-box or polygon candidate table or results list; `origin` names
+/// it in errors.
+///
+/// # Errors
+///
+/// As [`read_shape_detections`].
+///
+/// # Examples
+///
+/// ```
+/// use softkit_io::{ShapeKind, parse_shape_detections};
+///
+/// let text = r#"[{"image_id": 3, "category_id": 2, "rbox": [10, 10, 4, 2, 0.5], "score": 0.8}]"#;
+/// let dets = parse_shape_detections(text, "dets.json", ShapeKind::Rotated)?;
+/// assert_eq!(dets.rboxes, vec![[10.0, 10.0, 4.0, 2.0, 0.5]]);
+/// let err = parse_shape_detections(r#"{"candidates": [[3, 0, 10, 10, 4, 2, 0.5]]}"#, "c.json", ShapeKind::Rotated).unwrap_err();
+/// assert_eq!(err.to_string(), "c.json: candidates[0] has 7 numbers; a rotated candidate is [image_id, class_index, cx, cy, w, h, angle, score]");
+/// # Ok::<(), softkit_io::IoError>(())
+/// ```
+pub fn parse_shape_detections(text: &str, origin: &str, kind: ShapeKind) -> Result<ShapeDetections, IoError> {
+    if text.trim_start().starts_with('[') {
+        let rows: Vec<RawDetection> = parse_str(text, origin)?;
+        let mut dets = ShapeDetections::new(kind, Vec::new(), false);
+        for (index, r) in rows.into_iter().enumerate() {
+            let item = || format!("results[{index}]");
+            let missing =
+                || IoError::MissingField { item: item(), field: kind.field(), needed_by: "suppression needs" };
+            match kind {
+                ShapeKind::Rotated => dets.rboxes.push(r.rbox.ok_or_else(missing)?),
+                ShapeKind::Polygon => match r.segmentation.ok_or_else(missing)? {
+                    RawSegmentation::Polygons(p) if p.len() == 1 => dets.push_polygon(&p[0], item)?,
+                    RawSegmentation::Polygons(p) => {
+                        return Err(IoError::NotOnePolygon {
+                            item: item(),
+                            problem: format!("has {} polygons; polygon suppression needs one per object", p.len()),
+                        });
+                    }
+                    _ => {
+                        return Err(IoError::NotOnePolygon {
+                            item: item(),
+                            problem: "is a run-length mask; polygon suppression needs a polygon".into(),
+                        });
+                    }
+                },
+            }
+            dets.push_row(r.image_id, r.category_id, r.score);
+        }
+        return Ok(dets);
+    }
+    let table: ShapeTable =
+        serde_json::from_str(text).map_err(|e| IoError::from_json_in(origin, "candidate table", e))?;
+    let mut dets = ShapeDetections::new(kind, table.images, true);
+    for (index, row) in table.candidates.iter().enumerate() {
+        let item = || format!("candidates[{index}]");
+        let short = |layout: &str| IoError::Row {
+            origin: origin.to_string(),
+            item: item(),
+            problem: format!("has {} numbers; a {layout}", row.len()),
+        };
+        let (image_id, class_index, score) = match kind {
+            ShapeKind::Rotated => {
+                let [image_id, class_index, cx, cy, w, h, angle, score] = row[..] else {
+                    return Err(short("rotated candidate is [image_id, class_index, cx, cy, w, h, angle, score]"));
+                };
+                dets.rboxes.push([cx, cy, w, h, angle]);
+                (image_id, class_index, score)
+            }
+            ShapeKind::Polygon => {
+                let [image_id, class_index, score, ref flat @ ..] = row[..] else {
+                    return Err(short("polygon candidate is [image_id, class_index, score, x1, y1, x2, y2, ...]"));
+                };
+                dets.push_polygon(flat, item)?;
+                (image_id, class_index, score)
+            }
+        };
+        let invalid = |field, value, expected| IoError::Invalid {
+            origin: origin.to_string(),
+            item: item(),
+            field,
+            value,
+            expected,
+        };
+        let category_id = usize::try_from(class_index as i64)
+            .ok()
+            .filter(|&c| c as f64 == class_index)
+            .and_then(|c| COCO80_CATEGORY_IDS.get(c))
+            .ok_or_else(|| invalid("class_index", class_index, "an integer in 0..80"))?;
+        if image_id.fract() != 0.0 || image_id.abs() > 9_007_199_254_740_992.0 {
+            return Err(invalid("image_id", image_id, "an integer of magnitude at most 2^53"));
+        }
+        dets.push_row(image_id as i64, *category_id, score);
+    }
+    Ok(dets)
+}
+
+/// Writes the given `(row, score)` pairs of `dets` as a COCO-style results list: `rbox` (as
+/// read) or a one-polygon `segmentation`, with the given scores (Soft-NMS's decayed scores).
+///
+/// # Errors
+///
+/// [`IoError::Write`] if the file cannot be written.
+///
+/// # Examples
+///
+/// ```
+/// use softkit_io::{ShapeKind, parse_shape_detections, write_shape_results};
+///
+/// let dets = parse_shape_detections(r#"{"candidates": [[1, 0, 2, 3, 4, 1, 0.25, 0.9]]}"#, "c.json", ShapeKind::Rotated)?;
+/// let path = std::env::temp_dir().join("softkit_io_doc_shape_results.json");
+/// write_shape_results(&path, &dets, &[(0, 0.45)])?;
+/// let written = std::fs::read_to_string(&path).unwrap();
+/// assert_eq!(written, r#"[{"image_id":1,"category_id":1,"rbox":[2.0,3.0,4.0,1.0,0.25],"score":0.45}]"#);
+/// # Ok::<(), softkit_io::IoError>(())
+/// ```
+pub fn write_shape_results(
+    path: impl AsRef<Path>,
+    dets: &ShapeDetections,
+    rows: &[(usize, f64)],
+) -> Result<(), IoError> {
+    let path = path.as_ref();
+    let result = |&(row, score): &(usize, f64)| ShapeResult {
+        image_id: dets.image_ids[row],
+        category_id: dets.category_ids[row],
+        rbox: (dets.kind == ShapeKind::Rotated).then(|| dets.rboxes[row]),
+        segmentation: (dets.kind == ShapeKind::Polygon)
+            .then(|| [dets.polygon(row).iter().flatten().copied().collect()]),
+        score,
+    };
+    let results: Vec<ShapeResult> = rows.iter().map(result).collect();
+    let write_error = |source| IoError::Write { path: path.to_path_buf(), source };
+    let text = serde_json::to_string(&results).map_err(|e| write_error(std::io::Error::other(e)))?;
+    write_atomic(path, text.as_bytes())
+}
