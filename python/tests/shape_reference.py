@@ -8,28 +8,28 @@ xywhr2xyxyxyxy and OpenCV's boxPoints (which takes degrees). So a positive angle
 from +x towards +y, i.e. clockwise on screen.
 
 Peers, measured with numpy 2.4.6, shapely 2.2.0, powerboxes 0.3.1, opencv-python-headless 5.0.0.93:
-- powerboxes.rotated_nms(boxes (N,5) cx,cy,w,h,a, scores float64 (N,), iou_threshold, score_threshold)
-  and rtree_rotated_nms (same signature) take the angle in DEGREES, same direction as above
-  (rotated_iou_distance([[0,0,4,2,30]], [[0,0,4,2,a]]) is 0 at a=30 and 180, not at -30).
-  They keep scores >= score_threshold, suppress when iou > iou_threshold (strict), and return the
-  kept indices by descending score. Equal scores: rotated_nms keeps input order for a few boxes but
-  NOT in general (Rust sort_unstable); rtree_rotated_nms is wrong whenever its score order is not the
-  input order (it indexes its suppression mask by rank and by box index alike), so it only matches
-  rotated_nms when the input is already sorted by descending score. Their IoU matches shapely to
-  ~1e-15 on random pairs, but a box with w*h == 0 never suppresses or is suppressed.
-  rotated_iou_distance(a, b) returns the (N,M) matrix 1 - IoU (also giou/tiou and parallel_ variants).
-- cv2.dnn.NMSBoxesRotated(bboxes, scores, score_threshold, nms_threshold) takes a list of
-  ((cx, cy), (w, h), angle_degrees) with floats; boxPoints shows the same direction as above.
-  It keeps scores > score_threshold (strict), suppresses when iou > nms_threshold (strict), returns
-  indices by descending score, equal scores by the lower index (stable sort). Its IoU is computed in
-  float32 (rotatedRectangleIntersection), agreeing with shapely to ~1e-6 relative on random pairs,
-  not exactly; see the module's report for the cases where it is worse.
+- powerboxes.rotated_nms(boxes, scores, iou_threshold, score_threshold) and rtree_rotated_nms (same
+  signature): boxes an (N, 5) ndarray cx, cy, w, h, angle in DEGREES, same direction as above; scores
+  must be a float64 ndarray. Keeps scores >= score_threshold (no filter at all when it is <= 0),
+  suppresses when iou > iou_threshold (strict), returns uint64 indices by descending score. Equal
+  scores: Rust sort_unstable, input order up to 20 boxes, not beyond (the higher index can win).
+  The two functions agreed on every scene tried. Its IoU (also rotated_iou_distance = 1 - IoU, an
+  (N, M) matrix) matches shapely to 1e-15 in general position but breaks when edges are collinear:
+  rotated_iou_distance([[0,0,4,2,60]], [[0,0,4,2,60]]) gives IoU 1.08; the same box given as a and
+  a + 180 gives 0.26..4.2; rotated_nms keeps both of two identical (50,50,20,10,141) boxes at 0.5.
+  rotated_giou_distance uses the axis-aligned enclosing box, not the convex hull.
+- cv2.dnn.NMSBoxesRotated(bboxes, scores, score_threshold, nms_threshold[, eta, top_k]): bboxes a list
+  of ((cx, cy), (w, h), angle_degrees), floats fine; boxPoints gives the same corners as above in the
+  order c-u+v, c-u-v, c+u-v, c+u+v. Keeps scores > score_threshold (strict; < 0 raises), suppresses
+  when iou > nms_threshold (strict), indices by descending score, ties to the lower index (stable).
+  Its IoU is float32 (1.8e-6 from shapely in general position) and not exact: a box fully inside the
+  other counts as IoU 1.0 (INTERSECT_FULL), vertices closer than sqrt(1e-6 * larger area) merge
+  (a 1e-6-thin box gets 0), and centres near 1e7 lose float32 precision (0.498 vs 0.464).
 """
 
 import math
 
 import numpy as np
-import shapely
 from shapely.geometry import MultiPoint, Polygon
 
 # ---------------------------------------------------------------------------------------------------
@@ -51,7 +51,11 @@ def rbox_corners(cx, cy, w, h, angle):
 
 
 def polygon(obj):
-    """A shapely Polygon from a Polygon, a 5-number rotated box, a (K, 2) vertex list or flat x0,y0,x1,y1,..."""
+    """A shapely Polygon from a Polygon, a 5-number rotated box, a (K, 2) vertex list or flat x0,y0,x1,y1,...
+
+    Either winding and a repeated closing vertex are fine; rings must be simple (GEOS may raise on a bow-tie).
+    Zero-area rings (w = 0) are invalid to shapely but still give 0 overlaps here.
+    """
     if isinstance(obj, Polygon):
         return obj
     arr = np.asarray(obj, dtype=np.float64)

@@ -173,8 +173,8 @@ fn missing_masks_sizes_and_fields_are_named() {
 
     // Image 2 has no height and width: a polygon on it loads (polygon evaluation needs no mask,
     // and takes the polygon's own extent and area) but cannot be rasterised for mask evaluation.
-    let dt = results(r#"[{"image_id": 2, "category_id": 1, "score": 0.9, "segmentation": [[0, 0, 4, 0, 4, 4]]}]"#)
-        .unwrap();
+    let dt =
+        results(r#"[{"image_id": 2, "category_id": 1, "score": 0.9, "segmentation": [[0, 0, 4, 0, 4, 4]]}]"#).unwrap();
     assert_eq!((dt.detections()[0].bbox, dt.areas()[0]), ([0.0, 0.0, 4.0, 4.0], 8.0));
     let err = evaluate_segm(&gt(), &dt, &Params::default()).unwrap_err();
     assert_eq!(

@@ -9,14 +9,17 @@
 pub(crate) type Point = [f64; 2];
 
 /// Twice the signed area of a ring (shoelace): positive when counter-clockwise.
+///
+/// Summed about the first vertex, so that a small or thin ring far from the origin keeps its
+/// digits instead of cancelling them between large products.
 #[inline]
 pub(crate) fn twice_signed_area(ring: &[Point]) -> f64 {
-    let Some(&last) = ring.last() else { return 0.0 };
-    let mut previous = last;
+    let Some(&origin) = ring.first() else { return 0.0 };
     let mut sum = 0.0;
-    for &p in ring {
-        sum += previous[0] * p[1] - previous[1] * p[0];
-        previous = p;
+    for pair in ring[1..].windows(2) {
+        let (p, q) =
+            ([pair[0][0] - origin[0], pair[0][1] - origin[1]], [pair[1][0] - origin[0], pair[1][1] - origin[1]]);
+        sum += p[0] * q[1] - p[1] * q[0];
     }
     sum
 }
@@ -36,7 +39,7 @@ trait Ring {
 }
 
 /// Enough for two rotated boxes (at most 8 vertices), with room for rounding's extra vertices.
-const STACK_VERTICES: usize = 24;
+const STACK_VERTICES: usize = 16;
 
 struct StackRing {
     points: [Point; STACK_VERTICES],
@@ -103,29 +106,36 @@ fn clip_area<R: Ring>(subject: &[Point], clip: &[Point], current: &mut R, next: 
     let (mut current, mut next) = (current, next);
     let mut a = clip[clip.len() - 1];
     for &b in clip {
-        next.clear();
         let ring = current.points();
-        let mut p = ring[ring.len() - 1];
-        let mut side_p = side(a, b, p);
-        for &q in ring {
-            let side_q = side(a, b, q);
-            // An edge that changes side contributes its crossing point; an inside end point stays.
-            if (side_p > 0.0 && side_q < 0.0) || (side_p < 0.0 && side_q > 0.0) {
-                let t = side_p / (side_p - side_q);
-                if !next.push([p[0] + (q[0] - p[0]) * t, p[1] + (q[1] - p[1]) * t]) {
-                    return None;
-                }
-            }
-            if side_q >= 0.0 && !next.push(q) {
-                return None;
-            }
-            p = q;
-            side_p = side_q;
-        }
-        if next.points().len() < 3 {
+        // Most edges of a partly overlapping pair leave the ring whole: count before copying.
+        let inside = ring.iter().filter(|&&p| side(a, b, p) >= 0.0).count();
+        if inside == 0 {
             return Some(0.0);
         }
-        std::mem::swap(&mut current, &mut next);
+        if inside < ring.len() {
+            next.clear();
+            let mut p = ring[ring.len() - 1];
+            let mut side_p = side(a, b, p);
+            for &q in ring {
+                let side_q = side(a, b, q);
+                // An edge that changes side contributes its crossing point; an inside end point stays.
+                if (side_p > 0.0 && side_q < 0.0) || (side_p < 0.0 && side_q > 0.0) {
+                    let t = side_p / (side_p - side_q);
+                    if !next.push([p[0] + (q[0] - p[0]) * t, p[1] + (q[1] - p[1]) * t]) {
+                        return None;
+                    }
+                }
+                if side_q >= 0.0 && !next.push(q) {
+                    return None;
+                }
+                p = q;
+                side_p = side_q;
+            }
+            if next.points().len() < 3 {
+                return Some(0.0);
+            }
+            std::mem::swap(&mut current, &mut next);
+        }
         a = b;
     }
     Some((twice_signed_area(current.points()) * 0.5).max(0.0))
@@ -161,12 +171,6 @@ pub(crate) fn hull_area(a: &[Point], b: &[Point]) -> f64 {
 pub(crate) fn is_convex(ring: &[Point]) -> bool {
     let n = ring.len();
     (0..n).all(|k| side(ring[k], ring[(k + 1) % n], ring[(k + 2) % n]) > 0.0)
-}
-
-/// The ring translated by `-origin`.
-#[inline]
-pub(crate) fn translated<const N: usize>(ring: &[Point; N], origin: Point) -> [Point; N] {
-    ring.map(|p| [p[0] - origin[0], p[1] - origin[1]])
 }
 
 #[cfg(test)]

@@ -38,6 +38,13 @@ pub trait Measure<G: ?Sized>: Sync {
         self.between(dt, i, gt, j)
     }
 
+    /// Whether `between(a, i, b, j) > threshold`. A measure may answer "no" from a cheap bound
+    /// without computing the value; the answer must equal the comparison's.
+    #[inline]
+    fn exceeds(&self, a: &G, i: usize, b: &G, j: usize, threshold: f64) -> bool {
+        self.between(a, i, b, j) > threshold
+    }
+
     /// Whether items with disjoint envelopes always measure `0` or less. A measure with no finite
     /// reach (OKS, whose Gaussian never reaches zero) returns `false`, and suppression then
     /// compares its items all against all.
@@ -56,6 +63,11 @@ impl<G: ?Sized, M: Measure<G> + ?Sized> Measure<G> for &M {
     #[inline]
     fn crowd(&self, dt: &G, i: usize, gt: &G, j: usize) -> f64 {
         (**self).crowd(dt, i, gt, j)
+    }
+
+    #[inline]
+    fn exceeds(&self, a: &G, i: usize, b: &G, j: usize, threshold: f64) -> bool {
+        (**self).exceeds(a, i, b, j, threshold)
     }
 
     fn finite_reach(&self) -> bool {

@@ -42,6 +42,13 @@ pub trait Overlap<const D: usize>: Sync {
     /// The overlap between items `i` and `j` (IoU or one of its relatives).
     fn overlap(&self, i: usize, j: usize) -> f64;
 
+    /// Whether `overlap(i, j) > threshold`: what hard NMS asks. A set may answer "no" from a
+    /// cheap bound without computing the overlap; the answer must equal the comparison's.
+    #[inline]
+    fn exceeds(&self, i: usize, j: usize, threshold: f64) -> bool {
+        self.overlap(i, j) > threshold
+    }
+
     /// A box outside which item `i` overlaps nothing, or `None` when its reach is unbounded.
     fn envelope(&self, i: usize) -> Option<Envelope<D>>;
 }
@@ -104,6 +111,11 @@ impl<const D: usize, G: Bounded<D>, M: Measure<G> + Symmetric> Overlap<D> for Se
     #[inline]
     fn overlap(&self, i: usize, j: usize) -> f64 {
         self.measure.between(&self.geometry, i, &self.geometry, j)
+    }
+
+    #[inline]
+    fn exceeds(&self, i: usize, j: usize, threshold: f64) -> bool {
+        self.measure.exceeds(&self.geometry, i, &self.geometry, j, threshold)
     }
 
     #[inline]

@@ -231,11 +231,6 @@ impl Polygons {
         self.local_ring(i).iter().map(|p| [p[0] + o[0], p[1] + o[1]]).collect()
     }
 
-    /// Whether polygon `i` is convex (a polygon of area 0 is not).
-    pub fn is_convex(&self, i: usize) -> bool {
-        self.convex[i]
-    }
-
     fn local_ring(&self, i: usize) -> &[Point] {
         &self.rings[self.ring_offsets[i] as usize..self.ring_offsets[i + 1] as usize]
     }
@@ -419,6 +414,20 @@ fn with_shifted<R>(points: &[Point], shift: Point, f: impl FnOnce(&[Point]) -> R
     }
 }
 
+/// The larger side of an envelope.
+#[inline]
+fn extent(envelope: &Envelope<2>) -> f64 {
+    (envelope.max[0] - envelope.min[0]).max(envelope.max[1] - envelope.min[1])
+}
+
+/// The area two envelopes share (0 when disjoint).
+#[inline]
+fn envelope_overlap(a: &Envelope<2>, b: &Envelope<2>) -> f64 {
+    let w = a.max[0].min(b.max[0]) - a.min[0].max(b.min[0]);
+    let h = a.max[1].min(b.max[1]) - a.min[1].max(b.min[1]);
+    if w > 0.0 && h > 0.0 { w * h } else { 0.0 }
+}
+
 fn shifted(envelope: &Envelope<2>, shift: Point) -> Envelope<2> {
     Envelope::new(
         [envelope.min[0] + shift[0], envelope.min[1] + shift[1]],
@@ -450,8 +459,18 @@ impl Intersect for Polygons {
         if self.areas[i] <= 0.0 || other.areas[j] <= 0.0 || !self.envelopes[i].intersects(&other.envelopes[j]) {
             return 0.0;
         }
+        // An identical polygon overlaps fully, whatever rounding its pieces would see.
+        if self.envelopes[i] == other.envelopes[j] && self.local_ring(i) == other.local_ring(j) {
+            return self.areas[i];
+        }
+        // Work in the frame of the smaller polygon: its coordinates stay near 0, where a thin
+        // sliver keeps its digits; the larger one's rounding is small next to its own area.
+        if extent(&other.envelopes[j]) < extent(&self.envelopes[i]) {
+            return other.intersection(j, self, i);
+        }
         // Both in polygon i's frame: `other`'s points move by the offset between the origins.
         let shift = self.shift(i, other, j);
+        let smaller = self.areas[i].min(other.areas[j]);
         let mut total = 0.0;
         for q in &other.pieces[other.piece_range(j)] {
             let q_envelope = shifted(&q.envelope, shift);
@@ -463,7 +482,8 @@ impl Intersect for Polygons {
                 }
             });
         }
-        total
+        // Rounding may push the pieces' sum a hair past the smaller polygon; the contract caps it.
+        total.min(smaller)
     }
 }
 
@@ -471,6 +491,16 @@ impl Hull for Polygons {
     fn hull_area(&self, i: usize, other: &Self, j: usize) -> f64 {
         let shift = self.shift(i, other, j);
         with_shifted(other.local_ring(j), shift, |ring_j| hull_area(self.local_ring(i), ring_j))
+    }
+
+    #[inline]
+    fn intersection_bound(&self, i: usize, other: &Self, j: usize) -> f64 {
+        envelope_overlap(&self.envelopes[i], &other.envelopes[j]).min(self.areas[i]).min(other.areas[j])
+    }
+
+    /// Whether polygon `i` is convex (a polygon of area 0 is not).
+    fn is_convex(&self, i: usize) -> bool {
+        self.convex[i]
     }
 }
 
@@ -492,7 +522,7 @@ pub type PolygonSet = SetView<Polygons, ShapeMeasure>;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Iou, Measure};
+    use crate::{Hull, Iou, Measure};
 
     fn star(rays: usize, inner: f64, outer: f64, centre: Point) -> Vec<Point> {
         (0..2 * rays)

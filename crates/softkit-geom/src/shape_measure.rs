@@ -19,6 +19,13 @@ use crate::{Intersect, IoMin, Iou, Measure, Symmetric};
 pub trait Hull: Intersect {
     /// The area of the convex hull of item `i` of `self` and item `j` of `other`.
     fn hull_area(&self, i: usize, other: &Self, j: usize) -> f64;
+
+    /// An upper bound of [`intersection`](Intersect::intersection), cheaper than it: hard NMS
+    /// skips the exact clip of a pair whose bound already keeps it under the threshold.
+    fn intersection_bound(&self, i: usize, other: &Self, j: usize) -> f64;
+
+    /// Whether item `i` is convex: a convex item that contains the other is their hull.
+    fn is_convex(&self, i: usize) -> bool;
 }
 
 /// Which overlap measure of rotated boxes or polygons to use, chosen at run time (a Python
@@ -75,7 +82,13 @@ impl<G: Hull> Measure<G> for ShapeMeasure {
                 let (area_a, area_b) = (a.area(i), b.area(j));
                 let inter = a.intersection(i, b, j);
                 let iou = union_ratio(inter, area_a, area_b);
-                let hull = a.hull_area(i, b, j);
+                // A convex item containing the other is the hull: exactly, rather than rounded.
+                let contained = inter >= area_a.min(area_b);
+                let hull = match (contained, area_a >= area_b) {
+                    (true, true) if a.is_convex(i) => area_a,
+                    (true, false) if b.is_convex(j) => area_b,
+                    _ => a.hull_area(i, b, j),
+                };
                 if hull > 0.0 { iou - (hull - (area_a + area_b - inter)) / hull } else { iou }
             }
         }
@@ -87,6 +100,22 @@ impl<G: Hull> Measure<G> for ShapeMeasure {
             ShapeMeasure::Iou => Iou.crowd(dt, i, gt, j),
             _ => self.between(dt, i, gt, j),
         }
+    }
+
+    #[inline]
+    fn exceeds(&self, a: &G, i: usize, b: &G, j: usize, threshold: f64) -> bool {
+        // IoU and IoMin grow with the intersection, so a bound `x` on it bounds them: IoU <=
+        // x / (area_a + area_b - x), IoMin <= x / min(area_a, area_b). Written without the
+        // division, and with a margin that keeps the skip clear of the exact value's rounding.
+        let skip = match self {
+            ShapeMeasure::Iou | ShapeMeasure::IoMin => {
+                let (x, area_a, area_b) = (a.intersection_bound(i, b, j), a.area(i), b.area(j));
+                let whole = if *self == ShapeMeasure::Iou { area_a + area_b - x } else { area_a.min(area_b) };
+                x * (1.0 + 1e-9) < threshold * whole
+            }
+            ShapeMeasure::Giou => false,
+        };
+        !skip && self.between(a, i, b, j) > threshold
     }
 }
 

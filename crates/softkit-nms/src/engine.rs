@@ -260,11 +260,17 @@ fn run_scope<const D: usize, S: Overlap<D> + ?Sized>(
     let envelopes: Vec<Option<Envelope<D>>> = members.iter().map(|&g| set.envelope(g as usize)).collect();
     let grid = Grid::new(&envelopes);
     let local_scores: Vec<f64> = members.iter().map(|&g| scores[g as usize]).collect();
-    let overlap = |a: u32, b: u32| set.overlap(members[a as usize] as usize, members[b as usize] as usize);
     let limit = params.max_output.unwrap_or(usize::MAX);
     let selected = match params.policy {
-        Policy::Hard { iou_threshold } => hard::select(&local_scores, &grid, overlap, iou_threshold, limit),
-        soft_policy => soft::select(&local_scores, &grid, overlap, &soft_policy, params.score_threshold, limit),
+        Policy::Hard { iou_threshold } => {
+            let exceeds =
+                |a: u32, b: u32| set.exceeds(members[a as usize] as usize, members[b as usize] as usize, iou_threshold);
+            hard::select(&local_scores, &grid, exceeds, limit)
+        }
+        soft_policy => {
+            let overlap = |a: u32, b: u32| set.overlap(members[a as usize] as usize, members[b as usize] as usize);
+            soft::select(&local_scores, &grid, overlap, &soft_policy, params.score_threshold, limit)
+        }
     };
     selected.into_iter().map(|(local, score)| (members[local as usize], score)).collect()
 }

@@ -38,12 +38,12 @@ fn descending_key_f32(score: f32) -> u32 {
 }
 
 /// Greedy hard NMS with torchvision's semantics: visit items by non-increasing score (ties to the
-/// lower index) and keep one unless a kept item overlaps it by more than `iou_threshold`.
+/// lower index) and keep one unless a kept item overlaps it by more than the threshold
+/// (`exceeds`).
 pub(crate) fn select<const D: usize>(
     scores: &[f64],
     grid: &Grid<D>,
-    overlap: impl Fn(u32, u32) -> f64,
-    iou_threshold: f64,
+    exceeds: impl Fn(u32, u32) -> bool,
     limit: usize,
 ) -> Vec<(u32, f64)> {
     let order = visiting_order(scores);
@@ -61,7 +61,7 @@ pub(crate) fn select<const D: usize>(
         decided[i as usize] = true;
         kept.push((i, scores[i as usize]));
         grid.for_each_neighbour(i, |j| {
-            if !decided[j as usize] && overlap(i, j) > iou_threshold {
+            if !decided[j as usize] && exceeds(i, j) {
                 decided[j as usize] = true;
             }
         });

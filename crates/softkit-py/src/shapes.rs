@@ -80,6 +80,9 @@ enum ShapeError {
     Engine(#[from] NmsError),
     #[error("boxes1 and boxes2 must hold the same geometry")]
     Mixed,
+    /// A geometry error in one of two lists, named by its argument.
+    #[error("{0}: {1}")]
+    In(&'static str, GeomError),
 }
 
 /// Soft-NMS (or hard NMS) on rotated boxes or polygons: kept indices in selection order and
@@ -117,7 +120,9 @@ pub(crate) fn shape_overlap<'py>(
     let measure: ShapeMeasure = measure.parse().map_err(PyValueError::new_err)?;
     let (a, b) = (shape_data(&a)?, shape_data(&b)?);
     let (rows, cols, flat) = compute(py, || -> Result<_, ShapeError> {
-        match (a.column()?, b.column()?) {
+        let a = a.column().map_err(|e| ShapeError::In("boxes1", e))?;
+        let b = b.column().map_err(|e| ShapeError::In("boxes2", e))?;
+        match (a, b) {
             (Column::Rotated(a), Column::Rotated(b)) => Ok(matrix(&a, &b, &measure)),
             (Column::Polygons(a), Column::Polygons(b)) => Ok(matrix(&a, &b, &measure)),
             _ => Err(ShapeError::Mixed),
