@@ -43,7 +43,7 @@ fn rotated_hard_nms_keeps_the_cross_and_drops_the_turned_copy() {
     let kept: Vec<f64> = written.as_array().unwrap().iter().map(|r| r["score"].as_f64().unwrap()).collect();
     assert_eq!(kept, vec![0.9, 0.8]);
     // Each kept row is written back as read, class index 0 as COCO category 1.
-    assert_eq!(written[1]["rbox"], serde_json::json!([50.0, 50.0, 10.0, 2.0, 1.5707963267948966]));
+    assert_eq!(written[1]["rbox"], serde_json::json!([50.0, 50.0, 10.0, 2.0, std::f64::consts::FRAC_PI_2]));
     assert_eq!(written[1]["category_id"], 1);
 }
 

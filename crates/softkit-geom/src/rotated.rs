@@ -1,26 +1,5 @@
 //! Rotated boxes `(cx, cy, w, h, angle)`: their encodings, validation, corners and exact
-//! intersection areas.
-//!
-//! ```text
-//!   x grows to the right, y grows downwards (image coordinates)
-//!
-//!      +---------------------> x
-//!      |           h-axis (-sin a, cos a)
-//!      |             \
-//!      |        c3 ___\______ c2          u = (w/2)(cos a, sin a)
-//!      |          /    \     \            v = (h/2)(-sin a, cos a)
-//!      |         /  (cx, cy)--\--> w-axis (cos a, sin a), a > 0 turns +x towards +y
-//!      |        /_____________/
-//!      v      c0             c1           corners c0..c3 = c - u - v, c + u - v, c + u + v, c - u + v
-//!      y
-//! ```
-//!
-//! A positive angle turns the width axis from `+x` towards `+y`: counter-clockwise in the
-//! mathematician's y-up frame, and therefore *clockwise as seen on a screen*, where y points down.
-//! This is the convention of mmrotate (`obb2poly`), ultralytics' OBB heads (`xywhr`), OpenCV's
-//! `RotatedRect`/`boxPoints` (in degrees) and shapely's `rotate`. Only the unit and the range of
-//! the angle differ between them, and a box is the same box in every range: `(w, h, a)`,
-//! `(w, h, a + pi)` and `(h, w, a + pi/2)` cover the same points.
+//! intersection areas. The angle convention is drawn on [`RotatedBoxes`].
 
 use std::f64::consts::{FRAC_PI_2, FRAC_PI_4, PI};
 
@@ -30,7 +9,7 @@ use crate::{Bounded, Coord, Envelope, GeomError, Geometry, Hull, Intersect, SetV
 /// How the five numbers of a rotated box `(cx, cy, w, h, angle)` write the angle: its unit, and
 /// for mmrotate's conventions the range it must lie in.
 ///
-/// Every format describes the same geometry (see the [module](self) sketch); the range formats
+/// Every format describes the same geometry (see the sketch on [`RotatedBoxes`]); the range formats
 /// only check the range, which catches degrees passed as radians. [`convert_rotated`] moves boxes
 /// between formats, and writes the range formats in their canonical form.
 ///
@@ -223,9 +202,29 @@ pub fn rotated_corners(b: &[f64; 5]) -> [[f64; 2]; 4] {
 /// A validated column of rotated boxes `(cx, cy, w, h, angle)` with precomputed corners, areas
 /// and envelopes.
 ///
+/// # Convention
+///
+/// ```text
+///   image coordinates, drawn at a = 0       a > 0 turns the w-axis from +x towards +y:
+///                                          clockwise on a screen, where y points down
+///     +------------------------------> x
+///     |   c0 +-------------+ c1            u = (w/2)(cos a, sin a)
+///     |      |  (cx, cy) --|--> w-axis     v = (h/2)(-sin a, cos a)
+///     |   c3 +------|------+ c2            c0 = c - u - v,  c1 = c + u - v
+///     |             v h-axis               c2 = c + u + v,  c3 = c - u + v
+///     v y
+/// ```
+///
+/// A positive angle turns the width axis from `+x` towards `+y`: counter-clockwise in the
+/// mathematician's y-up frame, and therefore *clockwise as seen on a screen*, where y points down.
+/// This is the convention of mmrotate (`obb2poly`), ultralytics' OBB heads (`xywhr`), OpenCV's
+/// `RotatedRect`/`boxPoints` (in degrees) and shapely's `rotate`. Only the unit and the range of
+/// the angle differ between them, and a box is the same box in every range: `(w, h, a)`,
+/// `(w, h, a + pi)` and `(h, w, a + pi/2)` cover the same points.
+///
 /// # Usage
 ///
-/// Build it from boxes in any [`RotatedFormat`]; measure it with [`Iou`], [`IoMin`](crate::IoMin)
+/// Build it from boxes in any [`RotatedFormat`]; measure it with [`Iou`](crate::Iou), [`IoMin`](crate::IoMin)
 /// or [`ShapeMeasure`] (which adds GIoU) through a [`SetView`] (suppression, see
 /// [`RotatedSet`]) or a [`PairView`](crate::PairView) (evaluation).
 ///
