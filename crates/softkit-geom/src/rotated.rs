@@ -279,7 +279,7 @@ impl RotatedBoxes {
         let frames = boxes
             .iter()
             .map(|b| {
-                let (half, turn) = ([0.5 * b[2], 0.5 * b[3]], [b[4].cos(), b[4].sin()]);
+                let (half, turn) = ([0.5 * b[2], 0.5 * b[3]], axis_snapped(b[4]));
                 let (cos, sin) = (turn[0].abs(), turn[1].abs());
                 let reach = [half[0] * cos + half[1] * sin, half[0] * sin + half[1] * cos];
                 Frame { centre: [b[0], b[1]], half, turn, reach }
@@ -299,11 +299,44 @@ impl RotatedBoxes {
     }
 }
 
+/// `[cos, sin]` of an angle, exactly `0` or `±1` within 1e-15 of a quarter turn: `fl(pi / 2)` is
+/// not `pi / 2`, and a box written at a quarter turn means the quarter turn (snapping moves a
+/// corner by less than 1e-15 of the box's size).
+fn axis_snapped(angle: f64) -> [f64; 2] {
+    let (sin, cos) = angle.sin_cos();
+    const NEAR: f64 = 1e-15;
+    if sin.abs() < NEAR {
+        [cos.signum(), 0.0]
+    } else if cos.abs() < NEAR {
+        [0.0, sin.signum()]
+    } else {
+        [cos, sin]
+    }
+}
+
 impl Frame {
-    /// `w * h`, bit for bit: halving and doubling are exact.
+    /// Whether the box's sides run along the image axes.
+    #[inline]
+    fn axis_aligned(&self) -> bool {
+        self.turn[0] == 0.0 || self.turn[1] == 0.0
+    }
+
+    /// `w * h`, bit for bit (halving and doubling are exact); for a box along the image axes,
+    /// the area of its rounded corners, as box IoU takes it, so that it overlaps itself fully.
     #[inline]
     fn area(&self) -> f64 {
-        4.0 * (self.half[0] * self.half[1])
+        if self.axis_aligned() {
+            let ([x1, x2], [y1, y2]) = (self.corners_along(0), self.corners_along(1));
+            (x2 - x1) * (y2 - y1)
+        } else {
+            4.0 * (self.half[0] * self.half[1])
+        }
+    }
+
+    /// The lowest and highest coordinate of the box along an image axis.
+    #[inline]
+    fn corners_along(&self, axis: usize) -> [f64; 2] {
+        [self.centre[axis] - self.reach[axis], self.centre[axis] + self.reach[axis]]
     }
 
     #[inline]
@@ -376,6 +409,15 @@ impl Intersect for RotatedBoxes {
         let smaller = a.area().min(b.area());
         if smaller <= 0.0 || a.shared_bound(b) <= 0.0 {
             return 0.0;
+        }
+        if a.axis_aligned() && b.axis_aligned() {
+            // Boxes along the image axes overlap as `[x1, y1, x2, y2]` boxes do, from their
+            // corners: the same arithmetic as box IoU, and as pycocotools'.
+            let side = |axis: usize| {
+                let (lo, hi) = (a.corners_along(axis), b.corners_along(axis));
+                (lo[1].min(hi[1]) - lo[0].max(hi[0])).max(0.0)
+            };
+            return (side(0) * side(1)).min(smaller);
         }
         // Clip in the frame of the smaller box: its coordinates stay near 0, where a thin box
         // keeps its digits; the larger one's rounding is small next to its own area.

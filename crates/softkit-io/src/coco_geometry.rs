@@ -166,7 +166,8 @@ impl CocoGeometry for Keypoints {
     }
 }
 
-/// Rotated boxes: each annotation's and each result's `rbox` (`[cx, cy, w, h, angle]`, radians).
+/// Rotated boxes: each annotation's and each result's `rbox` (`[cx, cy, w, h, angle]`, radians);
+/// a result's area is `w * h`, as `loadRes` gives a box result `w * h`.
 impl CocoGeometry for RotatedBoxes {
     fn from_annotations(gt: &CocoGroundTruth, indices: &[usize]) -> Result<Self, IoError> {
         let rboxes = gt.rboxes();
@@ -187,8 +188,6 @@ impl CocoGeometry for RotatedBoxes {
             .collect::<Result<Vec<_>, _>>()?;
         geometry(RotatedBoxes::new(&boxes, RotatedFormat::Radians), "results", indices)
     }
-
-    const OWN_RESULT_AREA: bool = true;
 }
 
 /// Polygons: the one polygon of each annotation's and each result's `segmentation`
