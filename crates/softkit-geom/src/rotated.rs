@@ -263,8 +263,9 @@ struct Frame {
     half: [f64; 2],
     /// `[cos, sin]` of the angle.
     turn: [f64; 2],
-    /// Half the sides of the envelope.
-    reach: [f64; 2],
+    /// `w * h`, bit for bit (halving and doubling are exact); for a box along the image axes,
+    /// the area of its rounded corners, as box IoU takes it, so that it overlaps itself fully.
+    area: f64,
 }
 
 impl RotatedBoxes {
@@ -279,10 +280,15 @@ impl RotatedBoxes {
         let frames = boxes
             .iter()
             .map(|b| {
-                let (half, turn) = ([0.5 * b[2], 0.5 * b[3]], axis_snapped(b[4]));
-                let (cos, sin) = (turn[0].abs(), turn[1].abs());
-                let reach = [half[0] * cos + half[1] * sin, half[0] * sin + half[1] * cos];
-                Frame { centre: [b[0], b[1]], half, turn, reach }
+                let mut frame =
+                    Frame { centre: [b[0], b[1]], half: [0.5 * b[2], 0.5 * b[3]], turn: axis_snapped(b[4]), area: 0.0 };
+                frame.area = if frame.axis_aligned() {
+                    let ([x1, x2], [y1, y2]) = (frame.corners_along(0), frame.corners_along(1));
+                    (x2 - x1) * (y2 - y1)
+                } else {
+                    b[2] * b[3]
+                };
+                frame
             })
             .collect();
         Ok(Self { boxes, frames })
@@ -321,27 +327,28 @@ impl Frame {
         self.turn[0] == 0.0 || self.turn[1] == 0.0
     }
 
-    /// `w * h`, bit for bit (halving and doubling are exact); for a box along the image axes,
-    /// the area of its rounded corners, as box IoU takes it, so that it overlaps itself fully.
     #[inline]
     fn area(&self) -> f64 {
-        if self.axis_aligned() {
-            let ([x1, x2], [y1, y2]) = (self.corners_along(0), self.corners_along(1));
-            (x2 - x1) * (y2 - y1)
-        } else {
-            4.0 * (self.half[0] * self.half[1])
-        }
+        self.area
+    }
+
+    /// Half the sides of the envelope.
+    #[inline]
+    fn reach(&self) -> [f64; 2] {
+        let ([hx, hy], (cos, sin)) = (self.half, (self.turn[0].abs(), self.turn[1].abs()));
+        [hx * cos + hy * sin, hx * sin + hy * cos]
     }
 
     /// The lowest and highest coordinate of the box along an image axis.
     #[inline]
     fn corners_along(&self, axis: usize) -> [f64; 2] {
-        [self.centre[axis] - self.reach[axis], self.centre[axis] + self.reach[axis]]
+        let reach = self.reach()[axis];
+        [self.centre[axis] - reach, self.centre[axis] + reach]
     }
 
     #[inline]
     fn envelope(&self) -> Envelope<2> {
-        let (c, r) = (self.centre, self.reach);
+        let (c, r) = (self.centre, self.reach());
         Envelope::new([c[0] - r[0], c[1] - r[1]], [c[0] + r[0], c[1] + r[1]])
     }
 
