@@ -64,7 +64,7 @@ fn plane_size(p: &[f64; 4]) -> f64 {
 
 /// In crowded scenes cells are this many times smaller than the largest item of their level: a
 /// query then scans less area beyond its own envelope, for more (cheap) row starts.
-const CELLS_PER_REACH: f64 = 2.0;
+const CELLS_PER_REACH: f64 = 4.0;
 /// Scenes with more items than this per reach-sized cell count as crowded.
 const CROWDED: f64 = 4.0;
 
