@@ -3,7 +3,7 @@
 
 use std::f64::consts::{FRAC_PI_2, FRAC_PI_4, PI};
 
-use crate::convex::{Point, hull_area, intersection_area, twice_signed_area};
+use crate::convex::{Point, hull_area};
 use crate::{Bounded, Coord, Envelope, GeomError, Geometry, Hull, Intersect, SetView, ShapeMeasure};
 
 /// How the five numbers of a rotated box `(cx, cy, w, h, angle)` write the angle: its unit, and
@@ -230,9 +230,11 @@ pub fn rotated_corners(b: &[f64; 5]) -> [[f64; 2]; 4] {
 ///
 /// # Runtime and Performance
 ///
-/// Construction is `O(n)`. An intersection translates both boxes next to the origin (so that
-/// huge coordinates keep their digits) and clips one by the other with a Sutherland–Hodgman
-/// clipper on the stack, about a hundred nanoseconds; boxes whose envelopes miss cost a compare.
+/// Construction is `O(n)`. An intersection works in the smaller box's own frame (so that huge
+/// coordinates and thin boxes keep their digits): a separating-axis test rejects disjoint
+/// pairs in about 10 ns, and the area of the other box inside it is a closed-form sum over its
+/// four edges (Green's theorem), under 100 ns. Boxes along the image axes overlap as
+/// `[x1, y1, x2, y2]` boxes do.
 ///
 /// # Examples
 ///
@@ -429,88 +431,55 @@ impl Intersect for RotatedBoxes {
         // Clip in the frame of the smaller box: its coordinates stay near 0, where a thin box
         // keeps its digits; the larger one's rounding is small next to its own area.
         let (frame, moved) = if b.half[0].max(b.half[1]) < a.half[0].max(a.half[1]) { (b, a) } else { (a, b) };
-        // Rounding may push a clip a hair past the smaller box; the contract caps it there.
-        clip_to_centred_box(&frame.corners_of(moved), frame.half).min(smaller)
+        // Rounding may push the area a hair past the smaller box; the contract caps it there.
+        area_in_centred_box(&frame.corners_of(moved), frame.half).min(smaller)
     }
 }
 
-/// Most vertices a clipped ring holds: a convex quadrilateral clipped by four half-planes keeps at
-/// most 8; rounding on a degenerate pair may add a few, and then the general clipper takes over.
-const CLIP_CAPACITY: usize = 18;
-
-/// The area of a convex quadrilateral (counter-clockwise) inside the box `[-half, half]`:
-/// Sutherland–Hodgman against four axis-aligned half-planes, whose crossings are exact on the
-/// clipping line.
-fn clip_to_centred_box(quad: &[Point; 4], half: [f64; 2]) -> f64 {
-    let (mut a, mut b) = ([[0.0; 2]; CLIP_CAPACITY], [[0.0; 2]; CLIP_CAPACITY]);
-    a[..4].copy_from_slice(quad);
-    let mut ring = Buffers { from: &mut a, to: &mut b, len: 4 };
-    // Each pass is specialised for its axis and side, and written out so that each inlines.
-    let clipped = ring
-        .clip::<0, true>(half[0])
-        .and_then(|ring| ring.clip::<0, false>(half[0]))
-        .and_then(|ring| ring.clip::<1, true>(half[1]))
-        .and_then(|ring| ring.clip::<1, false>(half[1]));
-    match clipped {
-        Ok(ring) => (0.5 * twice_signed_area(&ring.from[..ring.len])).max(0.0),
-        Err(Clipped::Overflow) => intersection_area(&centred_box(half), quad),
-        Err(Clipped::Empty) => 0.0,
+/// The area of a counter-clockwise polygon inside the box `[-half, half]`, by Green's theorem:
+/// the area is the integral, along the polygon's edges, of `-g(y) dx` over the box's x-range,
+/// with `g(y) = clamp(y, -half_y, half_y) + half_y`. Each edge contributes one closed-form strip
+/// (a vertical edge none), so there is no ring to build and no degenerate vertex to handle.
+fn area_in_centred_box(polygon: &[Point; 4], half: [f64; 2]) -> f64 {
+    let [hx, hy] = half;
+    let mut sum = 0.0;
+    let mut p = polygon[3];
+    for &q in polygon {
+        if p[0] != q[0] {
+            let (xa, xb) = (p[0].min(q[0]).max(-hx), p[0].max(q[0]).min(hx));
+            if xa < xb {
+                let strip = strip_under(p, q, xa, xb, hy);
+                // Left to right is the lower boundary (subtracted), right to left the upper.
+                sum += if q[0] > p[0] { -strip } else { strip };
+            }
+        }
+        p = q;
     }
+    sum.max(0.0)
 }
 
-/// Why clipping stopped early.
-enum Clipped {
-    /// Nothing is left.
-    Empty,
-    /// More vertices than the buffer holds (rounding on a degenerate pair).
-    Overflow,
-}
-
-/// The ring being clipped (`from[..len]`) and the buffer the next cutting pass writes.
-struct Buffers<'a> {
-    from: &'a mut [Point; CLIP_CAPACITY],
-    to: &'a mut [Point; CLIP_CAPACITY],
-    len: usize,
-}
-
-impl Buffers<'_> {
-    /// Clips the ring to `p[AXIS] <= limit` (`UPPER`) or `p[AXIS] >= -limit`.
-    #[inline(always)]
-    fn clip<const AXIS: usize, const UPPER: bool>(&mut self, limit: f64) -> Result<&mut Self, Clipped> {
-        let edge = if UPPER { limit } else { -limit };
-        let outside = |p: &Point| if UPPER { p[AXIS] > edge } else { p[AXIS] < edge };
-        let ring = &self.from[..self.len];
-        let out_count = ring.iter().filter(|p| outside(p)).count();
-        if out_count == 0 {
-            return Ok(self);
-        }
-        if out_count == ring.len() {
-            return Err(Clipped::Empty);
-        }
-        if 2 * ring.len() + 2 > CLIP_CAPACITY {
-            return Err(Clipped::Overflow);
-        }
-        // Branch-free: every slot is written and the count moves past kept ones only. A crossing
-        // is kept only when `p` and `q` lie on different sides, so it never divides by zero.
-        let mut out = 0;
-        let mut p = ring[ring.len() - 1];
-        for &q in ring {
-            let (p_out, q_out) = (outside(&p), outside(&q));
-            let t = (edge - p[AXIS]) / (q[AXIS] - p[AXIS]);
-            let mut crossing = [p[0] + (q[0] - p[0]) * t, p[1] + (q[1] - p[1]) * t];
-            crossing[AXIS] = edge;
-            self.to[out] = crossing;
-            out += usize::from(p_out != q_out);
-            self.to[out] = q;
-            out += usize::from(!q_out);
-            p = q;
-        }
-        if out < 3 {
-            return Err(Clipped::Empty);
-        }
-        std::mem::swap(&mut self.from, &mut self.to);
-        self.len = out;
-        Ok(self)
+/// `∫ (clamp(y(x), -h, h) + h) dx` over `[xa, xb]` (inside the edge's x-range), along the line
+/// through `p` and `q` (not vertical).
+#[inline(always)]
+fn strip_under(p: Point, q: Point, xa: f64, xb: f64, h: f64) -> f64 {
+    let slope = (q[1] - p[1]) / (q[0] - p[0]);
+    let (ya, yb) = (p[1] + (xa - p[0]) * slope, p[1] + (xb - p[0]) * slope);
+    let (lo, hi) = if ya < yb { (ya, yb) } else { (yb, ya) };
+    let len = xb - xa;
+    if lo >= h {
+        2.0 * h * len
+    } else if hi <= -h {
+        0.0
+    } else if lo >= -h && hi <= h {
+        (0.5 * (ya + yb) + h) * len
+    } else {
+        // y is linear in x, so the share of the length below -h, inside, and above h is the
+        // share of the y-range there.
+        let range = hi - lo;
+        let below = if lo < -h { ((-h).min(hi) - lo) / range } else { 0.0 };
+        let above = if hi > h { (hi - h.max(lo)) / range } else { 0.0 };
+        let (inside_lo, inside_hi) = (lo.max(-h), hi.min(h));
+        len * (above * 2.0 * h + (1.0 - below - above) * (0.5 * (inside_lo + inside_hi) + h))
     }
 }
 
