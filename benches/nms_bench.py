@@ -19,9 +19,6 @@ import contextlib
 import io
 import json
 import math
-import os
-import platform
-import statistics
 import sys
 import time
 from dataclasses import dataclass, field
@@ -29,6 +26,9 @@ from pathlib import Path
 from typing import Callable, Optional
 
 import numpy as np
+
+import bench_common
+from bench_common import try_import
 
 REPO = Path(__file__).resolve().parent.parent
 CANDIDATES = REPO.parent / "shared" / "data" / "yolox-nano" / "candidates_val2017_100.json"
@@ -53,25 +53,18 @@ SCORE_TOL = 1e-5
 # optional imports: a missing library gives "not installed" rows, never a failure
 
 
-def _try_import(name):
-    try:
-        return __import__(name), None
-    except Exception as e:  # noqa: BLE001 - any import failure means "not installed"
-        return None, f"{type(e).__name__}: {e}"
-
-
-softkit, _softkit_err = _try_import("softkit")
+softkit, _softkit_err = try_import("softkit")
 if softkit is not None and not all(hasattr(softkit, f) for f in ("nms", "batched_nms", "soft_nms", "_sort_floor")):
     _softkit_err = "softkit is importable but lacks nms/batched_nms/soft_nms/_sort_floor"
     softkit = None
-cv2, _cv2_err = _try_import("cv2")
-pb, _pb_err = _try_import("powerboxes")
-lsnms, _lsnms_err = _try_import("lsnms")
-ensemble_boxes, _eb_err = _try_import("ensemble_boxes")
-torch, _torch_err = _try_import("torch")
+cv2, _cv2_err = try_import("cv2")
+pb, _pb_err = try_import("powerboxes")
+lsnms, _lsnms_err = try_import("lsnms")
+ensemble_boxes, _eb_err = try_import("ensemble_boxes")
+torch, _torch_err = try_import("torch")
 torchvision = None
 if torch is not None:
-    torchvision, _torch_err = _try_import("torchvision")
+    torchvision, _torch_err = try_import("torchvision")
     if torchvision is not None:
         import torchvision.ops  # noqa: F401
 
@@ -81,19 +74,10 @@ if torch is not None:
 
 
 def time_call(fn: Callable[[], object]) -> tuple[float, object, int]:
-    """Warm-up call, then >= MIN_REPS timed calls (adaptive, ~CELL_BUDGET_S). Returns (median ms, output, reps)."""
-    t0 = time.perf_counter()
-    out = fn()
-    warm = time.perf_counter() - t0
-    if warm > SKIP_SECONDS:  # the skip prediction under-shot: one call is all this cell gets
-        return warm * 1e3, out, 1
-    reps = int(min(MAX_REPS, max(MIN_REPS, CELL_BUDGET_S / max(warm, 1e-7))))
-    ts = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return statistics.median(ts) * 1e3, out, reps
+    """The shared timing rule with this benchmark's budget. Returns (median ms, output, reps)."""
+    return bench_common.time_call(
+        fn, budget_s=CELL_BUDGET_S, min_reps=MIN_REPS, max_reps=MAX_REPS, skip_s=SKIP_SECONDS
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -679,19 +663,7 @@ def op_real():
 
 
 def machine() -> dict:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    info = {"nproc": os.cpu_count(), "cpu": cpu, "python": platform.python_version(), "numpy": np.__version__}
-    try:
-        info["sched_affinity"] = len(os.sched_getaffinity(0))
-    except AttributeError:
-        pass
+    info = dict(bench_common.machine(), numpy=np.__version__)
     if torch is not None:
         info["torch_threads"] = torch.get_num_threads()
     return info

@@ -17,9 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import statistics
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -27,6 +24,9 @@ from pathlib import Path
 from typing import Callable, Optional
 
 import numpy as np
+
+import bench_common
+from bench_common import try_import
 
 # Fixed: every run draws the same scenes. nms_bench.py's seed + 1: with 20170404 itself,
 # powerboxes.rtree_rotated_nms panics on the dense scene too (see README), and its dense timing is a target.
@@ -56,20 +56,13 @@ SHAPELY_LOOP = "shapely loop (mmocr poly_nms)"
 # optional imports: a missing library gives "not installed" rows, never a failure
 
 
-def _try_import(name):
-    try:
-        return __import__(name), None
-    except Exception as e:  # noqa: BLE001 - any import failure means "not installed"
-        return None, f"{type(e).__name__}: {e}"
-
-
-softkit, _softkit_err = _try_import("softkit")
+softkit, _softkit_err = try_import("softkit")
 if softkit is not None and not all(hasattr(softkit, f) for f in ("nms", "soft_nms")):
     _softkit_err = "softkit is importable but lacks nms/soft_nms"
     softkit = None
-cv2, _cv2_err = _try_import("cv2")
-pb, _pb_err = _try_import("powerboxes")
-shapely, _shapely_err = _try_import("shapely")
+cv2, _cv2_err = try_import("cv2")
+pb, _pb_err = try_import("powerboxes")
+shapely, _shapely_err = try_import("shapely")
 
 
 # --------------------------------------------------------------------------------------------
@@ -77,19 +70,10 @@ shapely, _shapely_err = _try_import("shapely")
 
 
 def time_call(fn: Callable[[], object]) -> tuple[float, object, int]:
-    """Warm-up call, then >= MIN_REPS timed calls (adaptive, ~CELL_BUDGET_S). Returns (median ms, output, reps)."""
-    t0 = time.perf_counter()
-    out = fn()
-    warm = time.perf_counter() - t0
-    if warm > SKIP_SECONDS:  # over the skip limit (--all, or the prediction under-shot): one call only
-        return warm * 1e3, out, 1
-    reps = int(min(MAX_REPS, max(MIN_REPS, CELL_BUDGET_S / max(warm, 1e-7))))
-    ts = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return statistics.median(ts) * 1e3, out, reps
+    """The shared timing rule with this benchmark's budget. Returns (median ms, output, reps)."""
+    return bench_common.time_call(
+        fn, budget_s=CELL_BUDGET_S, min_reps=MIN_REPS, max_reps=MAX_REPS, skip_s=SKIP_SECONDS
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -442,15 +426,7 @@ def op_polygon(sizes: dict, run_all: bool, full: bool) -> None:
 
 
 def machine() -> dict:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"nproc": os.cpu_count(), "cpu": cpu, "python": platform.python_version()}
+    return bench_common.machine()
 
 
 def versions() -> dict:

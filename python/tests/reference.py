@@ -20,9 +20,11 @@ def iou(a, b, offset=0.0):
     return inter / union if union > 0 else 0.0
 
 
-def soft_nms(boxes, scores, method="gaussian", sigma=0.5, nt=0.3, threshold=0.001, max_output=None, offset=0.0):
-    """Returns [(index, score at selection)] in selection order."""
-    boxes = [tuple(map(float, b)) for b in boxes]
+def greedy(items, scores, method, overlap, sigma=0.5, nt=0.3, threshold=0.001, max_output=None):
+    """The paper's loop over any items: returns [(index, score at selection)] in selection order.
+
+    ``overlap(selected, candidate)`` measures two items; ``method`` is "hard", "linear" or "gaussian".
+    """
     current = [float(s) for s in scores]
     remaining = [i for i, s in enumerate(current) if s >= threshold]
     selected = []
@@ -32,20 +34,28 @@ def soft_nms(boxes, scores, method="gaussian", sigma=0.5, nt=0.3, threshold=0.00
         remaining.remove(best)
         survivors = []
         for j in remaining:
-            o = iou(boxes[best], boxes[j], offset)
+            o = overlap(items[best], items[j])
             if method == "hard":
                 if o > nt:
                     continue
                 weight = 1.0
             elif method == "linear":
                 weight = 1.0 - o if o > nt else 1.0
-            else:
+            elif method == "gaussian":
                 weight = math.exp(-o * o / sigma) if o > 0 else 1.0
+            else:
+                raise ValueError(f"unknown method {method!r}")
             current[j] *= weight
             if current[j] >= threshold:
                 survivors.append(j)
         remaining = survivors
     return selected
+
+
+def soft_nms(boxes, scores, method="gaussian", sigma=0.5, nt=0.3, threshold=0.001, max_output=None, offset=0.0):
+    """Returns [(index, score at selection)] in selection order."""
+    boxes = [tuple(map(float, b)) for b in boxes]
+    return greedy(boxes, scores, method, lambda a, b: iou(a, b, offset), sigma, nt, threshold, max_output)
 
 
 def nms(boxes, scores, iou_threshold):

@@ -32,6 +32,8 @@ import math
 import numpy as np
 from shapely.geometry import MultiPoint, Polygon
 
+from reference import greedy
+
 # ---------------------------------------------------------------------------------------------------
 # Shapes
 
@@ -108,38 +110,10 @@ def crowd_iou(dt, gt):
 
 
 def suppress(shapes, scores, method, overlap=iou, iou_threshold=0.3, sigma=0.5, score_threshold=0.001, max_output=None):
-    """Greedy Soft-NMS (Bodla et al. 2017). Returns [(index, score at selection)] in selection order.
-
-    method: "hard" (drop if o > iou_threshold), "linear" (times 1 - o if o > iou_threshold) or
-    "gaussian" (times exp(-o*o/sigma) if o > 0). o = overlap(selected, candidate). Selection takes the
-    highest current score, ties to the lower index; candidates falling below score_threshold are dropped.
-    """
+    """Greedy Soft-NMS (Bodla et al. 2017), reference.greedy on shapely polygons. Returns
+    [(index, score at selection)] in selection order; o = overlap(selected, candidate)."""
     polys = [polygon(s) for s in shapes]
-    current = [float(s) for s in scores]
-    remaining = [i for i, s in enumerate(current) if s >= score_threshold]
-    selected = []
-    while remaining and (max_output is None or len(selected) < max_output):
-        best = max(remaining, key=lambda i: (current[i], -i))
-        selected.append((best, current[best]))
-        remaining.remove(best)
-        survivors = []
-        for j in remaining:
-            o = overlap(polys[best], polys[j])
-            if method == "hard":
-                if o > iou_threshold:
-                    continue
-                weight = 1.0
-            elif method == "linear":
-                weight = 1.0 - o if o > iou_threshold else 1.0
-            elif method == "gaussian":
-                weight = math.exp(-o * o / sigma) if o > 0 else 1.0
-            else:
-                raise ValueError(f"unknown method {method!r}")
-            current[j] *= weight
-            if current[j] >= score_threshold:
-                survivors.append(j)
-        remaining = survivors
-    return selected
+    return greedy(polys, scores, method, overlap, sigma, iou_threshold, score_threshold, max_output)
 
 
 def nms(shapes, scores, iou_threshold, overlap=iou):

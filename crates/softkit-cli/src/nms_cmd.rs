@@ -8,7 +8,7 @@ use softkit_geom::{BoxMeasure, BoxSet, RotatedFormat, ShapeMeasure, check_pixel_
 use softkit_io::{Detections, ensure_not_an_input, write_coco_results};
 use softkit_nms::{NmsError, PolicyKind, SuppressParams, suppress_per_image};
 
-use crate::scoring::{check_class_mapping, evaluate_on, evaluated_images, kept_results, load_ground_truth, read_input};
+use crate::scoring::{evaluate_on, evaluated_images, kept_results, load_gt_for, read_input};
 
 /// Arguments of `softkit nms`.
 #[derive(Args, Debug)]
@@ -145,17 +145,7 @@ pub(crate) fn run(args: &NmsArgs) -> Result<(), String> {
     }
     let measure: BoxMeasure = args.measure.parse()?;
     let dets = &read_input(&args.input)?;
-    // Load the ground truth before the work, so that a bad file fails fast.
-    let gt = match &args.gt {
-        Some(path) => {
-            let gt = load_ground_truth(path)?;
-            if dets.candidate_table {
-                check_class_mapping(&gt, path)?;
-            }
-            Some(gt)
-        }
-        None => None,
-    };
+    let gt = load_gt_for(args.gt.as_deref(), dets.candidate_table)?;
     let start = Instant::now();
     let kept = suppress(dets, &params, measure, args.pixel_offset)?;
     let elapsed = start.elapsed();

@@ -19,6 +19,17 @@ pub(crate) fn load_ground_truth(path: &str) -> Result<CocoGroundTruth, String> {
     CocoGroundTruth::from_path(path).map_err(|e| e.to_string())
 }
 
+/// Loads `--gt` when given, before any work, so that a bad file fails fast; a candidate table's
+/// class indices must then map onto its categories.
+pub(crate) fn load_gt_for(path: Option<&str>, candidate_table: bool) -> Result<Option<CocoGroundTruth>, String> {
+    let Some(path) = path else { return Ok(None) };
+    let gt = load_ground_truth(path)?;
+    if candidate_table {
+        check_class_mapping(&gt, path)?;
+    }
+    Ok(Some(gt))
+}
+
 /// A candidate table's class index `i` means the `i`-th COCO category id; that only holds if the
 /// ground truth has exactly the 80 COCO categories (its ids sorted ascending).
 pub(crate) fn check_class_mapping(gt: &CocoGroundTruth, gt_path: &str) -> Result<(), String> {

@@ -9,7 +9,7 @@ use softkit_io::{ShapeDetections, ShapeKind, read_shape_detections, write_shape_
 use softkit_nms::{SuppressParams, suppress_per_image};
 
 use crate::nms_cmd::{GeometryArg, NmsArgs};
-use crate::scoring::{check_class_mapping, load_ground_truth};
+use crate::scoring::load_gt_for;
 
 /// The validated shapes of the rows (rotated boxes with angles now in radians, or polygons),
 /// under the measure.
@@ -22,16 +22,7 @@ pub(crate) fn run(args: &NmsArgs, params: &SuppressParams) -> Result<(), String>
     let kind = if args.geometry == GeometryArg::Rotated { ShapeKind::Rotated } else { ShapeKind::Polygon };
     let measure: ShapeMeasure = args.measure.parse()?;
     let dets = read_shape_detections(&args.input, kind).map_err(|e| e.to_string())?;
-    let gt = match &args.gt {
-        Some(path) => {
-            let gt = load_ground_truth(path)?;
-            if dets.candidate_table {
-                check_class_mapping(&gt, path)?;
-            }
-            Some(gt)
-        }
-        None => None,
-    };
+    let gt = load_gt_for(args.gt.as_deref(), dets.candidate_table)?;
     let name_row = |e: GeomError| match e.index() {
         Some(row) => format!("{}: image {}: {e}", args.input, dets.image_ids[row]),
         None => format!("{}: {e}", args.input),

@@ -1,24 +1,11 @@
 //! `softkit nms --geometry rotated|polygon` and `softkit eval --iou-type rotated|polygon`,
 //! `--protocol voc`, end to end.
 
+mod common;
+
 use std::path::PathBuf;
-use std::process::{Command, Output};
 
-fn softkit(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_softkit")).args(args).output().expect("the softkit binary runs")
-}
-
-fn temp_file(name: &str, contents: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("softkit-cli-shapes-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, contents).unwrap();
-    path
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use common::{softkit, stderr, temp_file};
 
 fn read_json(path: &PathBuf) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
