@@ -43,6 +43,17 @@ impl std::str::FromStr for VocMetric {
 }
 
 /// The VOC protocol's settings.
+///
+/// # Examples
+///
+/// ```
+/// use softkit_eval::{VocMetric, VocParams};
+///
+/// let dota = VocParams::default(); // what the DOTA devkit reports
+/// assert_eq!((dota.iou_threshold, dota.metric), (0.5, VocMetric::ElevenPoint));
+/// let strict = VocParams { iou_threshold: 0.7, metric: VocMetric::Area };
+/// assert!(strict.iou_threshold > dota.iou_threshold);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct VocParams {
     /// A detection matches a ground truth when their overlap is **above** this (the devkit's
@@ -76,6 +87,20 @@ pub struct VocClass {
 }
 
 /// The VOC protocol's outcome: one [`VocClass`] per category of the ground truth.
+///
+/// # Examples
+///
+/// ```
+/// use softkit_eval::{VocClass, VocEvaluation};
+///
+/// let class = |category_id, ground_truth, ap| VocClass {
+///     category_id, ground_truth, detections: 1, recall: vec![], precision: vec![], ap,
+/// };
+/// // A class without ground truth (AP NaN) is left out of the mean.
+/// let ev = VocEvaluation { classes: vec![class(1, 3, 0.5), class(2, 1, 1.0), class(3, 0, f64::NAN)] };
+/// assert_eq!(ev.map(), 0.75);
+/// assert!(ev.summary().lines().last().unwrap().starts_with("       mAP"));
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct VocEvaluation {
     /// Per category, in ascending id.

@@ -135,6 +135,18 @@ impl Polygons {
     /// # Errors
     ///
     /// As [`from_offsets`](Polygons::from_offsets), without the offsets.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use softkit_geom::{Geometry, Polygons};
+    ///
+    /// let triangle = vec![[0.0_f64, 0.0], [4.0, 0.0], [0.0, 3.0]];
+    /// let square = vec![[0.0_f64, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]];
+    /// let polygons = Polygons::from_rings(&[triangle, square])?;
+    /// assert_eq!((polygons.area(0), polygons.area(1)), (6.0, 1.0));
+    /// # Ok::<(), softkit_geom::GeomError>(())
+    /// ```
     pub fn from_rings<T: Coord, R: AsRef<[[T; 2]]>>(rings: &[R]) -> Result<Self, GeomError> {
         let total = rings.iter().map(|r| r.as_ref().len()).sum();
         let mut polygons = Self::with_capacity(rings.len(), total);

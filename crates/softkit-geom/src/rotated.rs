@@ -277,6 +277,19 @@ impl RotatedBoxes {
     ///
     /// [`GeomError::RotatedBox`] naming the first box with a non-finite number, a negative size
     /// or an angle outside `format`'s range.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use softkit_geom::{Geometry, RotatedBoxes, RotatedFormat};
+    ///
+    /// let boxes = RotatedBoxes::new(&[[10.0_f32, 20.0, 4.0, 2.0, 30.0]], RotatedFormat::Degrees)?;
+    /// assert_eq!(boxes.area(0), 8.0);
+    /// assert!((boxes.get(0)[4] - 30_f64.to_radians()).abs() < 1e-7); // stored in radians
+    /// let err = RotatedBoxes::new(&[[10.0_f32, 20.0, 4.0, -2.0, 0.0]], RotatedFormat::Radians).unwrap_err();
+    /// assert_eq!(err.to_string(), "rboxes[0].h = -2 is invalid: a size >= 0");
+    /// # Ok::<(), softkit_geom::GeomError>(())
+    /// ```
     pub fn new<T: Coord>(boxes: &[[T; 5]], format: RotatedFormat) -> Result<Self, GeomError> {
         let boxes = format.validate(boxes)?;
         let frames = boxes
