@@ -72,6 +72,30 @@ pub enum GeomError {
         /// What it must be.
         expected: &'static str,
     },
+    /// A number of an item of a named list (`segments`, `boxes3d`, ...) is outside its domain.
+    #[error("{items}[{index}].{field} = {value} is invalid: {expected}")]
+    Item {
+        /// The list, such as `segments`.
+        items: &'static str,
+        /// Index of the item in the input.
+        index: usize,
+        /// The field, such as `end`.
+        field: &'static str,
+        /// The offending value.
+        value: f64,
+        /// What it must be.
+        expected: &'static str,
+    },
+    /// A segment ends before it starts.
+    #[error("segments[{index}].end = {end} is less than start = {start}")]
+    InvertedSegment {
+        /// Index of the segment in the input.
+        index: usize,
+        /// Its start.
+        start: f64,
+        /// Its end.
+        end: f64,
+    },
     /// A polygon vertex is NaN or infinite.
     #[error("polygons[{index}] vertex {vertex}: {axis} = {value} is not finite")]
     PolygonVertex {
@@ -133,6 +157,8 @@ impl GeomError {
             | GeomError::NegativeSize { index, .. }
             | GeomError::KeypointTriples { index, .. }
             | GeomError::RotatedBox { index, .. }
+            | GeomError::Item { index, .. }
+            | GeomError::InvertedSegment { index, .. }
             | GeomError::PolygonVertex { index, .. }
             | GeomError::TooFewVertices { index, .. }
             | GeomError::SelfIntersecting { index, .. } => Some(index),

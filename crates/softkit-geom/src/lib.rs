@@ -20,6 +20,9 @@
 //!   convention drawn in the module's docs.
 //! - `polygon`: simple polygons, convex or not ([`Polygons`], [`PolygonSet`]).
 //! - `shape_measure`: [`ShapeMeasure`] (IoU, GIoU over the convex hull, IoMin) for both, and [`Hull`].
+//! - `box3d`: 3-D boxes `(x, y, z, dx, dy, dz, heading)` ([`Boxes3d`], [`Box3dOrigin`]): 3-D IoU, and
+//!   the bird's-eye view as rotated boxes.
+//! - `segment`: time segments `[start, end]` ([`Segments`]): temporal IoU.
 //! - `convex`: the exact arithmetic under them: a Sutherland–Hodgman clipper and convex hulls.
 //! - `xywh`: COCO `[x, y, w, h]` boxes in pycocotools' operation order ([`XywhBoxes`]).
 //! - `mask`: run-length masks as a geometry ([`Masks`]).
@@ -46,6 +49,7 @@
 #![deny(missing_docs)]
 
 mod aabb;
+mod box3d;
 mod convex;
 mod coord;
 mod envelope;
@@ -65,12 +69,14 @@ mod polygon_raster;
 mod rle;
 mod rle_string;
 mod rotated;
+mod segment;
 mod shape_measure;
 mod xywh;
 
 pub use aabb::{
     BoxMeasure, BoxSet, Boxes, box_area, box_diou, box_giou, box_iou_pair, check_pixel_offset, validate_boxes,
 };
+pub use box3d::{Box3dOrigin, Boxes3d};
 pub use coord::Coord;
 pub use envelope::Envelope;
 pub use error::GeomError;
@@ -79,7 +85,7 @@ pub use geometry::{Bounded, Geometry, Intersect};
 pub use keypoints::{COCO_KEYPOINT_SIGMAS, KeypointInstance, Keypoints, Oks, oks};
 pub use mask::Masks;
 pub use mask_error::MaskError;
-pub use measure::{IoMin, Iou, Measure, Symmetric};
+pub use measure::{IntersectMeasure, IoMin, Iou, Measure, Symmetric};
 pub use overlap::{Overlap, SetView};
 pub use pair_overlap::{PairOverlap, PairView};
 pub use pairwise::{box_overlap_matrix, overlap_matrix};
@@ -87,5 +93,6 @@ pub use pairwise_sum::{pairwise_mean, pairwise_sum};
 pub use polygon::{PolygonSet, Polygons};
 pub use rle::Rle;
 pub use rotated::{RotatedBoxes, RotatedFormat, RotatedSet, convert_rotated, rotated_corners};
+pub use segment::Segments;
 pub use shape_measure::{Hull, ShapeMeasure};
 pub use xywh::XywhBoxes;

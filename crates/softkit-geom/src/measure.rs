@@ -156,6 +156,60 @@ impl<G: Intersect + ?Sized> Measure<G> for IoMin {
 
 impl Symmetric for IoMin {}
 
+/// [`Iou`] or [`IoMin`], chosen at run time (a Python keyword, a CLI flag), for any
+/// [`Intersect`] geometry.
+///
+/// # Examples
+///
+/// ```
+/// use softkit_geom::{IntersectMeasure, Measure, Segments};
+///
+/// let segments = Segments::new(&[[0.0_f64, 10.0], [2.0, 4.0]])?;
+/// assert_eq!(IntersectMeasure::Iou.between(&segments, 0, &segments, 1), 0.2);
+/// assert_eq!("iomin".parse::<IntersectMeasure>()?.between(&segments, 0, &segments, 1), 1.0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum IntersectMeasure {
+    /// [`Iou`].
+    #[default]
+    Iou,
+    /// [`IoMin`].
+    IoMin,
+}
+
+impl std::str::FromStr for IntersectMeasure {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "iou" => Ok(IntersectMeasure::Iou),
+            "iomin" => Ok(IntersectMeasure::IoMin),
+            other => Err(format!("measure = {other:?} is invalid: expected \"iou\" or \"iomin\"")),
+        }
+    }
+}
+
+impl<G: Intersect + ?Sized> Measure<G> for IntersectMeasure {
+    #[inline]
+    fn between(&self, a: &G, i: usize, b: &G, j: usize) -> f64 {
+        match self {
+            IntersectMeasure::Iou => Iou.between(a, i, b, j),
+            IntersectMeasure::IoMin => IoMin.between(a, i, b, j),
+        }
+    }
+
+    #[inline]
+    fn crowd(&self, dt: &G, i: usize, gt: &G, j: usize) -> f64 {
+        match self {
+            IntersectMeasure::Iou => Iou.crowd(dt, i, gt, j),
+            IntersectMeasure::IoMin => IoMin.crowd(dt, i, gt, j),
+        }
+    }
+}
+
+impl Symmetric for IntersectMeasure {}
+
 /// `inter / (area_a + area_b - inter)`, or `0` for no intersection. The sum first, then the
 /// intersection: pycocotools' order, so that the union is bit-exact.
 #[inline]

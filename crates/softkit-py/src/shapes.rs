@@ -1,11 +1,12 @@
-//! Rotated boxes and polygons: suppression, overlap matrices and rotated-box conversion.
+//! Rotated boxes, polygons, time segments, 3-D boxes and their bird's-eye view: suppression,
+//! overlap matrices and rotated-box conversion.
 
 use numpy::{PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use softkit_geom::{
-    GeomError, Geometry, Measure, Polygons, RotatedBoxes, RotatedFormat, SetView, ShapeMeasure, convert_rotated,
-    overlap_matrix,
+    Box3dOrigin, Boxes3d, GeomError, Geometry, IntersectMeasure, Measure, Polygons, RotatedBoxes, RotatedFormat,
+    Segments, SetView, ShapeMeasure, convert_rotated, overlap_matrix,
 };
 use softkit_nms::{Kept, NmsError};
 
@@ -14,8 +15,8 @@ use crate::geometry::flat_to_rows;
 use crate::guard::compute;
 use crate::suppression::{KeptArrays, SoftNmsOptions, indices, scoped};
 
-/// Rotated boxes or polygons as the Python wrapper passes them: float64 `(N, 5)` rotated boxes,
-/// or `(V, 2)` vertices with `N + 1` offsets.
+/// A geometry as the Python wrapper passes it: float64 rows (`(N, 5)` rotated boxes, `(N, 2)`
+/// segments, `(N, 7)` 3-D boxes), or `(V, 2)` polygon vertices with `N + 1` offsets.
 #[derive(FromPyObject)]
 #[pyo3(from_item_all)]
 pub(crate) struct ShapeArgs<'py> {
@@ -23,26 +24,35 @@ pub(crate) struct ShapeArgs<'py> {
     coords: PyReadonlyArray2<'py, f64>,
     offsets: Option<PyReadonlyArray1<'py, i64>>,
     rbox_format: String,
+    box_origin: String,
 }
 
 /// The borrowed numbers of a [`ShapeArgs`], ready to build a column without the GIL.
 enum ShapeData<'a> {
     Rotated(&'a [[f64; 5]], RotatedFormat),
     Polygons(&'a [[f64; 2]], Vec<usize>),
+    Segments(&'a [[f64; 2]]),
+    /// 3-D boxes, measured in 3-D (`false`) or by their bird's-eye view (`true`).
+    Boxes3d(&'a [[f64; 7]], Box3dOrigin, bool),
 }
 
-/// A validated column of either shape.
+/// A validated column of one geometry.
 enum Column {
     Rotated(RotatedBoxes),
     Polygons(Polygons),
+    Segments(Segments),
+    Boxes3d(Boxes3d),
 }
 
 impl ShapeData<'_> {
     fn column(&self) -> Result<Column, GeomError> {
-        match self {
-            ShapeData::Rotated(boxes, format) => Ok(Column::Rotated(RotatedBoxes::new(boxes, *format)?)),
-            ShapeData::Polygons(vertices, offsets) => Ok(Column::Polygons(Polygons::from_offsets(vertices, offsets)?)),
-        }
+        Ok(match self {
+            ShapeData::Rotated(boxes, format) => Column::Rotated(RotatedBoxes::new(boxes, *format)?),
+            ShapeData::Polygons(vertices, offsets) => Column::Polygons(Polygons::from_offsets(vertices, offsets)?),
+            ShapeData::Segments(segments) => Column::Segments(Segments::new(segments)?),
+            ShapeData::Boxes3d(boxes, origin, false) => Column::Boxes3d(Boxes3d::new(boxes, *origin)?),
+            ShapeData::Boxes3d(boxes, origin, true) => Column::Rotated(Boxes3d::new(boxes, *origin)?.into_bev()),
+        })
     }
 }
 
@@ -65,8 +75,13 @@ fn shape_data<'a>(args: &'a ShapeArgs<'_>) -> PyResult<ShapeData<'a>> {
                 .collect::<PyResult<Vec<usize>>>()?;
             Ok(ShapeData::Polygons(flat.as_chunks::<2>().0, offsets))
         }
+        "segment" => Ok(ShapeData::Segments(flat.as_chunks::<2>().0)),
+        "box3d" | "bev" => {
+            let origin: Box3dOrigin = args.box_origin.parse().map_err(PyValueError::new_err)?;
+            Ok(ShapeData::Boxes3d(flat.as_chunks::<7>().0, origin, args.geometry == "bev"))
+        }
         other => Err(PyValueError::new_err(format!(
-            "geometry = {other:?} is invalid: expected \"box\", \"rotated\" or \"polygon\""
+            "geometry = {other:?} is invalid: expected \"box\", \"rotated\", \"polygon\", \"segment\", \"box3d\" or \"bev\""
         ))),
     }
 }
@@ -80,6 +95,8 @@ enum ShapeError {
     Engine(#[from] NmsError),
     #[error("boxes1 and boxes2 must hold the same geometry")]
     Mixed,
+    #[error("{0}")]
+    Measure(String),
     /// A geometry error in one of two lists, named by its argument.
     #[error("{0}: {1}")]
     In(&'static str, GeomError),
@@ -94,16 +111,18 @@ pub(crate) fn shape_soft_nms<'py>(
     scores: ScoreArray<'py>,
     options: SoftNmsOptions<'py>,
 ) -> PyResult<KeptArrays<'py>> {
-    let measure: ShapeMeasure = options.measure.parse().map_err(PyValueError::new_err)?;
     let params = options.params()?;
     let data = shape_data(&shapes)?;
     let labels = options.labels.as_ref().map(values);
     let image_ids = options.image_ids.as_ref().map(values);
     let (labels, image_ids) = (labels.as_deref(), image_ids.as_deref());
+    let measure = options.measure.as_str();
     let kept: Kept = with_scores!(scores, |scores| compute(py, || -> Result<Kept, ShapeError> {
         Ok(match data.column()? {
-            Column::Rotated(c) => scoped(&SetView::of(c, measure), scores, image_ids, labels, &params)?,
-            Column::Polygons(c) => scoped(&SetView::of(c, measure), scores, image_ids, labels, &params)?,
+            Column::Rotated(c) => scoped(&SetView::of(c, shape(measure)?), scores, image_ids, labels, &params)?,
+            Column::Polygons(c) => scoped(&SetView::of(c, shape(measure)?), scores, image_ids, labels, &params)?,
+            Column::Segments(c) => scoped(&SetView::of(c, intersect(measure)?), scores, image_ids, labels, &params)?,
+            Column::Boxes3d(c) => scoped(&SetView::of(c, intersect(measure)?), scores, image_ids, labels, &params)?,
         })
     }))?;
     Ok((indices(py, kept.indices), numpy::PyArray1::from_vec(py, kept.scores)))
@@ -117,18 +136,29 @@ pub(crate) fn shape_overlap<'py>(
     b: ShapeArgs<'py>,
     measure: &str,
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
-    let measure: ShapeMeasure = measure.parse().map_err(PyValueError::new_err)?;
     let (a, b) = (shape_data(&a)?, shape_data(&b)?);
     let (rows, cols, flat) = compute(py, || -> Result<_, ShapeError> {
         let a = a.column().map_err(|e| ShapeError::In("boxes1", e))?;
         let b = b.column().map_err(|e| ShapeError::In("boxes2", e))?;
         match (a, b) {
-            (Column::Rotated(a), Column::Rotated(b)) => Ok(matrix(&a, &b, &measure)),
-            (Column::Polygons(a), Column::Polygons(b)) => Ok(matrix(&a, &b, &measure)),
+            (Column::Rotated(a), Column::Rotated(b)) => Ok(matrix(&a, &b, &shape(measure)?)),
+            (Column::Polygons(a), Column::Polygons(b)) => Ok(matrix(&a, &b, &shape(measure)?)),
+            (Column::Segments(a), Column::Segments(b)) => Ok(matrix(&a, &b, &intersect(measure)?)),
+            (Column::Boxes3d(a), Column::Boxes3d(b)) => Ok(matrix(&a, &b, &intersect(measure)?)),
             _ => Err(ShapeError::Mixed),
         }
     })?;
     flat_to_rows(py, flat, rows, cols)
+}
+
+/// The measure of rotated boxes and polygons: IoU, GIoU or IoMin.
+fn shape(measure: &str) -> Result<ShapeMeasure, ShapeError> {
+    measure.parse().map_err(ShapeError::Measure)
+}
+
+/// The measure of segments and 3-D boxes: IoU or IoMin.
+fn intersect(measure: &str) -> Result<IntersectMeasure, ShapeError> {
+    measure.parse().map_err(ShapeError::Measure)
 }
 
 fn matrix<G: Geometry, M: Measure<G>>(a: &G, b: &G, measure: &M) -> (usize, usize, Vec<f64>) {

@@ -59,17 +59,22 @@ _GEOMETRY_DOC = """
       ``"le135"`` and ``"oc"`` (radians, checked against their ranges);
     - ``"polygon"``: simple polygons, convex or not, in either orientation: an ``(N, K, 2)``
       array, an ``(N, 2K)`` array of ``x, y`` pairs (DOTA's 8 numbers), a ``(vertices,
-      offsets)`` pair (Arrow's list layout), or a list of ``(K_i, 2)`` arrays.
+      offsets)`` pair (Arrow's list layout), or a list of ``(K_i, 2)`` arrays;
+    - ``"segment"``: time segments ``[start, end]``, an ``(N, 2)`` array (temporal IoU);
+    - ``"box3d"``: 3-D boxes ``[x, y, z, dx, dy, dz, heading]`` (OpenPCDet: the centre, the sizes,
+      the yaw about z), an ``(N, 7)`` array, by 3-D IoU; ``box_origin="bottom"`` reads mmdet3d's
+      LiDAR boxes, whose z is the bottom face's centre;
+    - ``"bev"``: the same ``(N, 7)`` 3-D boxes by their bird's-eye-view IoU.
 """
 
 
-def _kept(geometry, boxes, scores, rbox_format, options) -> Tuple[np.ndarray, np.ndarray]:
+def _kept(geometry, boxes, scores, rbox_format, box_origin, options) -> Tuple[np.ndarray, np.ndarray]:
     """Runs the suppression ``options`` describe on any geometry."""
     if _shapes.check_geometry(geometry) == "box":
         b = _float_array(boxes, "boxes", 2)
         n = b.shape[0]
     else:
-        b = _shapes.shape_args(boxes, geometry, "boxes", rbox_format)
+        b = _shapes.shape_args(boxes, geometry, "boxes", rbox_format, box_origin)
         n = _shapes.count(b)
         if options["pixel_offset"] != 0.0:
             raise ValueError(f"pixel_offset = {options['pixel_offset']} is only defined for geometry='box'")
@@ -96,7 +101,7 @@ def _hard_options(iou_threshold: float, labels=None) -> dict:
     }
 
 
-def nms(boxes, scores, iou_threshold: float, *, geometry: str = "box", rbox_format: str = "radians") -> np.ndarray:
+def nms(boxes, scores, iou_threshold: float, *, geometry: str = "box", rbox_format: str = "radians", box_origin: str = "centre") -> np.ndarray:
     """Hard NMS with torchvision's semantics, on any geometry.
 
     Visits boxes by non-increasing score (ties to the lower index) and keeps one unless a kept box
@@ -113,11 +118,11 @@ def nms(boxes, scores, iou_threshold: float, *, geometry: str = "box", rbox_form
     """
     if geometry == "box":
         return _native.nms(_float_array(boxes, "boxes", 2), _float_array(scores, "scores", 1), float(iou_threshold))
-    return _kept(geometry, boxes, scores, rbox_format, _hard_options(iou_threshold))[0]
+    return _kept(geometry, boxes, scores, rbox_format, box_origin, _hard_options(iou_threshold))[0]
 
 
 def batched_nms(
-    boxes, scores, labels, iou_threshold: float, *, geometry: str = "box", rbox_format: str = "radians"
+    boxes, scores, labels, iou_threshold: float, *, geometry: str = "box", rbox_format: str = "radians", box_origin: str = "centre"
 ) -> np.ndarray:
     """Class-aware hard NMS (torchvision's ``batched_nms``): boxes never suppress across labels.
     ``geometry`` and ``rbox_format`` are as in :func:`nms`.
@@ -131,7 +136,7 @@ def batched_nms(
         b = _float_array(boxes, "boxes", 2)
         s = _float_array(scores, "scores", 1)
         return _native.batched_nms(b, s, _labels(labels, b.shape[0]), float(iou_threshold))
-    return _kept(geometry, boxes, scores, rbox_format, _hard_options(iou_threshold, labels))[0]
+    return _kept(geometry, boxes, scores, rbox_format, box_origin, _hard_options(iou_threshold, labels))[0]
 
 
 def soft_nms(
@@ -148,6 +153,7 @@ def soft_nms(
     pixel_offset: float = 0.0,
     geometry: str = "box",
     rbox_format: str = "radians",
+    box_origin: str = "centre",
     measure: str = "iou",
 ) -> Tuple[np.ndarray, np.ndarray]:
     """Soft-NMS (Bodla et al. 2017) with the paper's exact semantics, on any geometry.
@@ -198,7 +204,7 @@ def soft_nms(
         "pixel_offset": float(pixel_offset),
         "measure": str(measure),
     }
-    return _kept(geometry, boxes, scores, rbox_format, options)
+    return _kept(geometry, boxes, scores, rbox_format, box_origin, options)
 
 
 for _f in (nms, soft_nms):
@@ -206,20 +212,20 @@ for _f in (nms, soft_nms):
         _f.__doc__ = _f.__doc__.replace("    {geometry}", _GEOMETRY_DOC.rstrip())
 
 
-def _overlap(a, b, measure: str, pixel_offset: float, geometry: str, rbox_format: str) -> np.ndarray:
+def _overlap(a, b, measure: str, pixel_offset: float, geometry: str, rbox_format: str, box_origin: str) -> np.ndarray:
     if _shapes.check_geometry(geometry) == "box":
         return _native.box_overlap(
             _float_array(a, "boxes1", 2), _float_array(b, "boxes2", 2), measure, float(pixel_offset)
         )
     if pixel_offset != 0.0:
         raise ValueError(f"pixel_offset = {pixel_offset} is only defined for geometry='box'")
-    first = _shapes.shape_args(a, geometry, "boxes1", rbox_format)
-    second = _shapes.shape_args(b, geometry, "boxes2", rbox_format)
+    first = _shapes.shape_args(a, geometry, "boxes1", rbox_format, box_origin)
+    second = _shapes.shape_args(b, geometry, "boxes2", rbox_format, box_origin)
     return _native.shape_overlap(first, second, measure)
 
 
 def box_iou(
-    boxes1, boxes2, *, pixel_offset: float = 0.0, geometry: str = "box", rbox_format: str = "radians"
+    boxes1, boxes2, *, pixel_offset: float = 0.0, geometry: str = "box", rbox_format: str = "radians", box_origin: str = "centre"
 ) -> np.ndarray:
     """The ``(N, M)`` IoU matrix between two lists of boxes, rotated boxes or polygons (float64).
     ``geometry`` and ``rbox_format`` are as in :func:`nms`.
@@ -231,24 +237,24 @@ def box_iou(
     >>> softkit.box_iou(square, square + [0, 0, 0, 0, np.pi / 4], geometry="rotated").round(4).tolist()
     [[0.7071]]
     """
-    return _overlap(boxes1, boxes2, "iou", pixel_offset, geometry, rbox_format)
+    return _overlap(boxes1, boxes2, "iou", pixel_offset, geometry, rbox_format, box_origin)
 
 
 def generalized_box_iou(
-    boxes1, boxes2, *, pixel_offset: float = 0.0, geometry: str = "box", rbox_format: str = "radians"
+    boxes1, boxes2, *, pixel_offset: float = 0.0, geometry: str = "box", rbox_format: str = "radians", box_origin: str = "centre"
 ) -> np.ndarray:
     """The ``(N, M)`` generalised IoU matrix (Rezatofighi et al. 2019), in [-1, 1]. For rotated
     boxes and polygons the enclosing shape is the convex hull of the pair."""
-    return _overlap(boxes1, boxes2, "giou", pixel_offset, geometry, rbox_format)
+    return _overlap(boxes1, boxes2, "giou", pixel_offset, geometry, rbox_format, box_origin)
 
 
 def distance_box_iou(boxes1, boxes2, *, pixel_offset: float = 0.0) -> np.ndarray:
     """The ``(N, M)`` distance IoU matrix (Zheng et al. 2020), in [-1, 1]."""
-    return _overlap(boxes1, boxes2, "diou", pixel_offset, "box", "radians")
+    return _overlap(boxes1, boxes2, "diou", pixel_offset, "box", "radians", "centre")
 
 
 def box_iomin(
-    boxes1, boxes2, *, pixel_offset: float = 0.0, geometry: str = "box", rbox_format: str = "radians"
+    boxes1, boxes2, *, pixel_offset: float = 0.0, geometry: str = "box", rbox_format: str = "radians", box_origin: str = "centre"
 ) -> np.ndarray:
     """The ``(N, M)`` matrix of intersection over the smaller shape (StarDist's overlap): 1 when
     one shape lies inside the other.
@@ -257,7 +263,7 @@ def box_iomin(
     >>> softkit.box_iomin(np.array([[0., 0, 4, 4]]), np.array([[1., 1, 2, 2]])).tolist()
     [[1.0]]
     """
-    return _overlap(boxes1, boxes2, "iomin", pixel_offset, geometry, rbox_format)
+    return _overlap(boxes1, boxes2, "iomin", pixel_offset, geometry, rbox_format, box_origin)
 
 
 def rbox_convert(rboxes, in_fmt: str, out_fmt: str) -> np.ndarray:
@@ -269,7 +275,7 @@ def rbox_convert(rboxes, in_fmt: str, out_fmt: str) -> np.ndarray:
     >>> softkit.rbox_convert(np.array([[10., 20, 2, 6, 30]]), "degrees", "le90").round(4).tolist()
     [[10.0, 20.0, 6.0, 2.0, -1.0472]]
     """
-    return _native.rbox_convert(_shapes.rotated(rboxes, "rboxes"), str(in_fmt), str(out_fmt))
+    return _native.rbox_convert(_shapes.rows(rboxes, "rboxes"), str(in_fmt), str(out_fmt))
 
 
 def box_convert(boxes, in_fmt: str, out_fmt: str) -> np.ndarray:

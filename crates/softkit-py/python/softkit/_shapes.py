@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import numpy as np
 
-GEOMETRIES = ("box", "rotated", "polygon")
+GEOMETRIES = ("box", "rotated", "polygon", "segment", "box3d", "bev")
+# The rows of the geometries given as one array: their width and what a row holds.
+ROWS = {"rotated": (5, "cx, cy, w, h, angle"), "segment": (2, "start, end"), "box3d": (7, "x, y, z, dx, dy, dz, heading")}
+ROWS["bev"] = ROWS["box3d"]
 
 
 def check_geometry(geometry: str) -> str:
     if geometry not in GEOMETRIES:
-        raise ValueError(f"geometry = {geometry!r} is invalid: expected 'box', 'rotated' or 'polygon'")
+        expected = ", ".join(repr(g) for g in GEOMETRIES)
+        raise ValueError(f"geometry = {geometry!r} is invalid: expected one of {expected}")
     return geometry
 
 
@@ -22,13 +26,14 @@ def _floats(x, name: str) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.float64)
 
 
-def rotated(x, name: str) -> np.ndarray:
-    """``(N, 5)`` rotated boxes ``cx, cy, w, h, angle`` as contiguous float64 (a copy only when needed)."""
+def rows(x, name: str, geometry: str = "rotated") -> np.ndarray:
+    """``(N, width)`` rows of ``geometry`` (``ROWS``) as contiguous float64 (a copy only when needed)."""
+    width, fields = ROWS[geometry]
     a = _floats(x, name)
     if a.size == 0 and a.ndim != 2:
-        a = a.reshape(0, 5)
-    if a.ndim != 2 or a.shape[1] != 5:
-        raise ValueError(f"{name} must have shape (N, 5) (cx, cy, w, h, angle), got {a.shape}")
+        a = a.reshape(0, width)
+    if a.ndim != 2 or a.shape[1] != width:
+        raise ValueError(f"{name} must have shape (N, {width}) ({fields}), got {a.shape}")
     return a
 
 
@@ -80,12 +85,14 @@ def polygons(x, name: str) -> tuple:
     return np.ascontiguousarray(vertices), offsets
 
 
-def shape_args(x, geometry: str, name: str, rbox_format: str) -> dict:
-    """The native functions' description of a list of rotated boxes or polygons."""
-    if geometry == "rotated":
-        return {"geometry": geometry, "coords": rotated(x, name), "offsets": None, "rbox_format": str(rbox_format)}
-    vertices, offsets = polygons(x, name)
-    return {"geometry": geometry, "coords": vertices, "offsets": offsets, "rbox_format": str(rbox_format)}
+def shape_args(x, geometry: str, name: str, rbox_format: str = "radians", box_origin: str = "centre") -> dict:
+    """The native functions' description of a list of items of a geometry other than ``"box"``."""
+    args = {"geometry": geometry, "offsets": None, "rbox_format": str(rbox_format), "box_origin": str(box_origin)}
+    if geometry == "polygon":
+        args["coords"], args["offsets"] = polygons(x, name)
+    else:
+        args["coords"] = rows(x, name, geometry)
+    return args
 
 
 def count(args: dict) -> int:
