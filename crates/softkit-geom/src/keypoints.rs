@@ -3,7 +3,7 @@
 
 use crate::pairwise_sum::pairwise_sum;
 use crate::xywh::xywh_envelope;
-use crate::{Bounded, BoxFormat, Envelope, GeomError, Geometry, Measure};
+use crate::{Bounded, BoxFormat, Envelope, GeomError, Geometry, Measure, Symmetric};
 
 /// The per-keypoint standard deviations of COCO's 17 person keypoints (nose, eyes, ears,
 /// shoulders, elbows, wrists, hips, knees, ankles), as pycocotools' `kpt_oks_sigmas`: the
@@ -251,6 +251,109 @@ impl Measure<Keypoints> for Oks<'_> {
     fn finite_reach(&self) -> bool {
         false
     }
+}
+
+/// OKS as pose suppression measures it (mmpose's `oks_iou`, behind `oks_nms` and
+/// `soft_oks_nms`): the scale is the mean of the two poses' areas, so the measure is symmetric and
+/// can drive suppression. With a visibility threshold, only the keypoints visible (`v >
+/// threshold`) in both poses count, and a pair with none counts `0`; without one, every keypoint
+/// counts.
+///
+/// `e_k = d_k² / (2 σ_k)² / ((area_a + area_b) / 2 + 2⁻⁵²) / 2`, and the measure is the mean of
+/// `exp(-e_k)` over the counted keypoints. Its Gaussian never reaches zero, so its reach is
+/// unbounded; [`Measure::exceeds`] rules out far-apart pairs from the distance between their
+/// keypoints' boxes.
+///
+/// # Examples
+///
+/// ```
+/// use softkit_geom::{KeypointInstance, Keypoints, Measure, OksNms};
+///
+/// let pose = |x: f64, area: f64| KeypointInstance { keypoints: vec![x, 0.0, 2.0], area, bbox: [x, 0.0, 0.0, 0.0] };
+/// let poses = Keypoints::new(vec![pose(0.0, 40.0), pose(3.0, 60.0)])?;
+/// let sigmas = [0.1];
+/// // d² = 9, scale = 50: e = 9 / 0.04 / 50 / 2 = 2.25, whichever pose comes first.
+/// let oks = OksNms::new(&sigmas, None);
+/// assert!((oks.between(&poses, 0, &poses, 1) - (-2.25f64).exp()).abs() < 1e-15);
+/// assert_eq!(oks.between(&poses, 0, &poses, 1), oks.between(&poses, 1, &poses, 0));
+/// // A threshold above every visibility counts no keypoint.
+/// assert_eq!(OksNms::new(&sigmas, Some(2.0)).between(&poses, 0, &poses, 1), 0.0);
+/// # Ok::<(), softkit_geom::GeomError>(())
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct OksNms<'s> {
+    sigmas: &'s [f64],
+    visibility_threshold: Option<f64>,
+}
+
+impl<'s> OksNms<'s> {
+    /// OKS for suppression with one standard deviation per keypoint ([`COCO_KEYPOINT_SIGMAS`] for
+    /// COCO persons), counting only keypoints visible above `visibility_threshold` in both poses
+    /// when one is given.
+    pub fn new(sigmas: &'s [f64], visibility_threshold: Option<f64>) -> Self {
+        Self { sigmas, visibility_threshold }
+    }
+
+    /// How many numbers each pose's keypoints must hold: `3 * sigmas.len()`.
+    pub fn keypoint_count(&self) -> usize {
+        3 * self.sigmas.len()
+    }
+
+    /// The largest `(2 σ)²`: the widest keypoint Gaussian, for the distance bound.
+    fn widest_variance(&self) -> f64 {
+        self.sigmas.iter().map(|s| (2.0 * s) * (2.0 * s)).fold(0.0, f64::max)
+    }
+}
+
+impl Measure<Keypoints> for OksNms<'_> {
+    fn between(&self, a: &Keypoints, i: usize, b: &Keypoints, j: usize) -> f64 {
+        let scale = (a.area(i) + b.area(j)) / 2.0 + EPS;
+        let (mut sum, mut counted) = (0.0, 0usize);
+        for ((p, q), &sigma) in a.get(i).chunks_exact(3).zip(b.get(j).chunks_exact(3)).zip(self.sigmas) {
+            if let Some(threshold) = self.visibility_threshold
+                && !(p[2] > threshold && q[2] > threshold)
+            {
+                continue;
+            }
+            let (dx, dy) = (p[0] - q[0], p[1] - q[1]);
+            let variance = (sigma * 2.0) * (sigma * 2.0);
+            sum += (-((dx * dx + dy * dy) / variance / scale / 2.0)).exp();
+            counted += 1;
+        }
+        if counted == 0 { 0.0 } else { sum / counted as f64 }
+    }
+
+    fn exceeds(&self, a: &Keypoints, i: usize, b: &Keypoints, j: usize, threshold: f64) -> bool {
+        // Every keypoint pair is at least as far apart as the two poses' keypoint boxes, so each
+        // term is at most exp(-gap² / widest variance / scale / 2); a margin keeps the skip clear
+        // of rounding.
+        let gap = keypoint_gap(a.get(i), b.get(j));
+        let scale = (a.area(i) + b.area(j)) / 2.0 + EPS;
+        let bound = (-(gap * gap / self.widest_variance() / scale / 2.0)).exp();
+        if threshold >= 0.0 && bound * (1.0 + 1e-9) < threshold {
+            return false;
+        }
+        self.between(a, i, b, j) > threshold
+    }
+
+    fn finite_reach(&self) -> bool {
+        false
+    }
+}
+
+impl Symmetric for OksNms<'_> {}
+
+/// The distance between the boxes around two poses' keypoints (all of them, visible or not).
+fn keypoint_gap(a: &[f64], b: &[f64]) -> f64 {
+    let extent = |kp: &[f64]| {
+        kp.chunks_exact(3).fold([f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY], |e, p| {
+            [e[0].min(p[0]), e[1].min(p[1]), e[2].max(p[0]), e[3].max(p[1])]
+        })
+    };
+    let (p, q) = (extent(a), extent(b));
+    let dx = (q[0] - p[2]).max(p[0] - q[2]).max(0.0);
+    let dy = (q[1] - p[3]).max(p[1] - q[3]).max(0.0);
+    (dx * dx + dy * dy).sqrt()
 }
 
 #[cfg(test)]

@@ -26,7 +26,8 @@
 //! - `convex`: the exact arithmetic under them: a Sutherland–Hodgman clipper and convex hulls.
 //! - `xywh`: COCO `[x, y, w, h]` boxes in pycocotools' operation order ([`XywhBoxes`]).
 //! - `mask`: run-length masks as a geometry ([`Masks`]).
-//! - `keypoints`: keypoint sets ([`Keypoints`], [`KeypointInstance`]) and COCO's OKS ([`Oks`], [`oks`]).
+//! - `keypoints`: keypoint sets ([`Keypoints`], [`KeypointInstance`]), COCO's OKS ([`Oks`], [`oks`]) and
+//!   mmpose's symmetric OKS for pose suppression ([`OksNms`]).
 //! - `format`: box encodings ([`BoxFormat`], [`convert_boxes`]) and the one box validation.
 //! - `pairwise`: dense overlap matrices ([`overlap_matrix`], [`box_overlap_matrix`]).
 //! - `rle`, `rle_string`, `polygon_raster`: COCO run-length masks ([`Rle`]): counts strings,
@@ -82,7 +83,7 @@ pub use envelope::Envelope;
 pub use error::GeomError;
 pub use format::{BoxFormat, convert_boxes};
 pub use geometry::{Bounded, Geometry, Intersect};
-pub use keypoints::{COCO_KEYPOINT_SIGMAS, KeypointInstance, Keypoints, Oks, oks};
+pub use keypoints::{COCO_KEYPOINT_SIGMAS, KeypointInstance, Keypoints, Oks, OksNms, oks};
 pub use mask::Masks;
 pub use mask_error::MaskError;
 pub use measure::{IntersectMeasure, IoMin, Iou, Measure, Symmetric};

@@ -36,6 +36,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(geometry::box_overlap, m)?)?;
     m.add_function(wrap_pyfunction!(geometry::box_convert, m)?)?;
     m.add_function(wrap_pyfunction!(shapes::shape_soft_nms, m)?)?;
+    m.add_function(wrap_pyfunction!(shapes::keypoint_soft_nms, m)?)?;
     m.add_function(wrap_pyfunction!(shapes::shape_overlap, m)?)?;
     m.add_function(wrap_pyfunction!(shapes::rbox_convert, m)?)?;
     m.add_function(wrap_pyfunction!(evaluation::coco_eval, m)?)?;

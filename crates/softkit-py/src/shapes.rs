@@ -1,12 +1,12 @@
-//! Rotated boxes, polygons, time segments, 3-D boxes and their bird's-eye view: suppression,
-//! overlap matrices and rotated-box conversion.
+//! Rotated boxes, polygons, time segments, 3-D boxes and their bird's-eye view, and poses:
+//! suppression, overlap matrices and rotated-box conversion.
 
 use numpy::{PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use softkit_geom::{
-    Box3dOrigin, Boxes3d, GeomError, Geometry, IntersectMeasure, Measure, Polygons, RotatedBoxes, RotatedFormat,
-    Segments, SetView, ShapeMeasure, convert_rotated, overlap_matrix,
+    Box3dOrigin, Boxes3d, GeomError, Geometry, IntersectMeasure, KeypointInstance, Keypoints, Measure, OksNms,
+    Polygons, RotatedBoxes, RotatedFormat, Segments, SetView, ShapeMeasure, convert_rotated, overlap_matrix,
 };
 use softkit_nms::{Kept, NmsError};
 
@@ -179,4 +179,68 @@ pub(crate) fn rbox_convert<'py>(
     let converted = compute(py, || convert_rotated(flat.as_chunks::<5>().0, from, to))?;
     let rows = converted.len();
     flat_to_rows(py, converted.into_iter().flatten().collect(), rows, 5)
+}
+
+/// Soft-NMS (or hard NMS) on poses by mmpose's symmetric OKS: `keypoints` is `(N, 3K)` float64
+/// (`x, y, v` per keypoint), `areas` one per pose.
+#[pyfunction]
+#[pyo3(signature = (keypoints, areas, scores, sigmas, visibility_threshold, options))]
+pub(crate) fn keypoint_soft_nms<'py>(
+    py: Python<'py>,
+    keypoints: PyReadonlyArray2<'py, f64>,
+    areas: PyReadonlyArray1<'py, f64>,
+    scores: ScoreArray<'py>,
+    sigmas: Vec<f64>,
+    visibility_threshold: Option<f64>,
+    options: SoftNmsOptions<'py>,
+) -> PyResult<KeptArrays<'py>> {
+    if options.measure != "oks" {
+        return Err(PyValueError::new_err(format!(
+            "measure = {:?} is invalid for geometry = \"keypoints\": expected \"oks\"",
+            options.measure
+        )));
+    }
+    let params = options.params()?;
+    let rows = keypoints.as_array().rows().into_iter().map(|r| r.to_vec()).collect::<Vec<_>>();
+    let areas = values(&areas).into_owned();
+    let labels = options.labels.as_ref().map(values);
+    let image_ids = options.image_ids.as_ref().map(values);
+    let (labels, image_ids) = (labels.as_deref(), image_ids.as_deref());
+    let kept: Kept = with_scores!(scores, |scores| compute(py, || -> Result<Kept, ShapeError> {
+        let poses = poses(rows, &areas, &sigmas)?;
+        let measure = OksNms::new(&sigmas, visibility_threshold);
+        Ok(scoped(&SetView::of(poses, measure), scores, image_ids, labels, &params)?)
+    }))?;
+    Ok((indices(py, kept.indices), numpy::PyArray1::from_vec(py, kept.scores)))
+}
+
+/// Poses as a [`Keypoints`] column, each with its area and the box around its keypoints.
+fn poses(rows: Vec<Vec<f64>>, areas: &[f64], sigmas: &[f64]) -> Result<Keypoints, ShapeError> {
+    if rows.len() != areas.len() {
+        return Err(ShapeError::Measure(format!("areas has {} entries but keypoints has {}", areas.len(), rows.len())));
+    }
+    if let Some(first) = rows.first()
+        && first.len() != 3 * sigmas.len()
+    {
+        return Err(ShapeError::Measure(format!(
+            "keypoints has {} keypoints per pose but sigmas has {}",
+            first.len() / 3,
+            sigmas.len()
+        )));
+    }
+    if let Some((index, &value)) = areas.iter().enumerate().find(|(_, a)| !a.is_finite() || **a < 0.0) {
+        return Err(ShapeError::Geometry(GeomError::Item {
+            items: "areas",
+            index,
+            field: "area",
+            value,
+            expected: "a finite number >= 0",
+        }));
+    }
+    let instances = rows
+        .into_iter()
+        .zip(areas)
+        .map(|(keypoints, &area)| KeypointInstance { keypoints, area, bbox: [0.0; 4] })
+        .collect();
+    Ok(Keypoints::new(instances)?)
 }

@@ -64,26 +64,40 @@ _GEOMETRY_DOC = """
     - ``"box3d"``: 3-D boxes ``[x, y, z, dx, dy, dz, heading]`` (OpenPCDet: the centre, the sizes,
       the yaw about z), an ``(N, 7)`` array, by 3-D IoU; ``box_origin="bottom"`` reads mmdet3d's
       LiDAR boxes, whose z is the bottom face's centre;
-    - ``"bev"``: the same ``(N, 7)`` 3-D boxes by their bird's-eye-view IoU.
+    - ``"bev"``: the same ``(N, 7)`` 3-D boxes by their bird's-eye-view IoU;
+    - ``"keypoints"``: poses, an ``(N, K, 3)`` array of ``x, y, visibility``, with ``areas`` (one
+      per pose), measured by mmpose's OKS (``oks_nms``): the scale is the mean of the two areas,
+      ``sigmas`` default to COCO's 17, and with ``visibility_threshold`` only keypoints visible
+      above it in both poses count. The threshold is then an OKS threshold.
 """
 
 
-def _kept(geometry, boxes, scores, rbox_format, box_origin, options) -> Tuple[np.ndarray, np.ndarray]:
-    """Runs the suppression ``options`` describe on any geometry."""
+def _kept(geometry, boxes, scores, rbox_format, box_origin, options, poses=None) -> Tuple[np.ndarray, np.ndarray]:
+    """Runs the suppression ``options`` describe on any geometry; ``poses`` holds the keypoint
+    keywords (areas, sigmas, visibility_threshold)."""
     if _shapes.check_geometry(geometry) == "box":
         b = _float_array(boxes, "boxes", 2)
+        n = b.shape[0]
+    elif geometry == "keypoints":
+        b, areas, sigmas = _shapes.poses(boxes, poses)
         n = b.shape[0]
     else:
         b = _shapes.shape_args(boxes, geometry, "boxes", rbox_format, box_origin)
         n = _shapes.count(b)
-        if options["pixel_offset"] != 0.0:
-            raise ValueError(f"pixel_offset = {options['pixel_offset']} is only defined for geometry='box'")
+    if geometry != "box" and options["pixel_offset"] != 0.0:
+        raise ValueError(f"pixel_offset = {options['pixel_offset']} is only defined for geometry='box'")
+    if options["measure"] is None:
+        options["measure"] = "oks" if geometry == "keypoints" else "iou"
     s = _float_array(scores, "scores", 1)
     for key in ("labels", "image_ids"):
         if options[key] is not None:
             options[key] = _labels(options[key], n, key)
     if geometry == "box":
         return _native.soft_nms(b, s, options)
+    if geometry == "keypoints":
+        threshold = poses.get("visibility_threshold")
+        threshold = None if threshold is None else float(threshold)
+        return _native.keypoint_soft_nms(b, areas, s, sigmas, threshold, options)
     return _native.shape_soft_nms(b, s, options)
 
 
@@ -97,11 +111,22 @@ def _hard_options(iou_threshold: float, labels=None) -> dict:
         "image_ids": None,
         "max_output": None,
         "pixel_offset": 0.0,
-        "measure": "iou",
+        "measure": None,
     }
 
 
-def nms(boxes, scores, iou_threshold: float, *, geometry: str = "box", rbox_format: str = "radians", box_origin: str = "centre") -> np.ndarray:
+def nms(
+    boxes,
+    scores,
+    iou_threshold: float,
+    *,
+    geometry: str = "box",
+    rbox_format: str = "radians",
+    box_origin: str = "centre",
+    areas=None,
+    sigmas=None,
+    visibility_threshold: Optional[float] = None,
+) -> np.ndarray:
     """Hard NMS with torchvision's semantics, on any geometry.
 
     Visits boxes by non-increasing score (ties to the lower index) and keeps one unless a kept box
@@ -118,11 +143,22 @@ def nms(boxes, scores, iou_threshold: float, *, geometry: str = "box", rbox_form
     """
     if geometry == "box":
         return _native.nms(_float_array(boxes, "boxes", 2), _float_array(scores, "scores", 1), float(iou_threshold))
-    return _kept(geometry, boxes, scores, rbox_format, box_origin, _hard_options(iou_threshold))[0]
+    poses = {"areas": areas, "sigmas": sigmas, "visibility_threshold": visibility_threshold}
+    return _kept(geometry, boxes, scores, rbox_format, box_origin, _hard_options(iou_threshold), poses)[0]
 
 
 def batched_nms(
-    boxes, scores, labels, iou_threshold: float, *, geometry: str = "box", rbox_format: str = "radians", box_origin: str = "centre"
+    boxes,
+    scores,
+    labels,
+    iou_threshold: float,
+    *,
+    geometry: str = "box",
+    rbox_format: str = "radians",
+    box_origin: str = "centre",
+    areas=None,
+    sigmas=None,
+    visibility_threshold: Optional[float] = None,
 ) -> np.ndarray:
     """Class-aware hard NMS (torchvision's ``batched_nms``): boxes never suppress across labels.
     ``geometry`` and ``rbox_format`` are as in :func:`nms`.
@@ -136,7 +172,8 @@ def batched_nms(
         b = _float_array(boxes, "boxes", 2)
         s = _float_array(scores, "scores", 1)
         return _native.batched_nms(b, s, _labels(labels, b.shape[0]), float(iou_threshold))
-    return _kept(geometry, boxes, scores, rbox_format, box_origin, _hard_options(iou_threshold, labels))[0]
+    poses = {"areas": areas, "sigmas": sigmas, "visibility_threshold": visibility_threshold}
+    return _kept(geometry, boxes, scores, rbox_format, box_origin, _hard_options(iou_threshold, labels), poses)[0]
 
 
 def soft_nms(
@@ -154,7 +191,10 @@ def soft_nms(
     geometry: str = "box",
     rbox_format: str = "radians",
     box_origin: str = "centre",
-    measure: str = "iou",
+    measure: Optional[str] = None,
+    areas=None,
+    sigmas=None,
+    visibility_threshold: Optional[float] = None,
 ) -> Tuple[np.ndarray, np.ndarray]:
     """Soft-NMS (Bodla et al. 2017) with the paper's exact semantics, on any geometry.
 
@@ -172,7 +212,8 @@ def soft_nms(
     ``maxDets``), as a detector's batched output or a detection table needs. ``pixel_offset=1.0`` gives
     the legacy "+1" area convention of the paper's code (boxes only). TensorFlow's
     ``exp(-iou**2 / (2 sigma))`` is ``sigma=2 * s`` here. ``measure`` replaces IoU: ``"giou"``,
-    ``"diou"`` (boxes), or ``"iomin"`` (intersection over the smaller shape, StarDist's overlap).
+    ``"diou"`` (boxes), or ``"iomin"`` (intersection over the smaller shape, StarDist's overlap);
+    the default is ``"iou"``, and ``"oks"`` for keypoints.
     {geometry}
     Returns ``(indices, scores)``: kept indices (int64) in selection order and their **decayed**
     scores (float64); ensemble-boxes returns the original scores instead.
@@ -202,9 +243,10 @@ def soft_nms(
         "image_ids": image_ids,
         "max_output": None if max_output is None else int(max_output),
         "pixel_offset": float(pixel_offset),
-        "measure": str(measure),
+        "measure": None if measure is None else str(measure),
     }
-    return _kept(geometry, boxes, scores, rbox_format, box_origin, options)
+    poses = {"areas": areas, "sigmas": sigmas, "visibility_threshold": visibility_threshold}
+    return _kept(geometry, boxes, scores, rbox_format, box_origin, options, poses)
 
 
 for _f in (nms, soft_nms):

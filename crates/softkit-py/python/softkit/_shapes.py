@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 
-GEOMETRIES = ("box", "rotated", "polygon", "segment", "box3d", "bev")
+GEOMETRIES = ("box", "rotated", "polygon", "segment", "box3d", "bev", "keypoints")
+# COCO's 17 person keypoint sigmas, computed as pycocotools and mmpose compute them (tenths / 10).
+COCO_SIGMAS = [v / 10.0 for v in (0.26, 0.25, 0.25, 0.35, 0.35, 0.79, 0.79, 0.72, 0.72, 0.62, 0.62, 1.07, 1.07, 0.87, 0.87, 0.89, 0.89)]
 # The rows of the geometries given as one array: their width and what a row holds.
 ROWS = {"rotated": (5, "cx, cy, w, h, angle"), "segment": (2, "start, end"), "box3d": (7, "x, y, z, dx, dy, dz, heading")}
 ROWS["bev"] = ROWS["box3d"]
@@ -100,3 +102,21 @@ def count(args: dict) -> int:
     if args["offsets"] is None:
         return args["coords"].shape[0]
     return max(args["offsets"].shape[0] - 1, 0)
+
+
+def poses(x, keywords: dict) -> tuple:
+    """``(keypoints (N, 3K), areas (N,), sigmas)`` from an ``(N, K, 3)`` array and the keypoint
+    keywords; ``areas`` is required, ``sigmas`` default to COCO's 17."""
+    k = _floats(x, "keypoints")
+    if k.size == 0 and k.ndim != 3:
+        k = k.reshape(0, 0, 3)
+    if k.ndim != 3 or k.shape[2] != 3:
+        raise ValueError(f"keypoints must have shape (N, K, 3) (x, y, visibility), got {k.shape}")
+    if keywords.get("areas") is None:
+        raise ValueError("areas is required for geometry='keypoints': one area per pose, the scale of OKS")
+    areas = _floats(keywords["areas"], "areas")
+    if areas.ndim != 1:
+        raise ValueError(f"areas must have shape (N,), got {areas.shape}")
+    sigmas = keywords.get("sigmas")
+    sigmas = list(COCO_SIGMAS) if sigmas is None else [float(s) for s in np.asarray(sigmas, dtype=np.float64).ravel()]
+    return np.ascontiguousarray(k.reshape(k.shape[0], -1)), areas, sigmas
