@@ -634,7 +634,7 @@ BAD_INPUT = [
      lambda: softkit.rbox_convert(np.array([[0, 0, 4, 2, 90.0]]), "le90", "radians")),
     ("angle 0 in oc", ValueError, "rboxes[0].angle = 0 is invalid: an angle in (0, pi/2] radians (oc)",
      lambda: softkit.nms(RBOX, [0.5], 0.5, geometry="rotated", rbox_format="oc")),
-    ("unknown rbox_format", ValueError, 'rotated format = "grad" is invalid',
+    ("unknown rbox_format", ValueError, "rbox_format = 'grad' is invalid",
      lambda: softkit.nms(RBOX, [0.5], 0.5, geometry="rotated", rbox_format="grad")),
     ("fewer than 3 points", ValueError, "polygons[0] has 2 vertices; a polygon needs at least 3",
      lambda: softkit.box_iou([SQUARE[:2]], [SQUARE], geometry="polygon")),

@@ -20,6 +20,7 @@
 //! - `evaluate`: the protocol over records and a pair overlap ([`evaluate`], [`Evaluation`]).
 //! - `coco`: COCO files, one entry point for every geometry ([`evaluate_coco`] and its uses).
 //! - `nms_ap`: OVDEval's NMS-AP ([`nms_ap_filter`], [`evaluate_nms_ap`]).
+//! - `activitynet`: ActivityNet's temporal detection mAP ([`evaluate_activitynet`]) for segments.
 //! - `voc`: the VOC protocol of DOTA's devkit ([`evaluate_voc`], [`evaluate_voc_coco`]): AP per
 //!   class at one IoU threshold, 11-point or area under the curve.
 //! - `params`: pycocotools' `Params` ([`Params`], [`AreaRange`], [`linspace`]).
@@ -59,6 +60,7 @@
 #![deny(missing_docs)]
 
 mod accumulate;
+mod activitynet;
 mod coco;
 mod error;
 mod evaluate;
@@ -69,6 +71,7 @@ mod params;
 mod summary;
 mod voc;
 
+pub use activitynet::{ActivityNetEvaluation, activitynet_thresholds, evaluate_activitynet};
 pub use coco::{evaluate_bbox, evaluate_coco, evaluate_keypoints, evaluate_keypoints_with_sigmas, evaluate_segm};
 pub use error::EvalError;
 pub use evaluate::{DtRecord, EvalInput, Evaluation, GtRecord, evaluate};

@@ -29,7 +29,9 @@ impl std::str::FromStr for Box3dOrigin {
         match s {
             "centre" | "center" | "gravity" => Ok(Box3dOrigin::Centre),
             "bottom" | "lidar" => Ok(Box3dOrigin::Bottom),
-            other => Err(format!("box origin = {other:?} is invalid: expected \"centre\" or \"bottom\"")),
+            other => Err(format!(
+                "box origin = {other:?} is invalid: expected \"centre\" (or \"center\", \"gravity\") or \"bottom\" (or \"lidar\")"
+            )),
         }
     }
 }

@@ -218,8 +218,9 @@ pub(crate) fn union_ratio(inter: f64, area_a: f64, area_b: f64) -> f64 {
 }
 
 /// `inter / whole`, or `0` when `whole` is not positive (only degenerate items have an empty
-/// union), so that a measure is never NaN.
+/// union) or overflowed to infinity, so that a measure is never NaN.
 #[inline]
 fn ratio(inter: f64, whole: f64) -> f64 {
-    if whole > 0.0 { inter / whole } else { 0.0 }
+    // Sizes that overflow to infinity give inf / inf: no fraction can be told, so none is claimed.
+    if whole > 0.0 && whole.is_finite() { inter / whole } else { 0.0 }
 }

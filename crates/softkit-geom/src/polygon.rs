@@ -477,7 +477,9 @@ impl Intersect for Polygons {
         }
         // Work in the frame of the smaller polygon: its coordinates stay near 0, where a thin
         // sliver keeps its digits; the larger one's rounding is small next to its own area.
-        if extent(&other.envelopes[j]) < extent(&self.envelopes[i]) {
+        let key = |p: &Self, k: usize| [extent(&p.envelopes[k]), p.areas[k], p.origins[k][0], p.origins[k][1]];
+        let (mine, theirs) = (key(self, i), key(other, j));
+        if theirs.iter().zip(&mine).find(|(a, b)| a != b).is_some_and(|(a, b)| a < b) {
             return other.intersection(j, self, i);
         }
         // Both in polygon i's frame: `other`'s points move by the offset between the origins.

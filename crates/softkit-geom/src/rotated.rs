@@ -336,6 +336,14 @@ fn axis_snapped(angle: f64) -> [f64; 2] {
 }
 
 impl Frame {
+    /// Whether this box is the smaller of the pair by area, then by its longer side, then by
+    /// position: a choice that does not depend on the pair's order, so the measure is symmetric.
+    #[inline]
+    fn smaller_than(&self, other: &Frame) -> bool {
+        let key = |f: &Frame| [f.area, f.half[0].max(f.half[1]), f.centre[0], f.centre[1], f.turn[0], f.turn[1]];
+        key(self).iter().zip(key(other)).find(|(a, b)| a != &b).is_some_and(|(a, b)| *a < b)
+    }
+
     /// Whether the box's sides run along the image axes.
     #[inline]
     fn axis_aligned(&self) -> bool {
@@ -443,7 +451,7 @@ impl Intersect for RotatedBoxes {
         }
         // Clip in the frame of the smaller box: its coordinates stay near 0, where a thin box
         // keeps its digits; the larger one's rounding is small next to its own area.
-        let (frame, moved) = if b.half[0].max(b.half[1]) < a.half[0].max(a.half[1]) { (b, a) } else { (a, b) };
+        let (frame, moved) = if b.smaller_than(a) { (b, a) } else { (a, b) };
         // Rounding may push the area a hair past the smaller box; the contract caps it there.
         area_in_centred_box(&frame.corners_of(moved), frame.half).min(smaller)
     }

@@ -1,15 +1,17 @@
 //! `coco_eval`: COCO evaluation (pycocotools' `COCOeval`) of ground truth and results given as
 //! file paths or as JSON text.
 
+use numpy::PyReadonlyArray2;
 use numpy::{PyArray1, PyArrayMethods};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use softkit_eval::{
-    AreaRange, EvalError, Evaluation, KEYPOINT_STAT_NAMES, Params, STAT_NAMES, VocParams, evaluate_bbox, evaluate_coco,
-    evaluate_keypoints, evaluate_segm, evaluate_voc_coco, nms_ap_filter,
+    AreaRange, DtRecord, EvalError, EvalInput, Evaluation, GtRecord, KEYPOINT_STAT_NAMES, Params, STAT_NAMES,
+    VocParams, activitynet_thresholds, evaluate_activitynet, evaluate_bbox, evaluate_coco, evaluate_keypoints,
+    evaluate_segm, evaluate_voc_coco, nms_ap_filter,
 };
-use softkit_geom::{Iou, Polygons, RotatedBoxes, XywhBoxes};
+use softkit_geom::{Geometry, Iou, PairView, Polygons, RotatedBoxes, Segments, XywhBoxes};
 use softkit_io::{CocoGroundTruth, CocoResults, IoError};
 
 use crate::guard::compute;
@@ -237,3 +239,75 @@ pub(crate) fn voc_eval<'py>(
 }
 
 type VocRow<'py> = (i64, usize, usize, f64, Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>);
+
+/// `(thresholds, labels, ap[t][c])`.
+type ActivityNetRows = (Vec<f64>, Vec<i64>, Vec<Vec<f64>>);
+
+/// ActivityNet's temporal detection mAP: `ground_truth` rows `[video, label, start, end]`,
+/// `predictions` rows `[video, label, start, end, score]`. Returns `(thresholds, labels, ap
+/// [T][C])`; the classes are the labels of the ground truth.
+#[pyfunction]
+pub(crate) fn activitynet_eval(
+    py: Python<'_>,
+    ground_truth: PyReadonlyArray2<'_, f64>,
+    predictions: PyReadonlyArray2<'_, f64>,
+    thresholds: Option<Vec<f64>>,
+) -> PyResult<ActivityNetRows> {
+    let gt_rows: Vec<Vec<f64>> = ground_truth.as_array().rows().into_iter().map(|r| r.to_vec()).collect();
+    let dt_rows: Vec<Vec<f64>> = predictions.as_array().rows().into_iter().map(|r| r.to_vec()).collect();
+    let thresholds = thresholds.unwrap_or_else(activitynet_thresholds);
+    let ev = compute(py, move || -> Result<_, EvalError> {
+        let ids = |rows: &[Vec<f64>], list: &str| -> Result<Vec<(i64, i64)>, EvalError> {
+            rows.iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    let id = |k: usize, field: &'static str| {
+                        let v = r[k];
+                        if v.fract() == 0.0 && v.abs() <= 9_007_199_254_740_992.0 {
+                            Ok(v as i64)
+                        } else {
+                            Err(EvalError::Params { field, reason: format!("{list}[{i}] = {v} is not an integer id") })
+                        }
+                    };
+                    Ok((id(0, "video")?, id(1, "label")?))
+                })
+                .collect()
+        };
+        let (gt_ids, dt_ids) = (ids(&gt_rows, "ground_truth")?, ids(&dt_rows, "predictions")?);
+        let segments = |rows: &[Vec<f64>]| rows.iter().map(|r| [r[2], r[3]]).collect::<Vec<[f64; 2]>>();
+        let gt_segments = Segments::new(&segments(&gt_rows))
+            .map_err(|e| IoError::Geometry { item: "ground_truth".into(), source: e })?;
+        let dt_segments = Segments::new(&segments(&dt_rows))
+            .map_err(|e| IoError::Geometry { item: "predictions".into(), source: e })?;
+        let gts: Vec<GtRecord> = gt_ids
+            .iter()
+            .enumerate()
+            .map(|(i, &(video, label))| GtRecord {
+                id: i as i64 + 1,
+                image_id: video,
+                category_id: label,
+                area: gt_segments.area(i),
+                iscrowd: false,
+                ignore: false,
+            })
+            .collect();
+        let dts: Vec<DtRecord> = dt_ids
+            .iter()
+            .zip(&dt_rows)
+            .enumerate()
+            .map(|(i, (&(video, label), r))| DtRecord {
+                image_id: video,
+                category_id: label,
+                area: dt_segments.area(i),
+                score: r[4],
+            })
+            .collect();
+        let mut videos: Vec<i64> = gt_ids.iter().chain(&dt_ids).map(|&(v, _)| v).collect();
+        videos.sort_unstable();
+        videos.dedup();
+        let labels: Vec<i64> = gt_ids.iter().map(|&(_, l)| l).collect();
+        let input = EvalInput { image_ids: &videos, category_ids: &labels, gts: &gts, dts: &dts };
+        evaluate_activitynet(&input, &PairView::new(dt_segments, gt_segments, Iou), &thresholds)
+    })?;
+    Ok((ev.thresholds, ev.category_ids, ev.ap))
+}

@@ -42,6 +42,7 @@ __all__ = [
     "box_convert",
     "coco_eval",
     "voc_eval",
+    "activitynet_eval",
     "nms_ap",
     "ghost",
     "track",
@@ -481,6 +482,47 @@ def voc_eval(gt, dt, iou_type: str = "rotated", *, iou_threshold: float = 0.5, m
         for c, n_gt, n_dt, ap, rec, prec in rows
     }
     return {"map": mean, "per_class": per_class}
+
+
+def activitynet_eval(ground_truth, predictions, *, thresholds: Optional[Sequence[float]] = None) -> Dict[str, Any]:
+    """The ActivityNet challenge's temporal detection mAP (``ANETdetection``) on time segments.
+
+    ``ground_truth`` has rows ``[video, label, start, end]`` and ``predictions`` rows ``[video,
+    label, start, end, score]`` (integer ids given as numbers). Per class of the ground truth,
+    predictions go by score (ties to the lower index); each takes, at every tIoU threshold
+    (default ``linspace(0.5, 0.95, 10)``), the free ground truth of its video with the highest
+    tIoU at or above it. AP comes from the interpolated precision/recall curve, as the challenge
+    computes it; a class with no prediction has AP 0.
+
+    Returns ``{"thresholds", "labels", "ap" (T, C), "map" (T,), "average_map"}``.
+
+    >>> import numpy as np, softkit
+    >>> gt = np.array([[1, 0, 0.0, 10.0]])
+    >>> preds = np.array([[1, 0, 2.0, 12.0, 0.9]])   # tIoU 8 / 12
+    >>> out = softkit.activitynet_eval(gt, preds)
+    >>> out["map"].round(2).tolist()[:5], round(out["average_map"], 2)
+    ([1.0, 1.0, 1.0, 1.0, 0.0], 0.4)
+    """
+    def rows(x, name, width):
+        a = np.asarray(x, dtype=np.float64)
+        if a.size == 0:
+            a = a.reshape(0, width)
+        if a.ndim != 2 or a.shape[1] != width:
+            raise ValueError(f"{name} must have shape (N, {width}), got {a.shape}")
+        return np.ascontiguousarray(a)
+
+    gt, preds = rows(ground_truth, "ground_truth", 4), rows(predictions, "predictions", 5)
+    thresholds = None if thresholds is None else [float(t) for t in thresholds]
+    used, labels, ap = _native.activitynet_eval(gt, preds, thresholds)
+    ap = np.array(ap, dtype=np.float64).reshape(len(used), len(labels))
+    per_threshold = ap.mean(axis=1) if labels else np.zeros(len(used))
+    return {
+        "thresholds": np.array(used),
+        "labels": labels,
+        "ap": ap,
+        "map": per_threshold,
+        "average_map": float(per_threshold.mean()) if len(used) else 0.0,
+    }
 
 
 def nms_ap(

@@ -87,8 +87,17 @@ def polygons(x, name: str) -> tuple:
     return np.ascontiguousarray(vertices), offsets
 
 
+RBOX_FORMATS = ("radians", "rad", "xywhr", "degrees", "deg", "opencv", "le90", "le135", "oc")
+BOX_ORIGINS = ("centre", "center", "gravity", "bottom", "lidar")
+
+
 def shape_args(x, geometry: str, name: str, rbox_format: str = "radians", box_origin: str = "centre") -> dict:
-    """The native functions' description of a list of items of a geometry other than ``"box"``."""
+    """The native functions' description of a list of items of a geometry other than ``"box"``.
+    Both options are checked whatever the geometry, so a misspelt one never passes unread."""
+    if rbox_format not in RBOX_FORMATS:
+        raise ValueError(f"rbox_format = {rbox_format!r} is invalid: expected one of {', '.join(map(repr, RBOX_FORMATS))}")
+    if box_origin not in BOX_ORIGINS:
+        raise ValueError(f"box_origin = {box_origin!r} is invalid: expected one of {', '.join(map(repr, BOX_ORIGINS))}")
     args = {"geometry": geometry, "offsets": None, "rbox_format": str(rbox_format), "box_origin": str(box_origin)}
     if geometry == "polygon":
         args["coords"], args["offsets"] = polygons(x, name)
