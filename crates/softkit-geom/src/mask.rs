@@ -41,6 +41,11 @@ impl Masks {
     pub fn get(&self, i: usize) -> &Rle {
         &self.masks[i]
     }
+
+    /// The first mask, if any.
+    pub fn first(&self) -> Option<&Rle> {
+        self.masks.first()
+    }
 }
 
 impl Geometry for Masks {

@@ -37,6 +37,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(geometry::box_convert, m)?)?;
     m.add_function(wrap_pyfunction!(shapes::shape_soft_nms, m)?)?;
     m.add_function(wrap_pyfunction!(shapes::keypoint_soft_nms, m)?)?;
+    m.add_function(wrap_pyfunction!(shapes::mask_soft_nms, m)?)?;
+    m.add_function(wrap_pyfunction!(shapes::mask_overlap, m)?)?;
     m.add_function(wrap_pyfunction!(shapes::shape_overlap, m)?)?;
     m.add_function(wrap_pyfunction!(shapes::rbox_convert, m)?)?;
     m.add_function(wrap_pyfunction!(evaluation::coco_eval, m)?)?;

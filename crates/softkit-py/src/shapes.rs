@@ -1,12 +1,12 @@
 //! Rotated boxes, polygons, time segments, 3-D boxes and their bird's-eye view, and poses:
 //! suppression, overlap matrices and rotated-box conversion.
 
-use numpy::{PyArray2, PyReadonlyArray1, PyReadonlyArray2};
+use numpy::{PyArray2, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use softkit_geom::{
-    Box3dOrigin, Boxes3d, GeomError, Geometry, IntersectMeasure, KeypointInstance, Keypoints, Measure, OksNms,
-    Polygons, RotatedBoxes, RotatedFormat, Segments, SetView, ShapeMeasure, convert_rotated, overlap_matrix,
+    Box3dOrigin, Boxes3d, GeomError, Geometry, IntersectMeasure, KeypointInstance, Keypoints, Masks, Measure, OksNms,
+    Polygons, Rle, RotatedBoxes, RotatedFormat, Segments, SetView, ShapeMeasure, convert_rotated, overlap_matrix,
 };
 use softkit_nms::{Kept, NmsError};
 
@@ -243,4 +243,107 @@ fn poses(rows: Vec<Vec<f64>>, areas: &[f64], sigmas: &[f64]) -> Result<Keypoints
         .map(|(keypoints, &area)| KeypointInstance { keypoints, area, bbox: [0.0; 4] })
         .collect();
     Ok(Keypoints::new(instances)?)
+}
+
+/// Masks as the Python wrapper passes them: a dense `(N, W, H)` uint8 array (each mask in
+/// column-major order, as pycocotools encodes), or run-length masks `(height, width, counts)`.
+#[derive(FromPyObject)]
+pub(crate) enum MaskArgs<'py> {
+    Dense(numpy::PyReadonlyArray3<'py, u8>),
+    Rles(Vec<(u32, u32, RleCounts)>),
+}
+
+/// A run-length mask's counts: COCO's compressed string, or the runs themselves.
+#[derive(FromPyObject)]
+pub(crate) enum RleCounts {
+    Compressed(String),
+    Runs(Vec<u32>),
+}
+
+/// The masks as one column, all of one size; errors name `name[i]`.
+fn masks(args: MaskArgs<'_>, name: &'static str) -> PyResult<Masks> {
+    let bad = |i: usize, e: String| PyValueError::new_err(format!("{name}[{i}]: {e}"));
+    let rles: Vec<Rle> = match args {
+        MaskArgs::Dense(array) => {
+            let shape = array.shape().to_vec();
+            let (w, h) = (shape[1] as u32, shape[2] as u32);
+            let view = array.as_array();
+            (0..shape[0])
+                .map(|i| {
+                    let column_major: Vec<u8> = view.index_axis(numpy::ndarray::Axis(0), i).iter().copied().collect();
+                    Rle::from_mask(h, w, &column_major).map_err(|e| bad(i, e.to_string()))
+                })
+                .collect::<PyResult<_>>()?
+        }
+        MaskArgs::Rles(rles) => rles
+            .into_iter()
+            .enumerate()
+            .map(|(i, (h, w, counts))| {
+                match counts {
+                    RleCounts::Compressed(s) => Rle::from_compressed(h, w, &s),
+                    RleCounts::Runs(runs) => Rle::new(h, w, runs),
+                }
+                .map_err(|e| bad(i, e.to_string()))
+            })
+            .collect::<PyResult<_>>()?,
+    };
+    if let Some((i, m)) =
+        rles.iter().enumerate().find(|(_, m)| (m.height(), m.width()) != (rles[0].height(), rles[0].width()))
+    {
+        return Err(bad(
+            i,
+            format!(
+                "the mask is {} x {} but {name}[0] is {} x {}",
+                m.height(),
+                m.width(),
+                rles[0].height(),
+                rles[0].width()
+            ),
+        ));
+    }
+    Ok(Masks::new(rles))
+}
+
+/// Soft-NMS (or hard NMS) on masks by mask IoU (or IoMin).
+#[pyfunction]
+pub(crate) fn mask_soft_nms<'py>(
+    py: Python<'py>,
+    masks_in: MaskArgs<'py>,
+    scores: ScoreArray<'py>,
+    options: SoftNmsOptions<'py>,
+) -> PyResult<KeptArrays<'py>> {
+    let params = options.params()?;
+    let column = masks(masks_in, "masks")?;
+    let labels = options.labels.as_ref().map(values);
+    let image_ids = options.image_ids.as_ref().map(values);
+    let (labels, image_ids) = (labels.as_deref(), image_ids.as_deref());
+    let measure = options.measure.as_str();
+    let kept: Kept = with_scores!(scores, |scores| compute(py, || -> Result<Kept, ShapeError> {
+        Ok(scoped(&SetView::of(column, intersect(measure)?), scores, image_ids, labels, &params)?)
+    }))?;
+    Ok((indices(py, kept.indices), numpy::PyArray1::from_vec(py, kept.scores)))
+}
+
+/// The `(N, M)` matrix of mask IoU (or IoMin) between two lists of masks of one size.
+#[pyfunction]
+pub(crate) fn mask_overlap<'py>(
+    py: Python<'py>,
+    a: MaskArgs<'py>,
+    b: MaskArgs<'py>,
+    measure: &str,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let (a, b) = (masks(a, "masks1")?, masks(b, "masks2")?);
+    if let (Some(x), Some(y)) = (a.first(), b.first())
+        && (x.height(), x.width()) != (y.height(), y.width())
+    {
+        return Err(PyValueError::new_err(format!(
+            "masks1 are {} x {} but masks2 are {} x {}",
+            x.height(),
+            x.width(),
+            y.height(),
+            y.width()
+        )));
+    }
+    let (rows, cols, flat) = compute(py, || -> Result<_, ShapeError> { Ok(matrix(&a, &b, &intersect(measure)?)) })?;
+    flat_to_rows(py, flat, rows, cols)
 }

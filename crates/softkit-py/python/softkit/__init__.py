@@ -69,7 +69,9 @@ _GEOMETRY_DOC = """
     - ``"keypoints"``: poses, an ``(N, K, 3)`` array of ``x, y, visibility``, with ``areas`` (one
       per pose), measured by mmpose's OKS (``oks_nms``): the scale is the mean of the two areas,
       ``sigmas`` default to COCO's 17, and with ``visibility_threshold`` only keypoints visible
-      above it in both poses count. The threshold is then an OKS threshold.
+      above it in both poses count. The threshold is then an OKS threshold;
+    - ``"mask"``: masks, an ``(N, H, W)`` array (nonzero is foreground) or a list of COCO
+      run-length dicts (``{"size": [h, w], "counts": ...}``), all of one size, by mask IoU.
 """
 
 
@@ -82,6 +84,9 @@ def _kept(geometry, boxes, scores, rbox_format, box_origin, options, poses=None)
     elif geometry == "keypoints":
         b, areas, sigmas = _shapes.poses(boxes, poses)
         n = b.shape[0]
+    elif geometry == "mask":
+        b = _shapes.masks(boxes, "masks")
+        n = len(b)
     else:
         b = _shapes.shape_args(boxes, geometry, "boxes", rbox_format, box_origin)
         n = _shapes.count(b)
@@ -95,6 +100,8 @@ def _kept(geometry, boxes, scores, rbox_format, box_origin, options, poses=None)
             options[key] = _labels(options[key], n, key)
     if geometry == "box":
         return _native.soft_nms(b, s, options)
+    if geometry == "mask":
+        return _native.mask_soft_nms(b, s, options)
     if geometry == "keypoints":
         threshold = poses.get("visibility_threshold")
         threshold = None if threshold is None else float(threshold)
@@ -262,6 +269,8 @@ def _overlap(a, b, measure: str, pixel_offset: float, geometry: str, rbox_format
         )
     if pixel_offset != 0.0:
         raise ValueError(f"pixel_offset = {pixel_offset} is only defined for geometry='box'")
+    if geometry == "mask":
+        return _native.mask_overlap(_shapes.masks(a, "masks1"), _shapes.masks(b, "masks2"), measure)
     first = _shapes.shape_args(a, geometry, "boxes1", rbox_format, box_origin)
     second = _shapes.shape_args(b, geometry, "boxes2", rbox_format, box_origin)
     return _native.shape_overlap(first, second, measure)

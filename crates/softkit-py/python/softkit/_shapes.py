@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-GEOMETRIES = ("box", "rotated", "polygon", "segment", "box3d", "bev", "keypoints")
+GEOMETRIES = ("box", "rotated", "polygon", "segment", "box3d", "bev", "keypoints", "mask")
 # COCO's 17 person keypoint sigmas, computed as pycocotools and mmpose compute them (tenths / 10).
 COCO_SIGMAS = [v / 10.0 for v in (0.26, 0.25, 0.25, 0.35, 0.35, 0.79, 0.79, 0.72, 0.72, 0.62, 0.62, 1.07, 1.07, 0.87, 0.87, 0.89, 0.89)]
 # The rows of the geometries given as one array: their width and what a row holds.
@@ -129,3 +129,28 @@ def poses(x, keywords: dict) -> tuple:
     sigmas = keywords.get("sigmas")
     sigmas = list(COCO_SIGMAS) if sigmas is None else [float(s) for s in np.asarray(sigmas, dtype=np.float64).ravel()]
     return np.ascontiguousarray(k.reshape(k.shape[0], -1)), areas, sigmas
+
+
+def masks(x, name: str):
+    """Masks for the native functions: an ``(N, H, W)`` array (any nonzero value is foreground)
+    becomes ``(N, W, H)`` uint8, each mask column-major as pycocotools encodes it; a list of COCO
+    run-length dicts (``{"size": [h, w], "counts": str | bytes | list}``) becomes ``(h, w,
+    counts)`` tuples."""
+    if isinstance(x, np.ndarray) or (isinstance(x, (list, tuple)) and x and not isinstance(x[0], dict)):
+        a = np.asarray(x)
+        if a.ndim != 3:
+            raise ValueError(f"{name} must be an (N, H, W) array or a list of COCO run-length dicts, got shape {a.shape}")
+        return np.ascontiguousarray((a != 0).astype(np.uint8).transpose(0, 2, 1))
+    out = []
+    for i, rle in enumerate(x):
+        try:
+            h, w = (int(v) for v in rle["size"])
+            counts = rle["counts"]
+        except (KeyError, TypeError, ValueError) as e:
+            raise ValueError(f"{name}[{i}] must be a dict with 'size' [h, w] and 'counts' ({e})") from None
+        if isinstance(counts, bytes):
+            counts = counts.decode("ascii")
+        elif not isinstance(counts, str):
+            counts = [int(c) for c in counts]
+        out.append((h, w, counts))
+    return out
