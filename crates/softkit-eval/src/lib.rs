@@ -21,6 +21,8 @@
 //! - `coco`: COCO files, one entry point for every geometry ([`evaluate_coco`] and its uses).
 //! - `nms_ap`: OVDEval's NMS-AP ([`nms_ap_filter`], [`evaluate_nms_ap`]).
 //! - `activitynet`: ActivityNet's temporal detection mAP ([`evaluate_activitynet`]) for segments.
+//! - `r40`: AP over 40 recall positions at one threshold ([`evaluate_r40`]), KITTI's 3-D number
+//!   without its difficulty filters.
 //! - `voc`: the VOC protocol of DOTA's devkit ([`evaluate_voc`], [`evaluate_voc_coco`]): AP per
 //!   class at one IoU threshold, 11-point or area under the curve.
 //! - `params`: pycocotools' `Params` ([`Params`], [`AreaRange`], [`linspace`]).
@@ -68,6 +70,7 @@ mod group_order;
 mod matching;
 mod nms_ap;
 mod params;
+mod r40;
 mod summary;
 mod voc;
 
@@ -77,6 +80,7 @@ pub use error::EvalError;
 pub use evaluate::{DtRecord, EvalInput, Evaluation, GtRecord, evaluate};
 pub use nms_ap::{NMS_AP_IOU_THRESHOLD, evaluate_nms_ap, nms_ap_filter};
 pub use params::{AreaRange, Params, linspace};
+pub use r40::evaluate_r40;
 pub use summary::{ClassAp, KEYPOINT_STAT_NAMES, STAT_NAMES};
 pub use voc::{VocClass, VocEvaluation, VocMetric, VocParams, evaluate_voc, evaluate_voc_coco};
 // The COCO documents the evaluator takes, read by softkit-io.

@@ -1,7 +1,7 @@
 //! 3-D boxes `(x, y, z, dx, dy, dz, heading)` (lidar detection): exact 3-D IoU as the bird's-eye
 //! rotated intersection times the overlap in height.
 
-use crate::{Bounded, Coord, Envelope, GeomError, Geometry, Intersect, RotatedBoxes, RotatedFormat};
+use crate::{Bounded, Coord, Envelope, GeomError, Geometry, Intersect, Iou, Measure, RotatedBoxes, RotatedFormat};
 
 /// Where a 3-D box's `z` sits.
 ///
@@ -142,5 +142,38 @@ impl Intersect for Boxes3d {
             return 0.0;
         }
         self.bev.intersection(i, &other.bev, j) * height
+    }
+}
+
+/// Bird's-eye-view IoU of 3-D boxes: the IoU of their [`bev`](Boxes3d::bev) footprints, heights
+/// ignored. For evaluation (a [`PairView`](crate::PairView)); suppression by BEV takes the
+/// footprints themselves, whose envelopes have no height.
+///
+/// # Examples
+///
+/// ```
+/// use softkit_geom::{BevIou, Box3dOrigin, Boxes3d, Measure};
+///
+/// let stacked = [[0.0_f64, 0.0, 0.0, 4.0, 2.0, 1.5, 0.0], [0.0, 0.0, 5.0, 4.0, 2.0, 1.5, 0.0]];
+/// let boxes = Boxes3d::new(&stacked, Box3dOrigin::Centre)?;
+/// assert_eq!(BevIou.between(&boxes, 0, &boxes, 1), 1.0);
+/// # Ok::<(), softkit_geom::GeomError>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct BevIou;
+
+impl Measure<Boxes3d> for BevIou {
+    fn between(&self, a: &Boxes3d, i: usize, b: &Boxes3d, j: usize) -> f64 {
+        Iou.between(a.bev(), i, b.bev(), j)
+    }
+
+    fn crowd(&self, dt: &Boxes3d, i: usize, gt: &Boxes3d, j: usize) -> f64 {
+        Iou.crowd(dt.bev(), i, gt.bev(), j)
+    }
+
+    fn finite_reach(&self) -> bool {
+        // Boxes apart in height still overlap in the bird's-eye view: their 3-D envelopes say
+        // nothing about this measure.
+        false
     }
 }

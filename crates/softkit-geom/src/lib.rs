@@ -77,7 +77,7 @@ mod xywh;
 pub use aabb::{
     BoxMeasure, BoxSet, Boxes, box_area, box_diou, box_giou, box_iou_pair, check_pixel_offset, validate_boxes,
 };
-pub use box3d::{Box3dOrigin, Boxes3d};
+pub use box3d::{BevIou, Box3dOrigin, Boxes3d};
 pub use coord::Coord;
 pub use envelope::Envelope;
 pub use error::GeomError;

@@ -1,17 +1,19 @@
 //! `coco_eval`: COCO evaluation (pycocotools' `COCOeval`) of ground truth and results given as
-//! file paths or as JSON text.
+//! file paths or as JSON text; the VOC protocol (DOTA), ActivityNet's temporal mAP and AP|R40 of
+//! 3-D boxes on rows of numbers.
 
-use numpy::PyReadonlyArray2;
-use numpy::{PyArray1, PyArrayMethods};
+use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray2};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use softkit_eval::{
     AreaRange, DtRecord, EvalError, EvalInput, Evaluation, GtRecord, KEYPOINT_STAT_NAMES, Params, STAT_NAMES,
     VocParams, activitynet_thresholds, evaluate_activitynet, evaluate_bbox, evaluate_coco, evaluate_keypoints,
-    evaluate_segm, evaluate_voc_coco, nms_ap_filter,
+    evaluate_r40, evaluate_segm, evaluate_voc_coco, nms_ap_filter,
 };
-use softkit_geom::{Geometry, Iou, PairView, Polygons, RotatedBoxes, Segments, XywhBoxes};
+use softkit_geom::{
+    BevIou, Box3dOrigin, Boxes3d, Geometry, Iou, PairView, Polygons, RotatedBoxes, Segments, XywhBoxes,
+};
 use softkit_io::{CocoGroundTruth, CocoResults, IoError};
 
 use crate::guard::compute;
@@ -257,57 +259,111 @@ pub(crate) fn activitynet_eval(
     let dt_rows: Vec<Vec<f64>> = predictions.as_array().rows().into_iter().map(|r| r.to_vec()).collect();
     let thresholds = thresholds.unwrap_or_else(activitynet_thresholds);
     let ev = compute(py, move || -> Result<_, EvalError> {
-        let ids = |rows: &[Vec<f64>], list: &str| -> Result<Vec<(i64, i64)>, EvalError> {
-            rows.iter()
-                .enumerate()
-                .map(|(i, r)| {
-                    let id = |k: usize, field: &'static str| {
-                        let v = r[k];
-                        if v.fract() == 0.0 && v.abs() <= 9_007_199_254_740_992.0 {
-                            Ok(v as i64)
-                        } else {
-                            Err(EvalError::Params { field, reason: format!("{list}[{i}] = {v} is not an integer id") })
-                        }
-                    };
-                    Ok((id(0, "video")?, id(1, "label")?))
-                })
-                .collect()
+        let (gt_ids, dt_ids) = (integer_ids(&gt_rows, "ground_truth")?, integer_ids(&dt_rows, "predictions")?);
+        let segments = |rows: &[Vec<f64>], list: &str| {
+            let segments: Vec<[f64; 2]> = rows.iter().map(|r| [r[2], r[3]]).collect();
+            Segments::new(&segments).map_err(|e| IoError::Geometry { item: list.into(), source: e })
         };
-        let (gt_ids, dt_ids) = (ids(&gt_rows, "ground_truth")?, ids(&dt_rows, "predictions")?);
-        let segments = |rows: &[Vec<f64>]| rows.iter().map(|r| [r[2], r[3]]).collect::<Vec<[f64; 2]>>();
-        let gt_segments = Segments::new(&segments(&gt_rows))
-            .map_err(|e| IoError::Geometry { item: "ground_truth".into(), source: e })?;
-        let dt_segments = Segments::new(&segments(&dt_rows))
-            .map_err(|e| IoError::Geometry { item: "predictions".into(), source: e })?;
-        let gts: Vec<GtRecord> = gt_ids
-            .iter()
-            .enumerate()
-            .map(|(i, &(video, label))| GtRecord {
-                id: i as i64 + 1,
-                image_id: video,
-                category_id: label,
-                area: gt_segments.area(i),
-                iscrowd: false,
-                ignore: false,
-            })
-            .collect();
-        let dts: Vec<DtRecord> = dt_ids
-            .iter()
-            .zip(&dt_rows)
-            .enumerate()
-            .map(|(i, (&(video, label), r))| DtRecord {
-                image_id: video,
-                category_id: label,
-                area: dt_segments.area(i),
-                score: r[4],
-            })
-            .collect();
-        let mut videos: Vec<i64> = gt_ids.iter().chain(&dt_ids).map(|&(v, _)| v).collect();
-        videos.sort_unstable();
-        videos.dedup();
-        let labels: Vec<i64> = gt_ids.iter().map(|&(_, l)| l).collect();
+        let (gt_segments, dt_segments) = (segments(&gt_rows, "ground_truth")?, segments(&dt_rows, "predictions")?);
+        let gts = gt_records(&gt_ids, &gt_segments);
+        let dts = dt_records(&dt_ids, &dt_rows, 4, &dt_segments);
+        let (videos, labels) = ids_of(&gt_ids, &dt_ids);
         let input = EvalInput { image_ids: &videos, category_ids: &labels, gts: &gts, dts: &dts };
         evaluate_activitynet(&input, &PairView::new(dt_segments, gt_segments, Iou), &thresholds)
     })?;
     Ok((ev.thresholds, ev.category_ids, ev.ap))
+}
+
+/// AP|R40 of 3-D boxes (KITTI's interpolation, without its difficulty filters): ground truth rows
+/// `[frame, label, x, y, z, dx, dy, dz, heading]`, detection rows the same plus `score`; `iou` is
+/// `"3d"` or `"bev"`. Returns `[(label, AP)]` for the labels with ground truth.
+#[pyfunction]
+pub(crate) fn r40_eval(
+    py: Python<'_>,
+    ground_truth: PyReadonlyArray2<'_, f64>,
+    detections: PyReadonlyArray2<'_, f64>,
+    iou_threshold: f64,
+    iou: &str,
+    box_origin: &str,
+) -> PyResult<Vec<(i64, f64)>> {
+    let origin: Box3dOrigin = box_origin.parse().map_err(PyValueError::new_err)?;
+    let bev = match iou {
+        "3d" => false,
+        "bev" => true,
+        other => return Err(PyValueError::new_err(format!("iou = {other:?} is invalid: expected \"3d\" or \"bev\""))),
+    };
+    let gt_rows: Vec<Vec<f64>> = ground_truth.as_array().rows().into_iter().map(|r| r.to_vec()).collect();
+    let dt_rows: Vec<Vec<f64>> = detections.as_array().rows().into_iter().map(|r| r.to_vec()).collect();
+    compute(py, move || -> Result<_, EvalError> {
+        let (gt_ids, dt_ids) = (integer_ids(&gt_rows, "ground_truth")?, integer_ids(&dt_rows, "detections")?);
+        let boxes = |rows: &[Vec<f64>], list: &str| {
+            let boxes: Vec<[f64; 7]> = rows.iter().map(|r| std::array::from_fn(|k| r[k + 2])).collect();
+            Boxes3d::new(&boxes, origin).map_err(|e| IoError::Geometry { item: list.into(), source: e })
+        };
+        let (gt_boxes, dt_boxes) = (boxes(&gt_rows, "ground_truth")?, boxes(&dt_rows, "detections")?);
+        let gts = gt_records(&gt_ids, &gt_boxes);
+        let dts = dt_records(&dt_ids, &dt_rows, 9, &dt_boxes);
+        let (frames, labels) = ids_of(&gt_ids, &dt_ids);
+        let input = EvalInput { image_ids: &frames, category_ids: &labels, gts: &gts, dts: &dts };
+        if bev {
+            evaluate_r40(&input, &PairView::new(dt_boxes, gt_boxes, BevIou), iou_threshold)
+        } else {
+            evaluate_r40(&input, &PairView::new(dt_boxes, gt_boxes, Iou), iou_threshold)
+        }
+    })
+}
+
+/// The `[id, label]` leading each row, as integers; errors name the row.
+fn integer_ids(rows: &[Vec<f64>], list: &str) -> Result<Vec<(i64, i64)>, EvalError> {
+    rows.iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let id = |k: usize, field: &'static str| {
+                let v = r[k];
+                if v.fract() == 0.0 && v.abs() <= 9_007_199_254_740_992.0 {
+                    Ok(v as i64)
+                } else {
+                    Err(EvalError::Params { field, reason: format!("{list}[{i}] = {v} is not an integer id") })
+                }
+            };
+            Ok((id(0, "image")?, id(1, "label")?))
+        })
+        .collect()
+}
+
+/// Ground-truth records, one per row, with the geometry's sizes.
+fn gt_records<G: Geometry>(ids: &[(i64, i64)], geometry: &G) -> Vec<GtRecord> {
+    ids.iter()
+        .enumerate()
+        .map(|(i, &(image_id, category_id))| GtRecord {
+            id: i as i64 + 1,
+            image_id,
+            category_id,
+            area: geometry.area(i),
+            iscrowd: false,
+            ignore: false,
+        })
+        .collect()
+}
+
+/// Detection records, one per row, the score in column `score_column`.
+fn dt_records<G: Geometry>(ids: &[(i64, i64)], rows: &[Vec<f64>], score_column: usize, geometry: &G) -> Vec<DtRecord> {
+    ids.iter()
+        .zip(rows)
+        .enumerate()
+        .map(|(i, (&(image_id, category_id), r))| DtRecord {
+            image_id,
+            category_id,
+            area: geometry.area(i),
+            score: r[score_column],
+        })
+        .collect()
+}
+
+/// Every image id of both lists, and the ground truth's labels.
+fn ids_of(gt: &[(i64, i64)], dt: &[(i64, i64)]) -> (Vec<i64>, Vec<i64>) {
+    let mut images: Vec<i64> = gt.iter().chain(dt).map(|&(i, _)| i).collect();
+    images.sort_unstable();
+    images.dedup();
+    (images, gt.iter().map(|&(_, l)| l).collect())
 }

@@ -44,6 +44,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(evaluation::coco_eval, m)?)?;
     m.add_function(wrap_pyfunction!(evaluation::voc_eval, m)?)?;
     m.add_function(wrap_pyfunction!(evaluation::activitynet_eval, m)?)?;
+    m.add_function(wrap_pyfunction!(evaluation::r40_eval, m)?)?;
     m.add_function(wrap_pyfunction!(ghost::ghost_delta_a, m)?)?;
     m.add_function(wrap_pyfunction!(ghost::ghost_rho_a, m)?)?;
     m.add_function(wrap_pyfunction!(ghost::ghost_rho_binary, m)?)?;

@@ -43,6 +43,7 @@ __all__ = [
     "coco_eval",
     "voc_eval",
     "activitynet_eval",
+    "r40_eval",
     "nms_ap",
     "ghost",
     "track",
@@ -532,6 +533,42 @@ def activitynet_eval(ground_truth, predictions, *, thresholds: Optional[Sequence
         "map": per_threshold,
         "average_map": float(per_threshold.mean()) if len(used) else 0.0,
     }
+
+
+def r40_eval(
+    ground_truth, detections, *, iou_threshold: float = 0.7, iou: str = "3d", box_origin: str = "centre"
+) -> Dict[str, Any]:
+    """AP over 40 recall positions (KITTI's "R40") of 3-D boxes, per class, at one threshold
+    (0.7 for cars, 0.5 for pedestrians and cyclists, by KITTI's custom), on 3-D or bird's-eye IoU.
+
+    ``ground_truth`` rows are ``[frame, label, x, y, z, dx, dy, dz, heading]``, ``detections`` the
+    same plus ``score``. Per class, detections by score (ties to the lower index) each take the free
+    ground truth of their frame with the highest IoU, a hit at ``iou_threshold`` or above; the
+    precision at recall ``r`` is the best one reached at ``r`` or more, averaged over ``r = 1/40,
+    ..., 1``. KITTI's difficulty levels, DontCare regions and score sweep are not applied, and the
+    match test is ``>=`` where the devkit's is ``>``: this is the R40 interpolation, documented as such.
+
+    Returns ``{"ap": {label: AP}, "map": mean over labels}`` for the labels with ground truth.
+
+    >>> import numpy as np, softkit
+    >>> car = [10.0, 0, 0, 4, 2, 1.5, 0]
+    >>> out = softkit.r40_eval(np.array([[0, 1] + car]), np.array([[0, 1] + car + [0.9]]))
+    >>> out["ap"], out["map"]
+    ({1: 1.0}, 1.0)
+    """
+    def rows(x, name, width):
+        a = np.asarray(x, dtype=np.float64)
+        if a.size == 0:
+            a = a.reshape(0, width)
+        if a.ndim != 2 or a.shape[1] != width:
+            raise ValueError(f"{name} must have shape (N, {width}), got {a.shape}")
+        return np.ascontiguousarray(a)
+
+    aps = _native.r40_eval(
+        rows(ground_truth, "ground_truth", 9), rows(detections, "detections", 10), float(iou_threshold), str(iou), str(box_origin)
+    )
+    ap = dict(aps)
+    return {"ap": ap, "map": float(np.mean(list(ap.values()))) if ap else 0.0}
 
 
 def nms_ap(
