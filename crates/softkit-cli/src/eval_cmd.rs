@@ -8,7 +8,7 @@ use softkit_eval::{
     CocoGroundTruth, CocoResults, Evaluation, KEYPOINT_STAT_NAMES, Params, STAT_NAMES, VocMetric, VocParams,
     evaluate_coco, evaluate_voc_coco,
 };
-use softkit_geom::{Iou, Polygons, RotatedBoxes};
+use softkit_geom::{BevIou, Boxes3d, Iou, Polygons, RotatedBoxes, Segments};
 use softkit_io::{ensure_not_an_input, write_atomic};
 
 use crate::scoring::load_ground_truth;
@@ -27,6 +27,12 @@ pub(crate) enum IouType {
     Rotated,
     /// Polygons, each object's one-polygon `segmentation`, by exact polygon IoU (not rasterised).
     Polygon,
+    /// 3-D boxes, each object's `box3d` `[x, y, z, dx, dy, dz, heading]` (z at the centre), by 3-D IoU.
+    Box3d,
+    /// The same 3-D boxes by their bird's-eye-view IoU.
+    Bev,
+    /// Time segments, each object's `segment` `[start, end]`, by temporal IoU.
+    Segment,
 }
 
 impl IouType {
@@ -37,6 +43,9 @@ impl IouType {
             IouType::Keypoints => "keypoints",
             IouType::Rotated => "rotated",
             IouType::Polygon => "polygon",
+            IouType::Box3d => "box3d",
+            IouType::Bev => "bev",
+            IouType::Segment => "segment",
         }
     }
 }
@@ -153,11 +162,14 @@ pub(crate) fn run(args: &EvalArgs) -> Result<(), String> {
             let summary = ev.keypoint_summary();
             (ev, summary, json)
         }
-        IouType::Rotated | IouType::Polygon => {
-            let ev = if args.iou_type == IouType::Rotated {
-                evaluate_coco::<RotatedBoxes, _>(&gt, &dt, &Iou, &Params::default())
-            } else {
-                evaluate_coco::<Polygons, _>(&gt, &dt, &Iou, &Params::default())
+        shape @ (IouType::Rotated | IouType::Polygon | IouType::Box3d | IouType::Bev | IouType::Segment) => {
+            let params = Params::default();
+            let ev = match shape {
+                IouType::Rotated => evaluate_coco::<RotatedBoxes, _>(&gt, &dt, &Iou, &params),
+                IouType::Polygon => evaluate_coco::<Polygons, _>(&gt, &dt, &Iou, &params),
+                IouType::Box3d => evaluate_coco::<Boxes3d, _>(&gt, &dt, &Iou, &params),
+                IouType::Bev => evaluate_coco::<Boxes3d, _>(&gt, &dt, &BevIou, &params),
+                _ => evaluate_coco::<Segments, _>(&gt, &dt, &Iou, &params),
             }
             .map_err(err)?;
             let summary = ev.summary().map_err(err)?;

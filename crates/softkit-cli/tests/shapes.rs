@@ -185,3 +185,31 @@ fn shape_flags_and_rows_are_checked_with_their_names() {
         stderr(&out)
     );
 }
+
+#[test]
+fn three_d_and_segment_evaluation_read_their_fields() {
+    let gt = temp_file(
+        "gt3.json",
+        r#"{"images": [{"id": 1}], "categories": [{"id": 1}],
+            "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "area": 12, "iscrowd": 0,
+                             "box3d": [0, 0, 0, 4, 2, 1.5, 0.3], "segment": [0, 10]}]}"#,
+    );
+    // A box stacked above the object: the same footprint, no shared volume.
+    let stacked = temp_file(
+        "dt3.json",
+        r#"[{"image_id": 1, "category_id": 1, "box3d": [0, 0, 3, 4, 2, 1.5, 0.3], "score": 0.9}]"#,
+    );
+    let ap50 = |iou_type: &str, dt: &PathBuf| {
+        let out =
+            softkit(&["eval", "--gt", gt.to_str().unwrap(), "--dt", dt.to_str().unwrap(), "--iou-type", iou_type]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let summary = String::from_utf8_lossy(&out.stdout).into_owned();
+        let line = summary.lines().nth(1).unwrap().to_string();
+        line.rsplit(' ').next().unwrap().parse::<f64>().unwrap()
+    };
+    assert_eq!(ap50("bev", &stacked), 1.0);
+    assert_eq!(ap50("box3d", &stacked), 0.0);
+    let segment =
+        temp_file("dt_segment.json", r#"[{"image_id": 1, "category_id": 1, "segment": [1, 10], "score": 0.9}]"#);
+    assert_eq!(ap50("segment", &segment), 1.0); // tIoU 0.9
+}

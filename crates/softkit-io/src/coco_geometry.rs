@@ -1,9 +1,11 @@
 //! How each geometry is read from a COCO ground truth and from COCO results, so that one
-//! evaluation entry point serves boxes, masks and keypoints.
+//! evaluation entry point serves boxes, masks, keypoints, rotated boxes, polygons, 3-D boxes and
+//! time segments.
 
 use rayon::prelude::*;
 use softkit_geom::{
-    Geometry, KeypointInstance, Keypoints, Masks, Polygons, Rle, RotatedBoxes, RotatedFormat, XywhBoxes,
+    Box3dOrigin, Boxes3d, Geometry, KeypointInstance, Keypoints, Masks, Polygons, Rle, RotatedBoxes, RotatedFormat,
+    Segments, XywhBoxes,
 };
 
 use crate::{CocoGroundTruth, CocoResults, IoError, Segmentation};
@@ -219,6 +221,52 @@ impl CocoGeometry for Polygons {
     }
 
     const OWN_RESULT_AREA: bool = true;
+}
+
+/// 3-D boxes: each annotation's and each result's `box3d` (`[x, y, z, dx, dy, dz, heading]`,
+/// OpenPCDet's convention: `z` at the centre); a result's area is its volume.
+impl CocoGeometry for Boxes3d {
+    fn from_annotations(gt: &CocoGroundTruth, indices: &[usize]) -> Result<Self, IoError> {
+        let boxes = column(gt.boxes3d(), indices, annotation, "box3d", "3-D evaluation needs")?;
+        geometry(Boxes3d::new(&boxes, Box3dOrigin::Centre), "annotations", indices)
+    }
+
+    fn from_results(dt: &CocoResults, _gt: &CocoGroundTruth, indices: &[usize]) -> Result<Self, IoError> {
+        let boxes = column(dt.boxes3d(), indices, result, "box3d", "3-D evaluation needs")?;
+        geometry(Boxes3d::new(&boxes, Box3dOrigin::Centre), "results", indices)
+    }
+
+    const OWN_RESULT_AREA: bool = true;
+}
+
+/// Time segments: each annotation's and each result's `segment` (`[start, end]`); a result's area
+/// is its length.
+impl CocoGeometry for Segments {
+    fn from_annotations(gt: &CocoGroundTruth, indices: &[usize]) -> Result<Self, IoError> {
+        let segments = column(gt.segments(), indices, annotation, "segment", "temporal evaluation needs")?;
+        geometry(Segments::new(&segments), "annotations", indices)
+    }
+
+    fn from_results(dt: &CocoResults, _gt: &CocoGroundTruth, indices: &[usize]) -> Result<Self, IoError> {
+        let segments = column(dt.segments(), indices, result, "segment", "temporal evaluation needs")?;
+        geometry(Segments::new(&segments), "results", indices)
+    }
+
+    const OWN_RESULT_AREA: bool = true;
+}
+
+/// The values of an optional field at `indices`; a missing one is an error naming the item.
+fn column<T: Copy>(
+    values: &[Option<T>],
+    indices: &[usize],
+    item: fn(usize) -> String,
+    field: &'static str,
+    needed_by: &'static str,
+) -> Result<Vec<T>, IoError> {
+    indices
+        .iter()
+        .map(|&i| values.get(i).copied().flatten().ok_or_else(|| missing(item(i), field, needed_by)))
+        .collect()
 }
 
 /// The vertices of a segmentation that must be one polygon.

@@ -81,6 +81,12 @@ struct RawAnnotation {
     /// DOTA's `difficult` flag (the VOC protocol ignores such objects).
     #[serde(default)]
     difficult: Option<serde_json::Value>,
+    /// A 3-D box `[x, y, z, dx, dy, dz, heading]` (3-D and bird's-eye evaluation).
+    #[serde(default)]
+    box3d: Option<[f64; 7]>,
+    /// A time segment `[start, end]` (temporal evaluation).
+    #[serde(default)]
+    segment: Option<[f64; 2]>,
 }
 
 /// A COCO ground-truth file: the images, the categories and the annotations.
@@ -124,6 +130,10 @@ pub struct CocoGroundTruth {
     rboxes: Vec<Option<[f64; 5]>>,
     /// The `difficult` flag of each annotation (false when absent), aligned with `annotations`.
     difficult: Vec<bool>,
+    /// The `box3d` of each annotation, aligned with `annotations`.
+    boxes3d: Vec<Option<[f64; 7]>>,
+    /// The `segment` of each annotation, aligned with `annotations`.
+    segments: Vec<Option<[f64; 2]>>,
 }
 
 impl CocoGroundTruth {
@@ -175,6 +185,7 @@ impl CocoGroundTruth {
         let (image_sizes, segmentations) = (vec![None; image_ids.len()], vec![None; annotations.len()]);
         let (keypoints, num_keypoints) = (vec![None; annotations.len()], vec![None; annotations.len()]);
         let (rboxes, difficult) = (vec![None; annotations.len()], vec![false; annotations.len()]);
+        let (boxes3d, segments) = (vec![None; annotations.len()], vec![None; annotations.len()]);
         Ok(CocoGroundTruth {
             image_ids,
             categories,
@@ -185,6 +196,8 @@ impl CocoGroundTruth {
             num_keypoints,
             rboxes,
             difficult,
+            boxes3d,
+            segments,
         })
     }
 
@@ -195,6 +208,8 @@ impl CocoGroundTruth {
         let mut num_keypoints = Vec::with_capacity(raw.annotations.len());
         let mut rboxes = Vec::with_capacity(raw.annotations.len());
         let mut difficult = Vec::with_capacity(raw.annotations.len());
+        let mut boxes3d = Vec::with_capacity(raw.annotations.len());
+        let mut segments = Vec::with_capacity(raw.annotations.len());
         for (index, a) in raw.annotations.into_iter().enumerate() {
             let item = || format!("annotations[{index}]");
             let bbox = match a.bbox {
@@ -211,6 +226,8 @@ impl CocoGroundTruth {
             keypoints.push(a.keypoints);
             num_keypoints.push(a.num_keypoints);
             rboxes.push(a.rbox.map(|r| check_rbox(r, item)).transpose()?);
+            boxes3d.push(a.box3d);
+            segments.push(a.segment);
             difficult.push(match a.difficult {
                 None => false,
                 Some(flag) => match flag.as_bool().or_else(|| flag.as_u64().filter(|&v| v <= 1).map(|v| v == 1)) {
@@ -243,6 +260,8 @@ impl CocoGroundTruth {
         gt.num_keypoints = num_keypoints;
         gt.rboxes = rboxes;
         gt.difficult = difficult;
+        gt.boxes3d = boxes3d;
+        gt.segments = segments;
         Ok(gt)
     }
 
@@ -290,6 +309,18 @@ impl CocoGroundTruth {
     /// [`annotations`](Self::annotations)), `None` where an annotation has none.
     pub fn rboxes(&self) -> &[Option<[f64; 5]>] {
         &self.rboxes
+    }
+
+    /// The `box3d` (`[x, y, z, dx, dy, dz, heading]`) of each annotation as written (aligned with
+    /// [`annotations`](Self::annotations)), `None` where it has none; checked when evaluated.
+    pub fn boxes3d(&self) -> &[Option<[f64; 7]>] {
+        &self.boxes3d
+    }
+
+    /// The `segment` (`[start, end]`) of each annotation as written (aligned with
+    /// [`annotations`](Self::annotations)), `None` where it has none; checked when evaluated.
+    pub fn segments(&self) -> &[Option<[f64; 2]>] {
+        &self.segments
     }
 
     /// DOTA's `difficult` flag of each annotation (aligned with [`annotations`](Self::annotations)),

@@ -42,6 +42,10 @@ pub(crate) struct RawDetection {
     keypoints: Option<Vec<f64>>,
     #[serde(default)]
     pub(crate) rbox: Option<[f64; 5]>,
+    #[serde(default)]
+    pub(crate) box3d: Option<[f64; 7]>,
+    #[serde(default)]
+    pub(crate) segment: Option<[f64; 2]>,
     pub(crate) score: f64,
 }
 
@@ -94,6 +98,10 @@ pub struct CocoResults {
     /// The polygons of polygon segmentations as written, aligned with `detections` (empty for
     /// results made in memory).
     polygons: Vec<Option<Vec<Vec<f64>>>>,
+    /// The 3-D boxes as written, aligned with `detections` (empty for results made in memory).
+    boxes3d: Vec<Option<[f64; 7]>>,
+    /// The time segments as written, aligned with `detections` (empty for results made in memory).
+    segments: Vec<Option<[f64; 2]>>,
 }
 
 impl CocoResults {
@@ -133,14 +141,19 @@ impl CocoResults {
         // Then the mask branch when it has a segmentation, then the keypoint branch.
         let keypoint_results =
             !box_results && raw.first().is_some_and(|r| r.segmentation.is_none() && r.keypoints.is_some());
-        // softkit's own branch: rotated boxes, when the first result has an `rbox` and no `bbox`.
+        // softkit's own branches: rotated boxes, 3-D boxes or segments, when the first result has
+        // that field and no `bbox`.
         let rbox_results = !box_results && raw.first().is_some_and(|r| r.rbox.is_some());
+        let box3d_results = !box_results && raw.first().is_some_and(|r| r.box3d.is_some());
+        let segment_results = !box_results && raw.first().is_some_and(|r| r.segment.is_some());
         let mut detections = Vec::with_capacity(raw.len());
         let mut areas = Vec::with_capacity(raw.len());
         let mut segmentations = Vec::with_capacity(raw.len());
         let mut keypoints = Vec::with_capacity(raw.len());
         let mut rboxes = Vec::with_capacity(raw.len());
         let mut polygons = Vec::with_capacity(raw.len());
+        let mut boxes3d = Vec::with_capacity(raw.len());
+        let mut segments = Vec::with_capacity(raw.len());
         for (index, r) in raw.into_iter().enumerate() {
             let item = || format!("results[{index}]");
             let bad_mask = |source| IoError::Segmentation { item: item(), source };
@@ -159,7 +172,22 @@ impl CocoResults {
                 Some(Segmentation::Polygons(p)) => Some(p.clone()),
                 _ => None,
             });
-            let (bbox, area, segmentation) = if rbox_results {
+            let needs = |field: &'static str| IoError::MissingField {
+                item: item(),
+                field,
+                needed_by: "every result needs when the first one has it and no bbox",
+            };
+            boxes3d.push(r.box3d);
+            segments.push(r.segment);
+            let (bbox, area, segmentation) = if box3d_results {
+                // The box around the bird's-eye footprint (unrotated extent), and the volume.
+                let b = r.box3d.ok_or_else(|| needs("box3d"))?;
+                let half = 0.5 * b[3].hypot(b[4]);
+                ([b[0] - half, b[1] - half, 2.0 * half, 2.0 * half], b[3] * b[4] * b[5], segmentation)
+            } else if segment_results {
+                let s = r.segment.ok_or_else(|| needs("segment"))?;
+                ([s[0], 0.0, s[1] - s[0], 0.0], s[1] - s[0], segmentation)
+            } else if rbox_results {
                 let rbox = rbox.ok_or_else(|| IoError::MissingField {
                     item: item(),
                     field: "rbox",
@@ -216,7 +244,7 @@ impl CocoResults {
             keypoints.push(r.keypoints);
             rboxes.push(rbox);
         }
-        Ok(CocoResults { detections, areas, segmentations, keypoints, rboxes, polygons })
+        Ok(CocoResults { detections, areas, segmentations, keypoints, rboxes, polygons, boxes3d, segments })
     }
 
     /// The results at `indices` (in the given order), with their areas, masks and keypoints, as
@@ -255,6 +283,8 @@ impl CocoResults {
             keypoints: pick(&self.keypoints, indices),
             rboxes: pick(&self.rboxes, indices),
             polygons: pick(&self.polygons, indices),
+            boxes3d: pick(&self.boxes3d, indices),
+            segments: pick(&self.segments, indices),
         }
     }
 
@@ -296,6 +326,20 @@ impl CocoResults {
     /// [`detections`](Self::detections)), `None` where it has none or a run-length mask.
     pub fn polygons(&self) -> &[Option<Vec<Vec<f64>>>] {
         &self.polygons
+    }
+
+    /// The `box3d` of each detection as written (aligned with [`detections`](Self::detections)),
+    /// `None` where it has none. A list whose first result has a `box3d` and no `bbox` is a 3-D
+    /// list: every result needs one, and its area is its volume.
+    pub fn boxes3d(&self) -> &[Option<[f64; 7]>] {
+        &self.boxes3d
+    }
+
+    /// The `segment` of each detection as written (aligned with [`detections`](Self::detections)),
+    /// `None` where it has none. A list whose first result has a `segment` and no `bbox` is a
+    /// temporal list: every result needs one, and its area is its length.
+    pub fn segments(&self) -> &[Option<[f64; 2]>] {
+        &self.segments
     }
 
     /// Number of detections.

@@ -85,6 +85,9 @@ enum Kind {
     Keypoints,
     Rotated,
     Polygon,
+    Box3d,
+    Bev,
+    Segment,
     NmsAp,
 }
 
@@ -136,6 +139,9 @@ fn run<'py>(py: Python<'py>, gt: Source, dt: Source, kind: Kind, raw: RawParams)
             Kind::Keypoints => (evaluate_keypoints(&gt, &dt, &params)?, None),
             Kind::Rotated => (evaluate_coco::<RotatedBoxes, _>(&gt, &dt, &Iou, &params)?, None),
             Kind::Polygon => (evaluate_coco::<Polygons, _>(&gt, &dt, &Iou, &params)?, None),
+            Kind::Box3d => (evaluate_coco::<Boxes3d, _>(&gt, &dt, &Iou, &params)?, None),
+            Kind::Bev => (evaluate_coco::<Boxes3d, _>(&gt, &dt, &BevIou, &params)?, None),
+            Kind::Segment => (evaluate_coco::<Segments, _>(&gt, &dt, &Iou, &params)?, None),
             Kind::NmsAp => {
                 let kept = nms_ap_filter(&gt, &dt)?;
                 (evaluate_bbox(&gt, &dt.select(&kept), &params)?, Some(kept))
@@ -191,13 +197,17 @@ pub(crate) fn coco_eval<'py>(
         "keypoints" => Kind::Keypoints,
         "rotated" => Kind::Rotated,
         "polygon" => Kind::Polygon,
+        "box3d" => Kind::Box3d,
+        "bev" => Kind::Bev,
+        "segment" => Kind::Segment,
         "nms_ap" => Kind::NmsAp,
         other => return Err(PyValueError::new_err(format!("iou_type = {other:?} is invalid: expected {IOU_TYPES}"))),
     };
     run(py, Source::new(gt, gt_is_path), Source::new(dt, dt_is_path), kind, params)
 }
 
-const IOU_TYPES: &str = "\"bbox\", \"segm\", \"keypoints\", \"rotated\" or \"polygon\"";
+const IOU_TYPES: &str =
+    "\"bbox\", \"segm\", \"keypoints\", \"rotated\", \"polygon\", \"box3d\", \"bev\" or \"segment\"";
 
 /// The VOC protocol (the DOTA devkit's `voc_eval`) of `iou_type` "bbox", "rotated" or "polygon":
 /// returns `(mAP, [(category_id, ground truth, detections, AP, recall, precision)])`.

@@ -408,7 +408,10 @@ def coco_eval(
     without a ``bbox`` gets the box around all its keypoints, as ``loadRes`` does), ``"rotated"``
     (each object's ``rbox`` ``[cx, cy, w, h, angle]``, angle in radians, exact polygon IoU) or
     ``"polygon"`` (each object's one-polygon ``segmentation``, exact polygon IoU, not rasterised).
-    For ``"rotated"`` and ``"polygon"`` a detection's area (for area ranges) is its shape's own.
+    ``"box3d"`` and ``"bev"`` read each object's ``"box3d"`` ``[x, y, z, dx, dy, dz, heading]``
+    (z at the centre) by 3-D or bird's-eye IoU, and ``"segment"`` each object's ``"segment"``
+    ``[start, end]`` by temporal IoU. For these and ``"polygon"`` a detection's area (for area
+    ranges) is its shape's own: area, volume or length; pass ``area_rng`` to suit.
 
     The keyword parameters mirror pycocotools' ``Params``: ``iou_thrs`` (``iouThrs``, default
     0.50:0.05:0.95), ``rec_thrs`` (``recThrs``, 101 points), ``max_dets`` (``maxDets``, default
@@ -451,10 +454,10 @@ def coco_eval(
     >>> round(result["per_class_ap"][1], 4)
     0.505
     """
-    if iou_type not in ("bbox", "segm", "keypoints", "rotated", "polygon"):
-        raise ValueError(
-            f'iou_type = {json.dumps(str(iou_type))} is invalid: expected "bbox", "segm", "keypoints", "rotated" or "polygon"'
-        )
+    iou_types = ("bbox", "segm", "keypoints", "rotated", "polygon", "box3d", "bev", "segment")
+    if iou_type not in iou_types:
+        expected = ", ".join(f'"{t}"' for t in iou_types)
+        raise ValueError(f"iou_type = {json.dumps(str(iou_type))} is invalid: expected one of {expected}")
     return _native.coco_eval(
         *_eval_args(gt, dt),
         iou_type,
