@@ -4,7 +4,9 @@ use std::path::Path;
 use std::time::Instant;
 
 use clap::{Args, ValueEnum};
-use softkit_geom::{BoxMeasure, BoxSet, RotatedFormat, ShapeMeasure, check_pixel_offset};
+use softkit_geom::{
+    Box3dOrigin, BoxMeasure, BoxSet, IntersectMeasure, RotatedFormat, ShapeMeasure, check_pixel_offset,
+};
 use softkit_io::{Detections, ensure_not_an_input, write_coco_results};
 use softkit_nms::{NmsError, PolicyKind, SuppressParams, suppress_per_image};
 
@@ -20,15 +22,20 @@ pub(crate) struct NmsArgs {
     /// results carry `bbox`, `rbox` or a one-polygon `segmentation`.
     #[arg(long)]
     pub(crate) input: String,
-    /// What the rows hold: `box`, `rotated` (`cx, cy, w, h, angle`) or `polygon`.
+    /// What the rows hold: `box`, `rotated` (`cx, cy, w, h, angle`), `polygon`, `segment`
+    /// (`start, end`), `box3d` (`x, y, z, dx, dy, dz, heading`, by 3-D IoU) or `bev` (the same
+    /// rows by bird's-eye IoU).
     #[arg(long, value_enum, default_value = "box")]
     pub(crate) geometry: GeometryArg,
     /// How rotated boxes write the angle: `radians` (turning +x towards +y), `degrees` (OpenCV's
     /// RotatedRect), or mmrotate's `le90`, `le135`, `oc` (radians, range-checked).
     #[arg(long, default_value = "radians")]
     pub(crate) rbox_format: RotatedFormat,
-    /// The overlap measure: `iou`, `giou`, `iomin` (intersection over the smaller shape), or
-    /// `diou` (boxes only).
+    /// Where a 3-D box's `z` sits: `centre` (OpenPCDet) or `bottom` (mmdet3d's LiDAR boxes).
+    #[arg(long, default_value = "centre")]
+    pub(crate) box_origin: Box3dOrigin,
+    /// The overlap measure: `iou`, `iomin` (intersection over the smaller shape), `giou` (boxes,
+    /// rotated boxes, polygons) or `diou` (boxes).
     #[arg(long, default_value = "iou")]
     pub(crate) measure: String,
     /// The suppression policy: `hard` (remove boxes overlapping a kept one by more than `--iou`),
@@ -69,6 +76,12 @@ pub(crate) enum GeometryArg {
     Rotated,
     /// Simple polygons.
     Polygon,
+    /// Time segments.
+    Segment,
+    /// 3-D boxes by 3-D IoU.
+    Box3d,
+    /// 3-D boxes by bird's-eye IoU.
+    Bev,
 }
 
 impl NmsArgs {
@@ -103,9 +116,13 @@ impl NmsArgs {
         if self.geometry == GeometryArg::Box {
             self.measure.parse::<BoxMeasure>().map_err(|e| format!("--measure: {e}"))?;
         } else {
-            self.measure
-                .parse::<ShapeMeasure>()
-                .map_err(|e| format!("--measure: {e} for --geometry {:?}", self.geometry))?;
+            let shape = matches!(self.geometry, GeometryArg::Rotated | GeometryArg::Polygon | GeometryArg::Bev);
+            let checked = if shape {
+                self.measure.parse::<ShapeMeasure>().map(drop)
+            } else {
+                self.measure.parse::<IntersectMeasure>().map(drop)
+            };
+            checked.map_err(|e| format!("--measure: {e} for --geometry {:?}", self.geometry))?;
             if self.pixel_offset != 0.0 {
                 return Err(format!("--pixel-offset {} applies to --geometry box only", self.pixel_offset));
             }

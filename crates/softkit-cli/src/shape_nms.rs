@@ -1,26 +1,37 @@
-//! `softkit nms --geometry rotated|polygon`: suppression of rotated boxes or polygons, per image
-//! and category, and their COCO-protocol evaluation with `--gt`.
+//! `softkit nms --geometry rotated|polygon|segment|box3d|bev`: suppression of shapes other than
+//! boxes, per image and category, and their COCO-protocol evaluation with `--gt`.
 
 use std::time::Instant;
 
 use softkit_eval::{CocoGroundTruth, CocoResults, Params, evaluate_coco};
-use softkit_geom::{GeomError, Iou, Polygons, RotatedBoxes, SetView, ShapeMeasure};
+use softkit_geom::{
+    BevIou, Box3dOrigin, Boxes3d, GeomError, IntersectMeasure, Iou, Polygons, RotatedBoxes, Segments, SetView,
+    ShapeMeasure,
+};
 use softkit_io::{ShapeDetections, ShapeKind, read_shape_detections, write_shape_results};
 use softkit_nms::{SuppressParams, suppress_per_image};
 
 use crate::nms_cmd::{GeometryArg, NmsArgs};
 use crate::scoring::load_gt_for;
 
-/// The validated shapes of the rows (rotated boxes with angles now in radians, or polygons),
-/// under the measure.
+/// The validated shapes of the rows (rotated boxes with angles now in radians, polygons,
+/// segments, 3-D boxes, or 3-D boxes' bird's-eye view), under the measure.
 enum Column {
     Rotated(SetView<RotatedBoxes, ShapeMeasure>),
     Polygons(SetView<Polygons, ShapeMeasure>),
+    Segments(SetView<Segments, IntersectMeasure>),
+    Boxes3d(SetView<Boxes3d, IntersectMeasure>),
 }
 
 pub(crate) fn run(args: &NmsArgs, params: &SuppressParams) -> Result<(), String> {
-    let kind = if args.geometry == GeometryArg::Rotated { ShapeKind::Rotated } else { ShapeKind::Polygon };
-    let measure: ShapeMeasure = args.measure.parse()?;
+    let kind = match args.geometry {
+        GeometryArg::Rotated => ShapeKind::Rotated,
+        GeometryArg::Polygon => ShapeKind::Polygon,
+        GeometryArg::Segment => ShapeKind::Segment,
+        _ => ShapeKind::Box3d,
+    };
+    let measure = |_: ()| -> Result<ShapeMeasure, String> { args.measure.parse() };
+    let intersect = |_: ()| -> Result<IntersectMeasure, String> { args.measure.parse() };
     let dets = read_shape_detections(&args.input, kind).map_err(|e| e.to_string())?;
     let gt = load_gt_for(args.gt.as_deref(), dets.candidate_table)?;
     let name_row = |e: GeomError| match e.index() {
@@ -28,19 +39,33 @@ pub(crate) fn run(args: &NmsArgs, params: &SuppressParams) -> Result<(), String>
         None => format!("{}: {e}", args.input),
     };
     let start = Instant::now();
-    let column = match kind {
-        ShapeKind::Rotated => {
-            Column::Rotated(SetView::of(RotatedBoxes::new(&dets.rboxes, args.rbox_format).map_err(name_row)?, measure))
-        }
-        ShapeKind::Polygon => Column::Polygons(SetView::of(
+    let column = match (kind, args.geometry) {
+        (ShapeKind::Rotated, _) => Column::Rotated(SetView::of(
+            RotatedBoxes::new(&dets.rboxes, args.rbox_format).map_err(name_row)?,
+            measure(())?,
+        )),
+        (ShapeKind::Polygon, _) => Column::Polygons(SetView::of(
             Polygons::from_offsets(&dets.vertices, &dets.offsets).map_err(name_row)?,
-            measure,
+            measure(())?,
+        )),
+        (ShapeKind::Segment, _) => {
+            Column::Segments(SetView::of(Segments::new(&dets.segments).map_err(name_row)?, intersect(())?))
+        }
+        (ShapeKind::Box3d, GeometryArg::Bev) => Column::Rotated(SetView::of(
+            Boxes3d::new(&dets.boxes3d, args.box_origin).map_err(name_row)?.into_bev(),
+            measure(())?,
+        )),
+        (ShapeKind::Box3d, _) => Column::Boxes3d(SetView::of(
+            Boxes3d::new(&dets.boxes3d, args.box_origin).map_err(name_row)?,
+            intersect(())?,
         )),
     };
     let (images, labels) = (&dets.image_ids, &dets.category_ids);
     let kept = match &column {
         Column::Rotated(set) => suppress_per_image(set, &dets.scores, images, labels, params),
         Column::Polygons(set) => suppress_per_image(set, &dets.scores, images, labels, params),
+        Column::Segments(set) => suppress_per_image(set, &dets.scores, images, labels, params),
+        Column::Boxes3d(set) => suppress_per_image(set, &dets.scores, images, labels, params),
     }
     .map_err(|e| e.to_string())?;
     let kept: Vec<(usize, f64)> = kept.indices.into_iter().zip(kept.scores).collect();
@@ -58,7 +83,7 @@ pub(crate) fn run(args: &NmsArgs, params: &SuppressParams) -> Result<(), String>
         args.output.as_ref().map(|p| format!(" -> {p}")).unwrap_or_default()
     );
     if let Some(gt) = &gt {
-        evaluate_kept(gt, &dets, &column, &kept)?;
+        evaluate_kept(gt, &dets, &column, &kept, args.box_origin)?;
     }
     Ok(())
 }
@@ -69,6 +94,7 @@ fn evaluate_kept(
     dets: &ShapeDetections,
     column: &Column,
     kept: &[(usize, f64)],
+    origin: Box3dOrigin,
 ) -> Result<(), String> {
     let mut results = Vec::with_capacity(kept.len());
     let mut img_ids: Vec<i64> = dets.images.iter().map(|i| i.id).chain(dets.image_ids.iter().copied()).collect();
@@ -80,20 +106,31 @@ fn evaluate_kept(
         if !gt.has_image(image_id) {
             continue;
         }
-        let shape = match column {
-            // Evaluation reads radians: the validated box, not the row as written.
-            Column::Rotated(set) => ("rbox", serde_json::json!(set.geometry().get(row))),
-            Column::Polygons(_) => ("segmentation", serde_json::json!([dets.polygon(row).concat()])),
+        let shape = match (dets.kind, column) {
+            // Evaluation reads radians and centred 3-D boxes: the validated row, not as written.
+            (ShapeKind::Rotated, Column::Rotated(set)) => serde_json::json!(set.geometry().get(row)),
+            (ShapeKind::Polygon, _) => serde_json::json!([dets.polygon(row).concat()]),
+            (ShapeKind::Segment, _) => serde_json::json!(dets.segments[row]),
+            _ => {
+                let mut b = dets.boxes3d[row];
+                if origin == Box3dOrigin::Bottom {
+                    b[2] += 0.5 * b[5];
+                }
+                serde_json::json!(b)
+            }
         };
-        results.push(
-            serde_json::json!({"image_id": image_id, "category_id": category_id, shape.0: shape.1, "score": score}),
-        );
+        let field = dets.kind.field();
+        results
+            .push(serde_json::json!({"image_id": image_id, "category_id": category_id, field: shape, "score": score}));
     }
     let results = CocoResults::from_value(&serde_json::Value::Array(results), gt).map_err(|e| e.to_string())?;
     let params = Params { img_ids: Some(img_ids.clone()), ..Params::default() };
-    let ev = match column {
-        Column::Rotated(_) => evaluate_coco::<RotatedBoxes, _>(gt, &results, &Iou, &params),
-        Column::Polygons(_) => evaluate_coco::<Polygons, _>(gt, &results, &Iou, &params),
+    let ev = match (dets.kind, column) {
+        (ShapeKind::Rotated, _) => evaluate_coco::<RotatedBoxes, _>(gt, &results, &Iou, &params),
+        (ShapeKind::Polygon, _) => evaluate_coco::<Polygons, _>(gt, &results, &Iou, &params),
+        (ShapeKind::Segment, _) => evaluate_coco::<Segments, _>(gt, &results, &Iou, &params),
+        (ShapeKind::Box3d, Column::Rotated(_)) => evaluate_coco::<Boxes3d, _>(gt, &results, &BevIou, &params),
+        (ShapeKind::Box3d, _) => evaluate_coco::<Boxes3d, _>(gt, &results, &Iou, &params),
     }
     .map_err(|e| e.to_string())?;
     println!(

@@ -27,6 +27,10 @@ pub enum ShapeKind {
     Rotated,
     /// Simple polygons `[x1, y1, x2, y2, ...]`.
     Polygon,
+    /// Time segments `[start, end]`.
+    Segment,
+    /// 3-D boxes `[x, y, z, dx, dy, dz, heading]`.
+    Box3d,
 }
 
 impl ShapeKind {
@@ -35,19 +39,24 @@ impl ShapeKind {
         match self {
             ShapeKind::Rotated => "rbox",
             ShapeKind::Polygon => "segmentation",
+            ShapeKind::Segment => "segment",
+            ShapeKind::Box3d => "box3d",
         }
     }
 }
 
-/// Rotated-box or polygon detections in columns: row `i` is one candidate.
+/// Rotated-box, polygon, segment or 3-D detections in columns: row `i` is one candidate.
 ///
 /// Read from a candidate table, whose rows are
 ///
 /// - rotated: `[image_id, class_index, cx, cy, w, h, angle, score]`;
 /// - polygon: `[image_id, class_index, score, x1, y1, x2, y2, ...]` (any vertex count);
+/// - segment: `[image_id, class_index, start, end, score]`;
+/// - 3-D: `[image_id, class_index, x, y, z, dx, dy, dz, heading, score]`;
 ///
 /// with `class_index` mapped to COCO's 80 category ids as for boxes, or from a COCO-style
-/// results list whose items carry an `rbox` or a one-polygon `segmentation`. Angles are kept in
+/// results list whose items carry an `rbox`, a one-polygon `segmentation`, a `segment` or a
+/// `box3d`. Angles are kept in
 /// the unit they were written in; the caller names it.
 ///
 /// # Examples
@@ -78,6 +87,10 @@ pub struct ShapeDetections {
     pub scores: Vec<f64>,
     /// Rotated boxes, one per row ([`ShapeKind::Rotated`]; empty otherwise).
     pub rboxes: Vec<[f64; 5]>,
+    /// Segments, one per row ([`ShapeKind::Segment`]; empty otherwise).
+    pub segments: Vec<[f64; 2]>,
+    /// 3-D boxes, one per row ([`ShapeKind::Box3d`]; empty otherwise).
+    pub boxes3d: Vec<[f64; 7]>,
     /// Polygon vertices of every row, one after another ([`ShapeKind::Polygon`]).
     pub vertices: Vec<[f64; 2]>,
     /// Polygon `i` is `vertices[offsets[i]..offsets[i + 1]]` (one entry more than rows).
@@ -94,6 +107,8 @@ impl ShapeDetections {
             category_ids: Vec::new(),
             scores: Vec::new(),
             rboxes: Vec::new(),
+            segments: Vec::new(),
+            boxes3d: Vec::new(),
             vertices: Vec::new(),
             offsets: vec![0],
         }
@@ -140,6 +155,10 @@ struct ShapeResult {
     category_id: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     rbox: Option<[f64; 5]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    segment: Option<[f64; 2]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    box3d: Option<[f64; 7]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     segmentation: Option<[Vec<f64>; 1]>,
     score: f64,
@@ -193,6 +212,8 @@ pub fn parse_shape_detections(text: &str, origin: &str, kind: ShapeKind) -> Resu
                 || IoError::MissingField { item: item(), field: kind.field(), needed_by: "suppression needs" };
             match kind {
                 ShapeKind::Rotated => dets.rboxes.push(r.rbox.ok_or_else(missing)?),
+                ShapeKind::Segment => dets.segments.push(r.segment.ok_or_else(missing)?),
+                ShapeKind::Box3d => dets.boxes3d.push(r.box3d.ok_or_else(missing)?),
                 ShapeKind::Polygon => match r.segmentation.ok_or_else(missing)? {
                     RawSegmentation::Polygons(p) if p.len() == 1 => dets.push_polygon(&p[0], item)?,
                     RawSegmentation::Polygons(p) => {
@@ -229,6 +250,20 @@ pub fn parse_shape_detections(text: &str, origin: &str, kind: ShapeKind) -> Resu
                     return Err(short("rotated candidate is [image_id, class_index, cx, cy, w, h, angle, score]"));
                 };
                 dets.rboxes.push([cx, cy, w, h, angle]);
+                (image_id, class_index, score)
+            }
+            ShapeKind::Segment => {
+                let [image_id, class_index, start, end, score] = row[..] else {
+                    return Err(short("segment candidate is [image_id, class_index, start, end, score]"));
+                };
+                dets.segments.push([start, end]);
+                (image_id, class_index, score)
+            }
+            ShapeKind::Box3d => {
+                let [image_id, class_index, x, y, z, dx, dy, dz, heading, score] = row[..] else {
+                    return Err(short("3-D candidate is [image_id, class_index, x, y, z, dx, dy, dz, heading, score]"));
+                };
+                dets.boxes3d.push([x, y, z, dx, dy, dz, heading]);
                 (image_id, class_index, score)
             }
             ShapeKind::Polygon => {
@@ -288,6 +323,8 @@ pub fn write_shape_results(
         image_id: dets.image_ids[row],
         category_id: dets.category_ids[row],
         rbox: (dets.kind == ShapeKind::Rotated).then(|| dets.rboxes[row]),
+        segment: (dets.kind == ShapeKind::Segment).then(|| dets.segments[row]),
+        box3d: (dets.kind == ShapeKind::Box3d).then(|| dets.boxes3d[row]),
         segmentation: (dets.kind == ShapeKind::Polygon)
             .then(|| [dets.polygon(row).iter().flatten().copied().collect()]),
         score,

@@ -113,7 +113,13 @@ impl<const D: usize> Grid<D> {
             }
             sizes.push(plane_size(&p));
         }
-        let extent = if sizes.is_empty() { 0.0 } else { (hi[0] - lo[0]).max(hi[1] - lo[1]) };
+        let (long, short) = if sizes.is_empty() {
+            (0.0, 0.0)
+        } else {
+            let (ex, ey) = (hi[0] - lo[0], hi[1] - lo[1]);
+            (ex.max(ey), ex.min(ey))
+        };
+        let extent = long;
         let origin = if sizes.is_empty() { [0.0; 2] } else { lo };
 
         let base = if sizes.len() <= SMALL || extent <= 0.0 {
@@ -124,8 +130,13 @@ impl<const D: usize> Grid<D> {
             let largest = sizes[at..].iter().copied().fold(typical, f64::max);
             // When every item fits in twice the typical size, one level beats two.
             let typical = if largest <= 2.0 * typical { largest } else { typical };
-            // Too fine a grid costs more cells than it saves visits.
-            typical.max(extent / (sizes.len() as f64 * CELLS_PER_ITEM).sqrt())
+            // Too fine a grid costs more cells than it saves visits: at most CELLS_PER_ITEM cells
+            // per item over the area the items cover. Items on a line (time segments, or boxes in
+            // one row) fill one row of cells, so the line's length alone sets the count.
+            let cells = sizes.len() as f64 * CELLS_PER_ITEM;
+            let square = (long * short / cells).sqrt();
+            let finest = if short < square { long / cells } else { square };
+            typical.max(finest)
         };
         let level_of = |e: &Envelope<D>| -> usize {
             let size = plane_size(&plane(e));
@@ -146,7 +157,8 @@ impl<const D: usize> Grid<D> {
                 per_level[level].push(i as u32);
             }
         }
-        let crowded = base.is_finite() && sizes.len() as f64 * base * base > CROWDED * extent * extent;
+        // Crowded: many items per reach-sized cell of the covered area (a line is one cell wide).
+        let crowded = base.is_finite() && sizes.len() as f64 * base * base > CROWDED * long * short.max(base);
         let cells_per_reach = if crowded { CELLS_PER_REACH } else { 1.0 };
         let mut slots = vec![None; n];
         let levels = per_level
