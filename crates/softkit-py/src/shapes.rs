@@ -6,11 +6,12 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use softkit_geom::{
     Box3dOrigin, Boxes3d, GeomError, Geometry, IntersectMeasure, KeypointInstance, Keypoints, Masks, Measure, OksNms,
-    Polygons, Rle, RotatedBoxes, RotatedFormat, Segments, SetView, ShapeMeasure, convert_rotated, overlap_matrix,
+    Overlap, Polygons, Rle, RotatedBoxes, RotatedFormat, Segments, SetView, ShapeMeasure, convert_rotated,
+    overlap_matrix,
 };
-use softkit_nms::{Kept, NmsError};
+use softkit_nms::{Kept, NmsError, SuppressParams};
 
-use crate::arrays::{ScoreArray, values, with_scores};
+use crate::arrays::{ScoreArray, scores_f64, values};
 use crate::geometry::flat_to_rows;
 use crate::guard::compute;
 use crate::suppression::{KeptArrays, SoftNmsOptions, indices, scoped};
@@ -111,20 +112,49 @@ pub(crate) fn shape_soft_nms<'py>(
     scores: ScoreArray<'py>,
     options: SoftNmsOptions<'py>,
 ) -> PyResult<KeptArrays<'py>> {
-    let params = options.params()?;
     let data = shape_data(&shapes)?;
+    let measure = options.measure.clone();
+    run_scoped(py, scores, &options, move |scope| {
+        let measure = measure.as_str();
+        Ok(match data.column()? {
+            Column::Rotated(c) => scope.run(&SetView::of(c, shape(measure)?))?,
+            Column::Polygons(c) => scope.run(&SetView::of(c, shape(measure)?))?,
+            Column::Segments(c) => scope.run(&SetView::of(c, intersect(measure)?))?,
+            Column::Boxes3d(c) => scope.run(&SetView::of(c, intersect(measure)?))?,
+        })
+    })
+}
+
+/// What a suppression binding hands its worker: the scores, the scope's columns and the
+/// parameters.
+struct Scope<'a> {
+    scores: &'a [f64],
+    image_ids: Option<&'a [i64]>,
+    labels: Option<&'a [i64]>,
+    params: &'a SuppressParams,
+}
+
+impl Scope<'_> {
+    /// Suppresses `set` in this scope.
+    fn run<const D: usize, S: Overlap<D>>(&self, set: &S) -> Result<Kept, NmsError> {
+        scoped(set, self.scores, self.image_ids, self.labels, self.params)
+    }
+}
+
+/// Runs `work` without the GIL with the options' scope, and returns the kept indices and their
+/// scores as arrays.
+fn run_scoped<'py>(
+    py: Python<'py>,
+    scores: ScoreArray<'py>,
+    options: &SoftNmsOptions<'py>,
+    work: impl FnOnce(&Scope<'_>) -> Result<Kept, ShapeError> + Send,
+) -> PyResult<KeptArrays<'py>> {
+    let params = options.params()?;
+    let scores = scores_f64(scores);
     let labels = options.labels.as_ref().map(values);
     let image_ids = options.image_ids.as_ref().map(values);
-    let (labels, image_ids) = (labels.as_deref(), image_ids.as_deref());
-    let measure = options.measure.as_str();
-    let kept: Kept = with_scores!(scores, |scores| compute(py, || -> Result<Kept, ShapeError> {
-        Ok(match data.column()? {
-            Column::Rotated(c) => scoped(&SetView::of(c, shape(measure)?), scores, image_ids, labels, &params)?,
-            Column::Polygons(c) => scoped(&SetView::of(c, shape(measure)?), scores, image_ids, labels, &params)?,
-            Column::Segments(c) => scoped(&SetView::of(c, intersect(measure)?), scores, image_ids, labels, &params)?,
-            Column::Boxes3d(c) => scoped(&SetView::of(c, intersect(measure)?), scores, image_ids, labels, &params)?,
-        })
-    }))?;
+    let scope = Scope { scores: &scores, image_ids: image_ids.as_deref(), labels: labels.as_deref(), params: &params };
+    let kept = compute(py, || work(&scope))?;
     Ok((indices(py, kept.indices), numpy::PyArray1::from_vec(py, kept.scores)))
 }
 
@@ -200,18 +230,12 @@ pub(crate) fn keypoint_soft_nms<'py>(
             options.measure
         )));
     }
-    let params = options.params()?;
     let rows = keypoints.as_array().rows().into_iter().map(|r| r.to_vec()).collect::<Vec<_>>();
     let areas = values(&areas).into_owned();
-    let labels = options.labels.as_ref().map(values);
-    let image_ids = options.image_ids.as_ref().map(values);
-    let (labels, image_ids) = (labels.as_deref(), image_ids.as_deref());
-    let kept: Kept = with_scores!(scores, |scores| compute(py, || -> Result<Kept, ShapeError> {
+    run_scoped(py, scores, &options, move |scope| {
         let poses = poses(rows, &areas, &sigmas)?;
-        let measure = OksNms::new(&sigmas, visibility_threshold);
-        Ok(scoped(&SetView::of(poses, measure), scores, image_ids, labels, &params)?)
-    }))?;
-    Ok((indices(py, kept.indices), numpy::PyArray1::from_vec(py, kept.scores)))
+        Ok(scope.run(&SetView::of(poses, OksNms::new(&sigmas, visibility_threshold)))?)
+    })
 }
 
 /// Poses as a [`Keypoints`] column, each with its area and the box around its keypoints.
@@ -312,16 +336,9 @@ pub(crate) fn mask_soft_nms<'py>(
     scores: ScoreArray<'py>,
     options: SoftNmsOptions<'py>,
 ) -> PyResult<KeptArrays<'py>> {
-    let params = options.params()?;
     let column = masks(masks_in, "masks")?;
-    let labels = options.labels.as_ref().map(values);
-    let image_ids = options.image_ids.as_ref().map(values);
-    let (labels, image_ids) = (labels.as_deref(), image_ids.as_deref());
-    let measure = options.measure.as_str();
-    let kept: Kept = with_scores!(scores, |scores| compute(py, || -> Result<Kept, ShapeError> {
-        Ok(scoped(&SetView::of(column, intersect(measure)?), scores, image_ids, labels, &params)?)
-    }))?;
-    Ok((indices(py, kept.indices), numpy::PyArray1::from_vec(py, kept.scores)))
+    let measure = intersect(&options.measure).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    run_scoped(py, scores, &options, move |scope| Ok(scope.run(&SetView::of(column, measure))?))
 }
 
 /// The `(N, M)` matrix of mask IoU (or IoMin) between two lists of masks of one size.
