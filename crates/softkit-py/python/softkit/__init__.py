@@ -272,6 +272,8 @@ def _overlap(a, b, measure: str, pixel_offset: float, geometry: str, rbox_format
         raise ValueError(f"pixel_offset = {pixel_offset} is only defined for geometry='box'")
     if geometry == "mask":
         return _native.mask_overlap(_shapes.masks(a, "masks1"), _shapes.masks(b, "masks2"), measure)
+    if geometry == "keypoints":
+        raise ValueError("geometry = 'keypoints' has no IoU matrix: poses are measured by OKS in nms and soft_nms")
     first = _shapes.shape_args(a, geometry, "boxes1", rbox_format, box_origin)
     second = _shapes.shape_args(b, geometry, "boxes2", rbox_format, box_origin)
     return _native.shape_overlap(first, second, measure)
