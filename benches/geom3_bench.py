@@ -15,19 +15,14 @@ timed region. See benches/README.md ("3-D boxes, segments and poses") for the sc
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
 import sys
-import time
-from dataclasses import asdict, dataclass
-from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 import numpy as np
 
 import bench_common
-from bench_common import try_import
+from bench_common import Bench, Lib, Out, try_import
 
 # Fixed: every run draws the same scenes (rotated_bench.py's seed + 1).
 SEED = 20170406
@@ -53,10 +48,6 @@ COCO_SIGMAS = np.array([.26, .25, .25, .35, .35, .79, .79, .72, .72, .62, .62, 1
 
 SIGMA = 0.5
 SCORE_THRESHOLD = 0.001
-SKIP_SECONDS = 20.0  # a peer whose single call is predicted above this is skipped (unless --all)
-CELL_BUDGET_S = 1.5
-MIN_REPS, MAX_REPS = 5, 1000
-SCORE_TOL = 1e-5
 
 SK_ROT = 'softkit.nms(geometry="rotated") on the BEV (x, y, dx, dy, heading)'
 SK_3D = 'softkit.nms(geometry="box3d")'
@@ -79,22 +70,8 @@ NUMPY_SOFT_OKS_ALL = f"numpy soft_oks_nms (mmpose, thr {OKS_THR}, max_dets = n)"
 # optional imports: a missing library gives "not installed" rows, never a failure
 
 
-softkit, _softkit_err = try_import("softkit")
-if softkit is not None and not all(hasattr(softkit, f) for f in ("nms", "soft_nms", "_sort_floor")):
-    _softkit_err = "softkit is importable but lacks nms/soft_nms/_sort_floor"
-    softkit = None
+softkit, _softkit_err = bench_common.import_softkit(("nms", "soft_nms", "_sort_floor"))
 shapely, _shapely_err = try_import("shapely")
-
-
-# --------------------------------------------------------------------------------------------
-# timing (as in nms_bench.py)
-
-
-def time_call(fn: Callable[[], object]) -> tuple[float, object, int]:
-    """The shared timing rule with this benchmark's budget. Returns (median ms, output, reps)."""
-    return bench_common.time_call(
-        fn, budget_s=CELL_BUDGET_S, min_reps=MIN_REPS, max_reps=MAX_REPS, skip_s=SKIP_SECONDS
-    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -156,97 +133,16 @@ def pose_scene(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 # --------------------------------------------------------------------------------------------
-# outputs and agreement (as in rotated_bench.py)
+# targets and notes
 
-
-@dataclass
-class Out:
-    idx: np.ndarray  # int64 kept indices
-    scores: Optional[np.ndarray] = None  # decayed scores (Soft-NMS)
-
-
-def agreement(ref: Out, out: Out, ordered: bool = False) -> tuple[str, Optional[dict]]:
-    """'agree' or 'differ (n)' on the kept SETS (n = indices only one side kept); with `ordered` or
-    scores on both sides, also the selection order (and the scores)."""
-    a, b = np.asarray(ref.idx, np.int64), np.asarray(out.idx, np.int64)
-    sa, sb = set(a.tolist()), set(b.tolist())
-    if sa != sb:
-        only_ref, only_out = sorted(sa - sb), sorted(sb - sa)
-        detail = {
-            "kept_ref": len(a),
-            "kept": len(b),
-            "only_ref": len(only_ref),
-            "only_this": len(only_out),
-            "only_ref_first": only_ref[:20],
-            "only_this_first": only_out[:20],
-        }
-        return f"differ ({len(only_ref) + len(only_out)})", detail
-    moved = int(np.count_nonzero(a != b))
-    if ref.scores is None or out.scores is None:
-        if not ordered or moved == 0:
-            return "agree", None
-        return f"set agrees; {moved} positions differ in order", {"order_diffs": moved}
-    ref_s = dict(zip(a.tolist(), np.asarray(ref.scores, np.float64).tolist()))
-    worst = float(np.max(np.abs(np.asarray(out.scores, np.float64) - [ref_s[i] for i in b.tolist()]), initial=0.0))
-    msg = "agree" if moved == 0 and worst <= SCORE_TOL else f"set agrees; {moved} positions differ in order"
-    return f"{msg}, max |d score| {worst:.1e}", {"order_diffs": moved, "max_score_diff": worst}
-
-
-# --------------------------------------------------------------------------------------------
-# results, targets and printing
-
-
-@dataclass
-class Row:
-    op: str
-    scene: str
-    n: int
-    library: str
-    ms: Optional[float] = None  # None: not run (see status)
-    reps: int = 0
-    status: str = ""  # "not installed", "skipped (...)", "softkit lacks geometry support", ...
-    kept: Optional[int] = None
-    ratio: Optional[float] = None  # row / first row of the cell
-    same: str = ""
-    target: str = ""
-    detail: Optional[dict] = None
-
-
-RESULTS: list[Row] = []
 
 # (op, scene, library) -> (target, test on the row); checked at the full sizes only
-TARGETS: dict[tuple[str, str, str], tuple[str, Callable[[Row], bool]]] = {
+TARGETS: bench_common.Targets = {
     ("box3d", "lidar", SK_3D): ("< 2x rotated NMS", lambda r: r.ratio < 2),
     ("box3d", "lidar", SK_BEV): ("< 2x rotated NMS", lambda r: r.ratio < 2),
     ("segment", "timeline", SK_SEG): ("< 3x the sort floor", lambda r: r.ratio < 3),
     ("keypoints", "hard", NUMPY_OKS): ("softkit >= 20x faster", lambda r: r.ratio >= 20),
 }
-
-
-def target_cell(r: Row, full: bool) -> str:
-    t = TARGETS.get((r.op, r.scene, r.library))
-    if t is None:
-        return ""
-    text, ok = t
-    if not full:
-        return f"{text} (at full size)"
-    if r.ms is None or r.ratio is None:
-        return f"{text}: not measured"
-    return f"{text}: {'met' if ok(r) else 'MISSED'}"
-
-
-def fmt_ms(ms: Optional[float]) -> str:
-    if ms is None:
-        return "—"
-    for lim, f in ((100, ".0f"), (10, ".1f"), (1, ".2f")):
-        if ms >= lim:
-            return f"{ms:{f}}"
-    return f"{ms:.3f}"
-
-
-def fmt_ratio(x: float) -> str:
-    return f"{x:.0f}x" if x >= 100 else f"{x:.2f}x"
-
 
 NOTES = {
     "box3d": [
@@ -285,94 +181,15 @@ NOTES = {
     ],
 }
 
-
-def print_table(op: str, title: str) -> None:
-    rows = [r for r in RESULTS if r.op == op]
-    if not rows:
-        return
-    print(f"\n### {title}\n")
-    print("| scene | n | library | median ms | calls | kept | ratio (row / cell's first row) | same kept set | target |")
-    print("|---|---:|---|---:|---:|---:|---:|---|---|")
-    for r in rows:
-        if r.ms is None:
-            print(f"| {r.scene} | {r.n} | {r.library} | {r.status} | | | | {r.same} | {r.target} |")
-            continue
-        ratio = "" if r.ratio is None else fmt_ratio(r.ratio)
-        kept = "" if r.kept is None else r.kept
-        print(f"| {r.scene} | {r.n} | {r.library} | {fmt_ms(r.ms)} | {r.reps} | {kept} | {ratio} | {r.same} | {r.target} |")
-    print()
-    for note in NOTES.get(op, []):
-        print(f"- {note}")
-    sys.stdout.flush()
-
-
-# --------------------------------------------------------------------------------------------
-# the runner: one "cell" = one (op, scene, n) with its libraries; the first one is the ratio base
-
-
-@dataclass
-class Lib:
-    name: str
-    missing: Optional[str]  # import error, or None when usable
-    make: Callable[[], Callable[[], Out]]  # prepares inputs (untimed), returns the timed call
-    is_softkit: bool = False
-    compare: bool = True  # False: a different measure or semantics from the reference: no agreement check
-    same_note: str = ""  # what the agreement column says when compare is False
-    ordered: bool = False  # agreement also checks the selection order
-    returns_kept: bool = True  # False: the sort floor (no indices)
-    slow: bool = False  # run only with --all
-    slow_note: str = ""
-
-
-def _lacks_geometry(e: BaseException) -> bool:
-    """An older softkit: unknown keyword (TypeError) or an unknown geometry (ValueError naming the geometry)."""
-    return isinstance(e, TypeError) or (isinstance(e, ValueError) and "geometry" in str(e) and "invalid" in str(e))
-
-
-def run_cell(op: str, scene: str, n: int, libs: list[Lib], run_all: bool, full: bool) -> None:
-    base_ms: Optional[float] = None
-    ref: Optional[Out] = None
-    ref_name = ""
-    for k, lib in enumerate(libs):
-        row = Row(op, scene, n, lib.name)
-        RESULTS.append(row)
-        row.target = target_cell(row, full)  # refreshed once measured
-        if lib.missing is not None:
-            row.status = "not installed" if not lib.is_softkit else "n/a (softkit not built)"
-            continue
-        if lib.slow and not run_all:
-            row.status = f"skipped ({lib.slow_note}; --all runs it)" if lib.slow_note else "skipped (--all runs it)"
-            continue
-        try:
-            row.ms, out, row.reps = time_call(lib.make())
-        except (TypeError, ValueError) as e:
-            what = "softkit lacks geometry support" if lib.is_softkit and _lacks_geometry(e) else "error"
-            row.status = f"{what} ({type(e).__name__}: {e})"[:200]
-            continue
-        except (KeyboardInterrupt, SystemExit):
-            raise
-        except BaseException as e:  # noqa: BLE001 - pyo3's PanicException derives from BaseException
-            panic = type(e).__name__ == "PanicException"
-            row.status = (f"panicked: {e}" if panic else f"error: {type(e).__name__}: {e}")[:200]
-            continue
-        if lib.returns_kept:
-            row.kept = len(out.idx)
-        if k == 0:
-            base_ms = row.ms
-        if base_ms is not None:
-            row.ratio = row.ms / base_ms
-        if not lib.returns_kept:
-            pass
-        elif not lib.compare:
-            row.same = lib.same_note
-        elif ref is None:
-            ref, ref_name = out, lib.name
-            row.same = "reference" if any(x.returns_kept and x.compare for x in libs[k + 1:]) else ""
-        else:
-            row.same, row.detail = agreement(ref, out, lib.ordered)
-            if ref_name != next((x.name for x in libs if x.returns_kept and x.compare), ""):
-                row.same += f" (vs {ref_name})"
-        row.target = target_cell(row, full)
+BENCH = Bench(
+    targets=TARGETS,
+    notes=NOTES,
+    predict_skip=False,  # the slow peer is marked slow instead (--all runs it)
+    softkit_errors=(TypeError, ValueError),  # an older softkit: an unknown keyword or geometry
+    status_chars=200,
+    reference_rule="compared",
+    status_row_same=True,
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -637,10 +454,10 @@ def keypoint_soft_libs(kpts: np.ndarray, areas: np.ndarray, scores: np.ndarray, 
 def op_box3d(sizes: dict, run_all: bool, full: bool) -> None:
     n, m = sizes["box3d"], sizes["box3d_peer"]
     boxes, scores = box3d_scene(n)
-    run_cell("box3d", "lidar", n, box3d_libs(boxes, scores), run_all, full)
-    run_cell("box3d", "peer", m, box3d_peer_libs(*box3d_scene(m)), run_all, full)
-    run_cell("box3d", "peer", n, box3d_peer_libs(boxes, scores), run_all, full)  # the STRtree loop is ~linear: ~1 s
-    print_table(
+    BENCH.run_cell("box3d", "lidar", n, box3d_libs(boxes, scores), run_all, full)
+    BENCH.run_cell("box3d", "peer", m, box3d_peer_libs(*box3d_scene(m)), run_all, full)
+    BENCH.run_cell("box3d", "peer", n, box3d_peer_libs(boxes, scores), run_all, full)  # the STRtree loop is ~linear: ~1 s
+    BENCH.print_table(
         "box3d",
         f"3-D boxes: hard NMS, IoU {IOU_3D}, car-like boxes over {box3d_side(n):.0f} m x {box3d_side(n):.0f} m "
         f"({box3d_side(m):.1f} m at {m})",
@@ -649,9 +466,9 @@ def op_box3d(sizes: dict, run_all: bool, full: bool) -> None:
 
 def op_segment(sizes: dict, run_all: bool, full: bool) -> None:
     n, m = sizes["segment"], sizes["segment_peer"]
-    run_cell("segment", "timeline", n, segment_libs(*segment_scene(n)), run_all, full)
-    run_cell("segment", "peer", m, segment_peer_libs(*segment_scene(m)), run_all, full)
-    print_table(
+    BENCH.run_cell("segment", "timeline", n, segment_libs(*segment_scene(n)), run_all, full)
+    BENCH.run_cell("segment", "peer", m, segment_peer_libs(*segment_scene(m)), run_all, full)
+    BENCH.print_table(
         "segment",
         f"Segments: Soft-NMS gaussian (sigma {SIGMA}, score threshold {SCORE_THRESHOLD}), timeline {TIMELINE_PER_SEGMENT:g} x n",
     )
@@ -660,76 +477,30 @@ def op_segment(sizes: dict, run_all: bool, full: bool) -> None:
 def op_keypoints(sizes: dict, run_all: bool, full: bool) -> None:
     n = sizes["keypoints"]
     kpts, areas, scores = pose_scene(n)
-    run_cell("keypoints", "hard", n, keypoint_hard_libs(kpts, areas, scores), run_all, full)
-    run_cell("keypoints", f"soft, max {MAX_DETS}", n, keypoint_soft_libs(kpts, areas, scores, MAX_DETS), run_all, full)
-    run_cell("keypoints", "soft, all", n, keypoint_soft_libs(kpts, areas, scores, None), run_all, full)
-    print_table("keypoints", f"Poses (17 COCO joints, {IMAGE_W:.0f} x {IMAGE_H:.0f}): OKS-NMS, thr {OKS_THR}")
+    BENCH.run_cell("keypoints", "hard", n, keypoint_hard_libs(kpts, areas, scores), run_all, full)
+    BENCH.run_cell("keypoints", f"soft, max {MAX_DETS}", n, keypoint_soft_libs(kpts, areas, scores, MAX_DETS), run_all, full)
+    BENCH.run_cell("keypoints", "soft, all", n, keypoint_soft_libs(kpts, areas, scores, None), run_all, full)
+    BENCH.print_table("keypoints", f"Poses (17 COCO joints, {IMAGE_W:.0f} x {IMAGE_H:.0f}): OKS-NMS, thr {OKS_THR}")
 
 
 # --------------------------------------------------------------------------------------------
-# machine and versions
-
-
-def versions() -> dict:
-    from importlib import metadata
-
-    out = {}
-    for dist in ("softkit", "shapely", "numpy"):
-        try:
-            out[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            out[dist] = "not installed"
-    if softkit is None:
-        out["softkit"] = f"not importable ({_softkit_err})"
-    else:
-        where = Path(softkit.__file__).parent
-        if "site-packages" not in str(where):  # imported from a source tree (PYTHONPATH): maybe a debug build
-            out["softkit"] = f"{getattr(softkit, '__version__', '?')} from {where} (not the release wheel?)"
-    return out
+# the command line
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="a quarter of the sizes (targets are not checked)")
-    ap.add_argument("--all", action="store_true", help="also the slow peer: mmpose's own oks_iou (a Python loop per pose)")
-    ap.add_argument("--only", choices=["box3d", "segment", "keypoints"], help="run one operation")
-    ap.add_argument("--json", metavar="OUT", help="dump every cell as JSON")
-    args = ap.parse_args(argv)
-
-    sizes = QUICK_SIZES if args.quick else SIZES
-    full = not args.quick
-    print("# softkit vs peers: 3-D boxes, segments and poses")
-    print(f"median of >= {MIN_REPS} timed calls after a warm-up; ratio = row time / the cell's first row's time")
-    if softkit is None:
-        print(f"softkit: n/a ({_softkit_err})")
-    t0 = time.perf_counter()
-    ops = {"box3d": op_box3d, "segment": op_segment, "keypoints": op_keypoints}
-    for name in [args.only] if args.only else list(ops):
-        ops[name](sizes, args.all, full)
-
-    print("\n### Targets\n")
-    if not full:
-        print("checked at the full sizes only (run without --quick)")
-    for r in RESULTS if full else []:
-        if r.target:
-            got = r.status if r.ms is None else f"{fmt_ms(r.ms)} ms"
-            if r.ratio not in (None, 1.0):
-                got += f", ratio {fmt_ratio(r.ratio)}"
-            print(f"- {r.op}, {r.scene} {r.n}, {r.library}: {r.target} ({got})")
-
-    m, v = bench_common.machine(), versions()
-    print("\n### Machine\n")
-    for k, val in m.items():
-        print(f"- {k}: {val}")
-    print("\n### Versions\n")
-    for k, val in v.items():
-        print(f"- {k}: {val}")
-    print(f"\ntotal wall time: {time.perf_counter() - t0:.0f} s")
-    if args.json:
-        dump = {"machine": m, "versions": v, "args": vars(args), "results": [asdict(r) for r in RESULTS]}
-        Path(args.json).write_text(json.dumps(dump, indent=1, default=str))
-        print(f"results written to {args.json}")
-    return 0
+    return BENCH.main(
+        argv,
+        doc=__doc__,
+        title="3-D boxes, segments and poses",
+        ratio="row time / the cell's first row's time",
+        ops={"box3d": op_box3d, "segment": op_segment, "keypoints": op_keypoints},
+        all_help="also the slow peer: mmpose's own oks_iou (a Python loop per pose)",
+        sizes=SIZES,
+        quick_sizes=QUICK_SIZES,
+        softkit=(softkit, _softkit_err),
+        dists=("softkit", "shapely", "numpy"),
+        flag_source_tree=True,  # a softkit from outside site-packages (maybe a debug build) is flagged
+    )
 
 
 if __name__ == "__main__":
