@@ -225,25 +225,48 @@ pub fn parse_detections(text: &str, origin: &str) -> Result<Detections, IoError>
     let mut dets = Detections::new(table.images, true, BoxFormat::Xyxy, table.candidates.len());
     for (index, row) in table.candidates.iter().enumerate() {
         let [image_id, class_index, x1, y1, x2, y2, score] = *row;
-        let invalid = |field, value, expected| IoError::Invalid {
-            origin: origin.to_string(),
-            item: format!("candidates[{index}]"),
-            field,
-            value,
-            expected,
-        };
-        let category_id = usize::try_from(class_index as i64)
-            .ok()
-            .filter(|&c| c as f64 == class_index)
-            .and_then(|c| COCO80_CATEGORY_IDS.get(c))
-            .ok_or_else(|| invalid("class_index", class_index, "an integer in 0..80"))?;
-        // Exactly representable integers only: above 2^53 two ids could merge into one.
-        if image_id.fract() != 0.0 || image_id.abs() > 9_007_199_254_740_992.0 {
-            return Err(invalid("image_id", image_id, "an integer of magnitude at most 2^53"));
-        }
-        dets.push(image_id as i64, *category_id, [x1, y1, x2, y2], score);
+        let (image_id, category_id) = candidate_ids(origin, index, image_id, class_index)?;
+        dets.push(image_id, category_id, [x1, y1, x2, y2], score);
     }
     Ok(dets)
+}
+
+/// A number that is exactly an integer id: above 2^53 two ids could merge into one.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(softkit_io::integer_id(42.0), Some(42));
+/// assert_eq!(softkit_io::integer_id(4.5), None);
+/// assert_eq!(softkit_io::integer_id(1e16), None);
+/// ```
+pub fn integer_id(value: f64) -> Option<i64> {
+    (value.fract() == 0.0 && value.abs() <= 9_007_199_254_740_992.0).then_some(value as i64)
+}
+
+/// The image id and COCO category id of candidate row `index`: an exact integer image id and a
+/// class index in `0..80`.
+pub(crate) fn candidate_ids(
+    origin: &str,
+    index: usize,
+    image_id: f64,
+    class_index: f64,
+) -> Result<(i64, i64), IoError> {
+    let invalid = |field, value, expected| IoError::Invalid {
+        origin: origin.to_string(),
+        item: format!("candidates[{index}]"),
+        field,
+        value,
+        expected,
+    };
+    let category_id = usize::try_from(class_index as i64)
+        .ok()
+        .filter(|&c| c as f64 == class_index)
+        .and_then(|c| COCO80_CATEGORY_IDS.get(c))
+        .ok_or_else(|| invalid("class_index", class_index, "an integer in 0..80"))?;
+    let image_id =
+        integer_id(image_id).ok_or_else(|| invalid("image_id", image_id, "an integer of magnitude at most 2^53"))?;
+    Ok((image_id, *category_id))
 }
 
 /// Writes the given rows of `dets` as a COCO results list (`bbox` as `[x, y, w, h]`, as written

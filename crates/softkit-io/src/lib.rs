@@ -49,7 +49,7 @@ mod shape_detections;
 pub use atomic::{ensure_not_an_input, write_atomic};
 pub use coco_geometry::CocoGeometry;
 pub use coco80::COCO80_CATEGORY_IDS;
-pub use detections::{Detections, ImageInfo, parse_detections, read_detections, write_coco_results};
+pub use detections::{Detections, ImageInfo, integer_id, parse_detections, read_detections, write_coco_results};
 pub use error::IoError;
 pub use ground_truth::{Category, CocoGroundTruth, GtAnnotation};
 pub use mot::{MotRows, parse_mot, read_mot, write_mot};

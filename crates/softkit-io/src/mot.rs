@@ -6,7 +6,7 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use crate::json::read_text;
-use crate::{IoError, write_atomic};
+use crate::{IoError, integer_id, write_atomic};
 
 /// The rows of a MOTChallenge file in columns, in file order.
 ///
@@ -211,15 +211,7 @@ fn parse_block(text: &str, origin: &str) -> Result<MotRows, IoError> {
                 return Err(bad(NAMES[k], fields[k], "is not finite"));
             }
         }
-        let integer = |k: usize| -> Result<i64, IoError> {
-            let v = numbers[k];
-            // Exactly representable integers only, so that two ids never merge.
-            if v.fract() == 0.0 && v.abs() <= 9_007_199_254_740_992.0 {
-                Ok(v as i64)
-            } else {
-                Err(bad(NAMES[k], fields[k], "is not an integer"))
-            }
-        };
+        let integer = |k: usize| integer_id(numbers[k]).ok_or_else(|| bad(NAMES[k], fields[k], "is not an integer"));
         let (frame, id) = (integer(0)?, integer(1)?);
         for k in [4, 5] {
             if numbers[k] < 0.0 {

@@ -5,11 +5,11 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::detections::ImageInfo;
+use crate::detections::{ImageInfo, candidate_ids};
 use crate::json::{parse_str, read_text};
 use crate::results::RawDetection;
 use crate::segmentation::RawSegmentation;
-use crate::{COCO80_CATEGORY_IDS, IoError, write_atomic};
+use crate::{IoError, write_atomic};
 
 /// Which shape the rows hold.
 ///
@@ -274,22 +274,8 @@ pub fn parse_shape_detections(text: &str, origin: &str, kind: ShapeKind) -> Resu
                 (image_id, class_index, score)
             }
         };
-        let invalid = |field, value, expected| IoError::Invalid {
-            origin: origin.to_string(),
-            item: item(),
-            field,
-            value,
-            expected,
-        };
-        let category_id = usize::try_from(class_index as i64)
-            .ok()
-            .filter(|&c| c as f64 == class_index)
-            .and_then(|c| COCO80_CATEGORY_IDS.get(c))
-            .ok_or_else(|| invalid("class_index", class_index, "an integer in 0..80"))?;
-        if image_id.fract() != 0.0 || image_id.abs() > 9_007_199_254_740_992.0 {
-            return Err(invalid("image_id", image_id, "an integer of magnitude at most 2^53"));
-        }
-        dets.push_row(image_id as i64, *category_id, score);
+        let (image_id, category_id) = candidate_ids(origin, index, image_id, class_index)?;
+        dets.push_row(image_id, category_id, score);
     }
     Ok(dets)
 }

@@ -14,7 +14,7 @@ use softkit_eval::{
 use softkit_geom::{
     BevIou, Box3dOrigin, Boxes3d, Geometry, Iou, PairView, Polygons, RotatedBoxes, Segments, XywhBoxes,
 };
-use softkit_io::{CocoGroundTruth, CocoResults, IoError};
+use softkit_io::{CocoGroundTruth, CocoResults, IoError, integer_id};
 
 use crate::guard::compute;
 
@@ -329,12 +329,10 @@ fn integer_ids(rows: &[Vec<f64>], list: &str) -> Result<Vec<(i64, i64)>, EvalErr
         .enumerate()
         .map(|(i, r)| {
             let id = |k: usize, field: &'static str| {
-                let v = r[k];
-                if v.fract() == 0.0 && v.abs() <= 9_007_199_254_740_992.0 {
-                    Ok(v as i64)
-                } else {
-                    Err(EvalError::Params { field, reason: format!("{list}[{i}] = {v} is not an integer id") })
-                }
+                integer_id(r[k]).ok_or_else(|| EvalError::Params {
+                    field,
+                    reason: format!("{list}[{i}] = {} is not an integer id", r[k]),
+                })
             };
             Ok((id(0, "image")?, id(1, "label")?))
         })
