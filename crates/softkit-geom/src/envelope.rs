@@ -44,6 +44,25 @@ impl<const D: usize> Envelope<D> {
         (0..D).all(|axis| self.min[axis] <= other.max[axis] && other.min[axis] <= self.max[axis])
     }
 
+    /// The envelope grown by `margin` on every side, rounded outwards so that it never ends up
+    /// smaller than the exact one. A zero margin returns it unchanged.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use softkit_geom::Envelope;
+    ///
+    /// let e = Envelope::new([0.0, 1.0], [2.0, 3.0]).widened(0.5);
+    /// assert!(e.min[0] <= -0.5 && e.max[1] >= 3.5);
+    /// assert_eq!(Envelope::new([0.0], [1.0]).widened(0.0), Envelope::new([0.0], [1.0]));
+    /// ```
+    pub fn widened(self, margin: f64) -> Self {
+        if margin == 0.0 {
+            return self;
+        }
+        Self::new(self.min.map(|v| (v - margin).next_down()), self.max.map(|v| (v + margin).next_up()))
+    }
+
     /// Whether every coordinate is finite.
     pub fn is_finite(&self) -> bool {
         self.min.iter().chain(&self.max).all(|v| v.is_finite())

@@ -152,6 +152,8 @@ pub struct KeypointInstance {
 #[derive(Clone, Debug, Default)]
 pub struct Keypoints {
     instances: Vec<KeypointInstance>,
+    /// Per instance, the box around all its keypoints and its `bbox`.
+    envelopes: Vec<Envelope<2>>,
 }
 
 impl Keypoints {
@@ -176,7 +178,8 @@ impl Keypoints {
                 other => other,
             })?;
         }
-        Ok(Self { instances })
+        let envelopes = instances.iter().map(instance_envelope).collect();
+        Ok(Self { instances, envelopes })
     }
 
     /// The keypoints of item `i`, `[x1, y1, v1, ...]`.
@@ -195,9 +198,19 @@ impl Geometry for Keypoints {
     }
 }
 
+/// The box around all of an instance's keypoints (visible or not) and its `bbox`: every point
+/// any OKS measures from.
+fn instance_envelope(instance: &KeypointInstance) -> Envelope<2> {
+    let start = xywh_envelope(&instance.bbox);
+    instance.keypoints.chunks_exact(3).fold(start, |e, p| {
+        Envelope::new([e.min[0].min(p[0]), e.min[1].min(p[1])], [e.max[0].max(p[0]), e.max[1].max(p[1])])
+    })
+}
+
 impl Bounded<2> for Keypoints {
+    /// The box around the instance's keypoints and its `bbox`.
     fn envelope(&self, i: usize) -> Envelope<2> {
-        xywh_envelope(&self.instances[i].bbox)
+        self.envelopes[i]
     }
 }
 
@@ -305,60 +318,116 @@ impl<'s> OksNms<'s> {
     }
 }
 
-impl Measure<Keypoints> for OksNms<'_> {
-    fn between(&self, a: &Keypoints, i: usize, b: &Keypoints, j: usize) -> f64 {
+impl OksNms<'_> {
+    /// Whether keypoint pair `(p, q)` counts: always, or when visible in both.
+    #[inline]
+    fn counts(&self, p: &[f64], q: &[f64]) -> bool {
+        self.visibility_threshold.is_none_or(|t| p[2] > t && q[2] > t)
+    }
+
+    /// The measure of the pair, or `None` as soon as the keypoints left cannot lift it above
+    /// `ceiling` (each term is at most 1). The terms are summed in the same order either way, so
+    /// a finished value is the same number [`Measure::between`] returns.
+    fn measure_below(&self, a: &Keypoints, i: usize, b: &Keypoints, j: usize, ceiling: Option<f64>) -> Option<f64> {
+        let pairs = || a.get(i).chunks_exact(3).zip(b.get(j).chunks_exact(3)).zip(self.sigmas);
+        let total = match self.visibility_threshold {
+            None => self.sigmas.len(),
+            Some(_) => pairs().filter(|((p, q), _)| self.counts(p, q)).count(),
+        };
+        // The sum must end above `ceiling * total`; the slack covers the rounding of the rest.
+        let needed = ceiling.map(|c| c * total as f64 - 1e-9);
         let scale = (a.area(i) + b.area(j)) / 2.0 + EPS;
         let (mut sum, mut counted) = (0.0, 0usize);
-        for ((p, q), &sigma) in a.get(i).chunks_exact(3).zip(b.get(j).chunks_exact(3)).zip(self.sigmas) {
-            if let Some(threshold) = self.visibility_threshold
-                && !(p[2] > threshold && q[2] > threshold)
-            {
+        for ((p, q), &sigma) in pairs() {
+            if !self.counts(p, q) {
                 continue;
             }
             let (dx, dy) = (p[0] - q[0], p[1] - q[1]);
             let variance = (sigma * 2.0) * (sigma * 2.0);
             sum += (-((dx * dx + dy * dy) / variance / scale / 2.0)).exp();
             counted += 1;
+            if needed.is_some_and(|needed| sum + (total - counted) as f64 <= needed) {
+                return None;
+            }
         }
-        if counted == 0 { 0.0 } else { sum / counted as f64 }
+        Some(if counted == 0 { 0.0 } else { sum / counted as f64 })
+    }
+}
+
+impl Measure<Keypoints> for OksNms<'_> {
+    fn between(&self, a: &Keypoints, i: usize, b: &Keypoints, j: usize) -> f64 {
+        self.measure_below(a, i, b, j, None).unwrap_or(0.0)
     }
 
     fn exceeds(&self, a: &Keypoints, i: usize, b: &Keypoints, j: usize, threshold: f64) -> bool {
-        // Every keypoint pair is at least as far apart as the two poses' keypoint boxes, so each
-        // term is at most exp(-gap² / widest variance / scale / 2); a margin keeps the skip clear
-        // of rounding.
-        let gap = keypoint_gap(a.get(i), b.get(j));
+        // Every keypoint pair is at least as far apart as the two poses' envelopes, so each term
+        // is at most exp(-gap² / widest variance / scale / 2); a margin keeps the skip clear of
+        // rounding.
+        let gap = envelope_gap(&a.envelopes[i], &b.envelopes[j]);
         let scale = (a.area(i) + b.area(j)) / 2.0 + EPS;
         let bound = (-(gap * gap / self.widest_variance() / scale / 2.0)).exp();
         if threshold >= 0.0 && bound * (1.0 + 1e-9) < threshold {
             return false;
         }
-        self.between(a, i, b, j) > threshold
+        self.measure_below(a, i, b, j, Some(threshold)).is_some_and(|oks| oks > threshold)
     }
 
     fn finite_reach(&self) -> bool {
         false
     }
+
+    /// OKS exceeds `threshold` only if some keypoint term does, which needs
+    /// `gap² < -ln(threshold) · 2 (2σ_max)² · scale`; the scale is at most the larger area (+ eps),
+    /// so each pose reaching `sqrt(-ln(threshold) · 2 (2σ_max)² · (area + eps))` beyond its
+    /// envelope covers every pair that can. The slack keeps rounding on the safe side.
+    fn reach_margin(&self, g: &Keypoints, i: usize, threshold: f64) -> Option<f64> {
+        if threshold <= 0.0 {
+            return None; // every pair with a counted keypoint measures above 0
+        }
+        let log = -threshold.ln() + 1e-9;
+        let margin = (log * 2.0 * self.widest_variance() * (g.area(i) + EPS)).sqrt() * (1.0 + 1e-9);
+        margin.is_finite().then_some(margin)
+    }
 }
 
 impl Symmetric for OksNms<'_> {}
 
-/// The distance between the boxes around two poses' keypoints (all of them, visible or not).
-fn keypoint_gap(a: &[f64], b: &[f64]) -> f64 {
-    let extent = |kp: &[f64]| {
-        kp.chunks_exact(3).fold([f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY], |e, p| {
-            [e[0].min(p[0]), e[1].min(p[1]), e[2].max(p[0]), e[3].max(p[1])]
-        })
-    };
-    let (p, q) = (extent(a), extent(b));
-    let dx = (q[0] - p[2]).max(p[0] - q[2]).max(0.0);
-    let dy = (q[1] - p[3]).max(p[1] - q[3]).max(0.0);
+/// The distance between two envelopes (0 when they touch).
+fn envelope_gap(p: &Envelope<2>, q: &Envelope<2>) -> f64 {
+    let dx = (q.min[0] - p.max[0]).max(p.min[0] - q.max[0]).max(0.0);
+    let dy = (q.min[1] - p.max[1]).max(p.min[1] - q.max[1]).max(0.0);
     (dx * dx + dy * dy).sqrt()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        /// The early exit and the distance bound never change the comparison.
+        #[test]
+        fn exceeds_is_the_comparison(
+            a in prop::collection::vec((0.0f64..60.0, 0.0f64..60.0, 0.0f64..1.0), 4),
+            shift in prop::collection::vec((-3.0f64..3.0, -3.0f64..3.0, 0.0f64..1.0), 4),
+            areas in (0.0f64..400.0, 0.0f64..400.0),
+            vis in prop::option::of(0.0f64..1.0),
+            threshold in 0.0f64..1.0,
+        ) {
+            let first: Vec<f64> = a.iter().flat_map(|&(x, y, v)| [x, y, v]).collect();
+            let second: Vec<f64> = a.iter().zip(&shift).flat_map(|(&(x, y, _), &(dx, dy, v))| [x + dx, y + dy, v]).collect();
+            let pose = |keypoints: Vec<f64>, area: f64| KeypointInstance { keypoints, area, bbox: [0.0, 0.0, 1.0, 1.0] };
+            let poses = Keypoints::new(vec![pose(first, areas.0), pose(second, areas.1)]).unwrap();
+            let sigmas = [0.026, 0.079, 0.107, 0.05];
+            let m = OksNms::new(&sigmas, vis);
+            let value = m.between(&poses, 0, &poses, 1);
+            for t in [threshold, value, value.next_down(), value.next_up()] {
+                prop_assert_eq!(m.exceeds(&poses, 0, &poses, 1, t), value > t, "threshold {}", t);
+            }
+        }
+    }
 
     /// Keypoints `[x, y, v]` for the 17 COCO sigmas: all at `(x, y)` with visibility `v`.
     fn all_at(x: f64, y: f64, v: f64) -> Vec<f64> {

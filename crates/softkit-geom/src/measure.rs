@@ -51,6 +51,16 @@ pub trait Measure<G: ?Sized>: Sync {
     fn finite_reach(&self) -> bool {
         true
     }
+
+    /// How far item `i` of `g` reaches beyond its envelope at `threshold` (`>= 0`): two items
+    /// whose envelopes, each widened by its margin, are disjoint measure at most `threshold`.
+    /// `None` when no margin bounds it. By default `0` for a measure with a finite reach (disjoint
+    /// envelopes measure `0` or less), else `None`; OKS overrides it, so that hard NMS on poses
+    /// compares only nearby ones.
+    fn reach_margin(&self, g: &G, i: usize, threshold: f64) -> Option<f64> {
+        let _ = (g, i, threshold);
+        self.finite_reach().then_some(0.0)
+    }
 }
 
 /// A borrowed measure measures as the measure does.
@@ -72,6 +82,10 @@ impl<G: ?Sized, M: Measure<G> + ?Sized> Measure<G> for &M {
 
     fn finite_reach(&self) -> bool {
         (**self).finite_reach()
+    }
+
+    fn reach_margin(&self, g: &G, i: usize, threshold: f64) -> Option<f64> {
+        (**self).reach_margin(g, i, threshold)
     }
 }
 

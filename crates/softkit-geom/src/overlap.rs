@@ -51,6 +51,15 @@ pub trait Overlap<const D: usize>: Sync {
 
     /// A box outside which item `i` overlaps nothing, or `None` when its reach is unbounded.
     fn envelope(&self, i: usize) -> Option<Envelope<D>>;
+
+    /// A box outside which item `i` overlaps nothing by more than `threshold` (`>= 0`): if
+    /// `reach(i, t)` and `reach(j, t)` are both `Some` and disjoint, `overlap(i, j) <= t`. Hard
+    /// NMS and linear Soft-NMS ignore overlaps up to their threshold, so a measure that never
+    /// reaches zero (OKS) still gets a finite reach there. By default the [`Overlap::envelope`].
+    fn reach(&self, i: usize, threshold: f64) -> Option<Envelope<D>> {
+        let _ = threshold;
+        self.envelope(i)
+    }
 }
 
 /// A geometry column measured against itself: the [`Overlap`] set that suppression walks, for any
@@ -121,5 +130,11 @@ impl<const D: usize, G: Bounded<D>, M: Measure<G> + Symmetric> Overlap<D> for Se
     #[inline]
     fn envelope(&self, i: usize) -> Option<Envelope<D>> {
         self.measure.finite_reach().then(|| self.geometry.envelope(i))
+    }
+
+    #[inline]
+    fn reach(&self, i: usize, threshold: f64) -> Option<Envelope<D>> {
+        let margin = self.measure.reach_margin(&self.geometry, i, threshold)?;
+        Some(self.geometry.envelope(i).widened(margin))
     }
 }

@@ -5,7 +5,7 @@ use rayon::prelude::*;
 use softkit_geom::{Coord, Envelope, Overlap};
 
 use crate::grid::Grid;
-use crate::{NmsError, Policy, SuppressParams, hard, merge, soft};
+use crate::{NmsError, Policy, SuppressParams, hard, merge, soft, sweep};
 
 /// Scopes smaller than this in total run on the calling thread: spawning costs more than it saves.
 const PARALLEL_MIN_ITEMS: usize = 4096;
@@ -46,10 +46,13 @@ impl Kept {
 ///
 /// # Runtime and Performance
 ///
-/// Items are bucketed into a uniform grid over their envelopes, so a selected item visits only
-/// its neighbours; items with no envelope (a measure with no finite reach) are compared with every
-/// other item. Hard NMS sorts once; Soft-NMS keeps a lazy max-heap in which an item is re-pushed
-/// only when a neighbour's selection decays it. A sparse scene costs about a sort.
+/// Items are bucketed into a uniform grid over their reach ([`Overlap::reach`] at the policy's
+/// threshold), so a selected item visits only its neighbours; items with no reach (OKS under
+/// Gaussian Soft-NMS) are compared with every other item. Items on a line (time segments) skip
+/// the grid: sorted by start, they find their neighbours by scanning, and Soft-NMS solves each
+/// run of touching items on its own. Hard NMS sorts once; Soft-NMS keeps a lazy max-heap in which
+/// an item is re-pushed only when a neighbour's selection decays it. A sparse scene costs about a
+/// sort.
 ///
 /// # Errors
 ///
@@ -257,20 +260,44 @@ fn run_scope<const D: usize, S: Overlap<D> + ?Sized>(
     if members.is_empty() {
         return Vec::new();
     }
-    let envelopes: Vec<Option<Envelope<D>>> = members.iter().map(|&g| set.envelope(g as usize)).collect();
-    let grid = Grid::new(&envelopes);
+    // An item acts only on those its reach touches at the policy's inert threshold.
+    let inert = params.policy.inert_up_to();
+    let reach = |&g: &u32| set.reach(g as usize, inert);
+    let envelopes = || members.iter().map(reach).collect::<Vec<Option<Envelope<D>>>>();
     let local_scores: Vec<f64> = members.iter().map(|&g| scores[g as usize]).collect();
-    let limit = params.max_output.unwrap_or(usize::MAX);
+    let spans = line_spans(members.iter().map(reach));
     let selected = match params.policy {
         Policy::Hard { iou_threshold } => {
             let exceeds =
                 |a: u32, b: u32| set.exceeds(members[a as usize] as usize, members[b as usize] as usize, iou_threshold);
-            hard::select(&local_scores, &grid, exceeds, limit)
+            let limit = params.max_output.unwrap_or(usize::MAX);
+            match spans {
+                Some(spans) => sweep::hard_select(&spans, &local_scores, exceeds, limit),
+                None => hard::select(&local_scores, &Grid::new(&envelopes()), exceeds, limit),
+            }
         }
-        soft_policy => {
+        _ => {
             let overlap = |a: u32, b: u32| set.overlap(members[a as usize] as usize, members[b as usize] as usize);
-            soft::select(&local_scores, &grid, overlap, &soft_policy, params.score_threshold, limit)
+            match spans {
+                Some(spans) => sweep::soft_select(&spans, &local_scores, overlap, params),
+                None => {
+                    let mut selected = Vec::new();
+                    let grid = Grid::new(&envelopes());
+                    let mut scratch = soft::Scratch::default();
+                    soft::select(&mut scratch, &local_scores, |i| i, &grid, overlap, params, &mut selected);
+                    selected
+                }
+            }
         }
     };
     selected.into_iter().map(|(local, score)| (members[local as usize], score)).collect()
+}
+
+/// Each member's `[start, end]` when the items lie on a line (1-D reaches, all finite), for the
+/// sweep; `None` otherwise.
+fn line_spans<const D: usize>(reaches: impl Iterator<Item = Option<Envelope<D>>>) -> Option<Vec<[f64; 2]>> {
+    if D != 1 {
+        return None;
+    }
+    reaches.map(|e| e.filter(Envelope::is_finite).map(|e| [e.min[0], e.max[0]])).collect()
 }

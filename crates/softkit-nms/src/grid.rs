@@ -175,10 +175,17 @@ impl<const D: usize> Grid<D> {
             .collect();
         Self { slots, origin, levels, roaming }
     }
+}
 
+/// Where a selected item finds the items it may act on.
+pub(crate) trait Neighbours {
     /// Calls `visit` once for every item whose envelope intersects item `i`'s, except `i`.
+    fn for_each_neighbour(&self, i: u32, visit: impl FnMut(u32));
+}
+
+impl<const D: usize> Neighbours for Grid<D> {
     #[inline]
-    pub(crate) fn for_each_neighbour(&self, i: u32, mut visit: impl FnMut(u32)) {
+    fn for_each_neighbour(&self, i: u32, mut visit: impl FnMut(u32)) {
         let Some((level, at)) = self.slots[i as usize] else {
             (0..self.slots.len() as u32).filter(|&j| j != i).for_each(visit);
             return;

@@ -1,6 +1,6 @@
 //! Hard NMS: one sort, then each kept item removes its undecided neighbours.
 
-use crate::grid::Grid;
+use crate::grid::Neighbours;
 
 /// A key whose ascending order is descending `score` (`-0.0` equal to `0.0`), so that sorting
 /// `(key, index)` pairs visits items by score with ties to the lower index, without the
@@ -10,6 +10,13 @@ pub(crate) fn descending_key(score: f64) -> u64 {
     let bits = (score + 0.0).to_bits();
     let ascending = if bits >> 63 == 1 { !bits } else { bits | 1 << 63 };
     !ascending
+}
+
+/// The score whose [`descending_key`] is `key` (`0.0` for either zero).
+#[inline]
+pub(crate) fn score_of_key(key: u64) -> f64 {
+    let ascending = !key;
+    f64::from_bits(if ascending >> 63 == 1 { ascending & !(1 << 63) } else { !ascending })
 }
 
 /// Item indices by non-increasing score, ties to the lower index.
@@ -40,9 +47,9 @@ fn descending_key_f32(score: f32) -> u32 {
 /// Greedy hard NMS with torchvision's semantics: visit items by non-increasing score (ties to the
 /// lower index) and keep one unless a kept item overlaps it by more than the threshold
 /// (`exceeds`).
-pub(crate) fn select<const D: usize>(
+pub(crate) fn select(
     scores: &[f64],
-    grid: &Grid<D>,
+    grid: &impl Neighbours,
     exceeds: impl Fn(u32, u32) -> bool,
     limit: usize,
 ) -> Vec<(u32, f64)> {
@@ -71,7 +78,7 @@ pub(crate) fn select<const D: usize>(
 
 #[cfg(test)]
 mod tests {
-    use super::{descending_key, descending_key_f32};
+    use super::{descending_key, descending_key_f32, score_of_key};
 
     #[test]
     fn key_order_is_descending_score() {
@@ -80,6 +87,9 @@ mod tests {
             assert!(descending_key(pair[0]) <= descending_key(pair[1]), "{pair:?}");
         }
         assert_eq!(descending_key(0.0), descending_key(-0.0));
+        for &s in &scores {
+            assert_eq!(score_of_key(descending_key(s)).to_bits(), (s + 0.0).to_bits(), "{s}");
+        }
         let narrow = [f32::MAX, 2.5, 1.0, 1e-30, 0.0, -1e-30, -1.0, f32::MIN];
         for pair in narrow.windows(2) {
             assert!(descending_key_f32(pair[0]) < descending_key_f32(pair[1]), "{pair:?}");

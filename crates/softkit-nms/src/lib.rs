@@ -17,6 +17,7 @@
 //! - `policy`: [`Policy`] (the decay table), [`PolicyKind`] (its names) and [`SuppressParams`].
 //! - `hard`: hard NMS, one sort then neighbour removal.
 //! - `soft`: Soft-NMS with a lazy max-heap.
+//! - `sweep`: Soft-NMS along a line, run by run.
 //! - `grid`: the spatial index, a hierarchical uniform grid over 1-, 2- or 3-D envelopes.
 //! - `merge`: the deterministic k-way merge of per-scope results.
 //! - `boxes`: the box entry points.
@@ -48,6 +49,7 @@ mod hard;
 mod merge;
 mod policy;
 mod soft;
+mod sweep;
 
 pub use boxes::{batched_nms, nms, soft_nms};
 pub use engine::{Kept, suppress, suppress_batched, suppress_per_image};

@@ -73,6 +73,15 @@ impl Policy {
         }
     }
 
+    /// The overlap up to which the policy leaves an item as it is (`weight` is 1), so that a
+    /// pair's reach at this threshold bounds the pairs it acts on.
+    pub(crate) fn inert_up_to(&self) -> f64 {
+        match *self {
+            Policy::Hard { iou_threshold } | Policy::Linear { iou_threshold } => iou_threshold,
+            Policy::Gaussian { .. } => 0.0,
+        }
+    }
+
     fn validate(&self) -> Result<(), NmsError> {
         match *self {
             Policy::Hard { iou_threshold } | Policy::Linear { iou_threshold } => {
