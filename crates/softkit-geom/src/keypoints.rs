@@ -2,7 +2,6 @@
 //! evaluation, computed exactly as pycocotools' `computeOks` computes it.
 
 use crate::pairwise_sum::pairwise_sum;
-use crate::xywh::xywh_envelope;
 use crate::{Bounded, BoxFormat, Envelope, GeomError, Geometry, Measure, Symmetric};
 
 /// The per-keypoint standard deviations of COCO's 17 person keypoints (nose, eyes, ears,
@@ -152,7 +151,7 @@ pub struct KeypointInstance {
 #[derive(Clone, Debug, Default)]
 pub struct Keypoints {
     instances: Vec<KeypointInstance>,
-    /// Per instance, the box around all its keypoints and its `bbox`.
+    /// Per instance, the box around all its keypoints.
     envelopes: Vec<Envelope<2>>,
 }
 
@@ -198,17 +197,18 @@ impl Geometry for Keypoints {
     }
 }
 
-/// The box around all of an instance's keypoints (visible or not) and its `bbox`: every point
-/// any OKS measures from.
+/// The box around all of an instance's keypoints, visible or not: every point that suppression's
+/// OKS measures from.
 fn instance_envelope(instance: &KeypointInstance) -> Envelope<2> {
-    let start = xywh_envelope(&instance.bbox);
-    instance.keypoints.chunks_exact(3).fold(start, |e, p| {
+    let empty = Envelope::new([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
+    instance.keypoints.chunks_exact(3).fold(empty, |e, p| {
         Envelope::new([e.min[0].min(p[0]), e.min[1].min(p[1])], [e.max[0].max(p[0]), e.max[1].max(p[1])])
     })
 }
 
 impl Bounded<2> for Keypoints {
-    /// The box around the instance's keypoints and its `bbox`.
+    /// The box around the instance's keypoints, visible or not (not its `bbox`, which only
+    /// evaluation's OKS reads, and only for a ground truth with no visible keypoint).
     fn envelope(&self, i: usize) -> Envelope<2> {
         self.envelopes[i]
     }
