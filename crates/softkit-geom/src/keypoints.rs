@@ -319,44 +319,50 @@ impl<'s> OksNms<'s> {
 }
 
 impl OksNms<'_> {
-    /// Whether keypoint pair `(p, q)` counts: always, or when visible in both.
-    #[inline]
-    fn counts(&self, p: &[f64], q: &[f64]) -> bool {
-        self.visibility_threshold.is_none_or(|t| p[2] > t && q[2] > t)
+    /// `e_k = d_k² / (2 σ_k)² / scale / 2` of each counted keypoint pair, in keypoint order.
+    fn exponents<'a>(
+        &'a self,
+        a: &'a Keypoints,
+        i: usize,
+        b: &'a Keypoints,
+        j: usize,
+    ) -> impl Iterator<Item = f64> + 'a {
+        let scale = (a.area(i) + b.area(j)) / 2.0 + EPS;
+        let visible = move |p: &[f64], q: &[f64]| self.visibility_threshold.is_none_or(|t| p[2] > t && q[2] > t);
+        a.get(i)
+            .chunks_exact(3)
+            .zip(b.get(j).chunks_exact(3))
+            .zip(self.sigmas)
+            .filter(move |((p, q), _)| visible(p, q))
+            .map(move |((p, q), &sigma)| {
+                let (dx, dy) = (p[0] - q[0], p[1] - q[1]);
+                let variance = (sigma * 2.0) * (sigma * 2.0);
+                (dx * dx + dy * dy) / variance / scale / 2.0
+            })
     }
 
-    /// The measure of the pair, or `None` as soon as the keypoints left cannot lift it above
-    /// `ceiling` (each term is at most 1). The terms are summed in the same order either way, so
-    /// a finished value is the same number [`Measure::between`] returns.
-    fn measure_below(&self, a: &Keypoints, i: usize, b: &Keypoints, j: usize, ceiling: Option<f64>) -> Option<f64> {
-        let pairs = || a.get(i).chunks_exact(3).zip(b.get(j).chunks_exact(3)).zip(self.sigmas);
-        let total = match self.visibility_threshold {
-            None => self.sigmas.len(),
-            Some(_) => pairs().filter(|((p, q), _)| self.counts(p, q)).count(),
-        };
-        // The sum must end above `ceiling * total`; the slack covers the rounding of the rest.
-        let needed = ceiling.map(|c| c * total as f64 - 1e-9);
-        let scale = (a.area(i) + b.area(j)) / 2.0 + EPS;
-        let (mut sum, mut counted) = (0.0, 0usize);
-        for ((p, q), &sigma) in pairs() {
-            if !self.counts(p, q) {
-                continue;
-            }
-            let (dx, dy) = (p[0] - q[0], p[1] - q[1]);
-            let variance = (sigma * 2.0) * (sigma * 2.0);
-            sum += (-((dx * dx + dy * dy) / variance / scale / 2.0)).exp();
-            counted += 1;
-            if needed.is_some_and(|needed| sum + (total - counted) as f64 <= needed) {
-                return None;
+    /// Whether the measure is sure to stay at or below `threshold`, from bounds alone: each
+    /// `exp(-e) <= 1 / (1 + e + e²/2 + e³/6)`, and each term not yet bounded is at most 1. Far
+    /// poses are told apart after two or three divisions, with no `exp`.
+    fn surely_at_most(&self, a: &Keypoints, i: usize, b: &Keypoints, j: usize, threshold: f64) -> bool {
+        let total = self.exponents(a, i, b, j).count();
+        // The sum must end above `threshold * total`; the slack covers rounding.
+        let needed = threshold * total as f64 - 1e-9;
+        let mut bound = 0.0;
+        for (seen, e) in self.exponents(a, i, b, j).enumerate() {
+            bound += 1.0 / (1.0 + e * (1.0 + e * (0.5 + e / 6.0)));
+            if bound + (total - seen - 1) as f64 <= needed {
+                return true;
             }
         }
-        Some(if counted == 0 { 0.0 } else { sum / counted as f64 })
+        false
     }
 }
 
 impl Measure<Keypoints> for OksNms<'_> {
     fn between(&self, a: &Keypoints, i: usize, b: &Keypoints, j: usize) -> f64 {
-        self.measure_below(a, i, b, j, None).unwrap_or(0.0)
+        let (sum, counted) = self.exponents(a, i, b, j).fold((0.0, 0usize), |(sum, n), e| (sum + (-e).exp(), n + 1));
+        if counted == 0 { 0.0 } else { sum / counted as f64 }
     }
 
     fn exceeds(&self, a: &Keypoints, i: usize, b: &Keypoints, j: usize, threshold: f64) -> bool {
@@ -364,12 +370,14 @@ impl Measure<Keypoints> for OksNms<'_> {
         // is at most exp(-gap² / widest variance / scale / 2); a margin keeps the skip clear of
         // rounding.
         let gap = envelope_gap(&a.envelopes[i], &b.envelopes[j]);
-        let scale = (a.area(i) + b.area(j)) / 2.0 + EPS;
-        let bound = (-(gap * gap / self.widest_variance() / scale / 2.0)).exp();
-        if threshold >= 0.0 && bound * (1.0 + 1e-9) < threshold {
-            return false;
+        if gap > 0.0 && threshold >= 0.0 {
+            let scale = (a.area(i) + b.area(j)) / 2.0 + EPS;
+            let bound = (-(gap * gap / self.widest_variance() / scale / 2.0)).exp();
+            if bound * (1.0 + 1e-9) < threshold {
+                return false;
+            }
         }
-        self.measure_below(a, i, b, j, Some(threshold)).is_some_and(|oks| oks > threshold)
+        !self.surely_at_most(a, i, b, j, threshold) && self.between(a, i, b, j) > threshold
     }
 
     fn finite_reach(&self) -> bool {
