@@ -23,8 +23,10 @@ pub(crate) struct NmsArgs {
     #[arg(long)]
     pub(crate) input: String,
     /// What the rows hold: `box`, `rotated` (`cx, cy, w, h, angle`), `polygon`, `segment`
-    /// (`start, end`), `box3d` (`x, y, z, dx, dy, dz, heading`, by 3-D IoU) or `bev` (the same
-    /// rows by bird's-eye IoU).
+    /// (`start, end`), `box3d` (`x, y, z, dx, dy, dz, heading`, by 3-D IoU), `bev` (the same
+    /// rows by bird's-eye IoU), `keypoints` (poses by mmpose's OKS: rows `[image_id,
+    /// class_index, score, area, x1, y1, v1, ...]` or results with `keypoints`) or `mask`
+    /// (results with run-length `segmentation`s).
     #[arg(long, value_enum, default_value = "box")]
     pub(crate) geometry: GeometryArg,
     /// How rotated boxes write the angle: `radians` (turning +x towards +y), `degrees` (OpenCV's
@@ -35,9 +37,18 @@ pub(crate) struct NmsArgs {
     #[arg(long, default_value = "centre")]
     pub(crate) box_origin: Box3dOrigin,
     /// The overlap measure: `iou`, `iomin` (intersection over the smaller shape), `giou` (boxes,
-    /// rotated boxes, polygons) or `diou` (boxes).
-    #[arg(long, default_value = "iou")]
-    pub(crate) measure: String,
+    /// rotated boxes, polygons), `diou` (boxes) or `oks` (keypoints) [default: `oks` for
+    /// keypoints, else `iou`].
+    #[arg(long)]
+    pub(crate) measure: Option<String>,
+    /// Keypoints only: the OKS standard deviation of each keypoint, comma-separated [default:
+    /// COCO's 17 person sigmas].
+    #[arg(long, value_delimiter = ',')]
+    pub(crate) sigmas: Option<Vec<f64>>,
+    /// Keypoints only: count a keypoint only if visible above this in both poses (mmpose's
+    /// `vis_thr`) [default: every keypoint counts].
+    #[arg(long)]
+    pub(crate) visibility_threshold: Option<f64>,
     /// The suppression policy: `hard` (remove boxes overlapping a kept one by more than `--iou`),
     /// `linear` (scale by `1 - IoU` above `--iou`) or `gaussian` (scale by `exp(-IoU^2 / sigma)`).
     #[arg(long, default_value = "gaussian")]
@@ -82,6 +93,10 @@ pub(crate) enum GeometryArg {
     Box3d,
     /// 3-D boxes by bird's-eye IoU.
     Bev,
+    /// Poses by OKS.
+    Keypoints,
+    /// Run-length masks.
+    Mask,
 }
 
 impl NmsArgs {
@@ -113,21 +128,46 @@ impl NmsArgs {
             format!("{flag}: {e}")
         })?;
         check_pixel_offset(self.pixel_offset).map_err(|e| format!("--pixel-offset: {e}"))?;
+        let keypoints = self.geometry == GeometryArg::Keypoints;
+        if !keypoints && (self.sigmas.is_some() || self.visibility_threshold.is_some()) {
+            let flag = if self.sigmas.is_some() { "--sigmas" } else { "--visibility-threshold" };
+            return Err(format!("{flag} applies to --geometry keypoints only, not --geometry {:?}", self.geometry));
+        }
+        let measure = self.measure_name();
         if self.geometry == GeometryArg::Box {
-            self.measure.parse::<BoxMeasure>().map_err(|e| format!("--measure: {e}"))?;
+            measure.parse::<BoxMeasure>().map_err(|e| format!("--measure: {e}"))?;
         } else {
-            let shape = matches!(self.geometry, GeometryArg::Rotated | GeometryArg::Polygon | GeometryArg::Bev);
-            let checked = if shape {
-                self.measure.parse::<ShapeMeasure>().map(drop)
-            } else {
-                self.measure.parse::<IntersectMeasure>().map(drop)
+            let checked = match self.geometry {
+                GeometryArg::Rotated | GeometryArg::Polygon | GeometryArg::Bev => {
+                    measure.parse::<ShapeMeasure>().map(drop)
+                }
+                GeometryArg::Keypoints if measure != "oks" => {
+                    Err(format!("unknown measure {measure:?}: poses are measured by \"oks\""))
+                }
+                GeometryArg::Keypoints => Ok(()),
+                _ => measure.parse::<IntersectMeasure>().map(drop),
             };
             checked.map_err(|e| format!("--measure: {e} for --geometry {:?}", self.geometry))?;
             if self.pixel_offset != 0.0 {
                 return Err(format!("--pixel-offset {} applies to --geometry box only", self.pixel_offset));
             }
         }
+        if let Some(sigmas) = &self.sigmas
+            && let Some(bad) = sigmas.iter().find(|s| !(s.is_finite() && **s > 0.0))
+        {
+            return Err(format!("--sigmas: {bad} is not a finite number > 0"));
+        }
+        if let Some(t) = self.visibility_threshold
+            && !t.is_finite()
+        {
+            return Err(format!("--visibility-threshold: {t} is not a finite number"));
+        }
         Ok(params)
+    }
+
+    /// The `--measure` as given, or the geometry's default.
+    pub(crate) fn measure_name(&self) -> &str {
+        self.measure.as_deref().unwrap_or(if self.geometry == GeometryArg::Keypoints { "oks" } else { "iou" })
     }
 }
 
@@ -160,7 +200,7 @@ pub(crate) fn run(args: &NmsArgs) -> Result<(), String> {
     if args.geometry != GeometryArg::Box {
         return crate::shape_nms::run(args, &params);
     }
-    let measure: BoxMeasure = args.measure.parse()?;
+    let measure: BoxMeasure = args.measure_name().parse()?;
     let dets = &read_input(&args.input)?;
     let gt = load_gt_for(args.gt.as_deref(), dets.candidate_table)?;
     let start = Instant::now();

@@ -443,6 +443,32 @@ mod tests {
     }
 
     #[test]
+    fn suppression_oks_is_evaluation_oks_when_areas_agree() {
+        // With equal areas and every keypoint visible, mmpose's scale (the mean area) is
+        // pycocotools' (the ground truth's): the two measures agree but for summation order.
+        let mut rng = softkit_sim::Rng::new(71);
+        for _ in 0..200 {
+            let area = rng.uniform(1.0, 5e4);
+            let pose = |rng: &mut softkit_sim::Rng| -> Vec<f64> {
+                (0..17).flat_map(|_| [rng.uniform(0.0, 300.0), rng.uniform(0.0, 300.0), 2.0]).collect()
+            };
+            let (dt, gt) = (pose(&mut rng), pose(&mut rng));
+            let near: Vec<f64> = gt.chunks_exact(3).flat_map(|p| [p[0] + rng.uniform(-9.0, 9.0), p[1], 1.0]).collect();
+            for d in [dt, near] {
+                let evaluation = oks(&d, &gt, [0.0, 0.0, 300.0, 300.0], area, &COCO_KEYPOINT_SIGMAS);
+                let instance =
+                    |keypoints: &Vec<f64>| KeypointInstance { keypoints: keypoints.clone(), area, bbox: [0.0; 4] };
+                let poses = Keypoints::new(vec![instance(&d), instance(&gt)]).unwrap();
+                let suppression = OksNms::new(&COCO_KEYPOINT_SIGMAS, None).between(&poses, 0, &poses, 1);
+                assert!(
+                    (suppression - evaluation).abs() <= 1e-14 * evaluation.max(1e-300),
+                    "{suppression} vs {evaluation}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn identical_visible_keypoints_give_one() {
         let g = all_at(50.0, 60.0, 2.0);
         assert_eq!(oks(&g, &g, [40.0, 40.0, 30.0, 30.0], 900.0, &COCO_KEYPOINT_SIGMAS), 1.0);

@@ -39,7 +39,10 @@ pub(crate) struct RawDetection {
     pub(crate) bbox: Option<RawBbox>,
     pub(crate) segmentation: Option<RawSegmentation>,
     #[serde(default)]
-    keypoints: Option<Vec<f64>>,
+    pub(crate) keypoints: Option<Vec<f64>>,
+    /// A pose's area, the scale of suppression's OKS (results lists written for pose NMS).
+    #[serde(default)]
+    pub(crate) area: Option<f64>,
     #[serde(default)]
     pub(crate) rbox: Option<[f64; 5]>,
     #[serde(default)]

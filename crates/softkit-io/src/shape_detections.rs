@@ -4,11 +4,12 @@
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+use softkit_geom::{GeomError, KeypointInstance, Rle};
 
 use crate::detections::{ImageInfo, candidate_ids};
 use crate::json::{parse_str, read_text};
 use crate::results::RawDetection;
-use crate::segmentation::RawSegmentation;
+use crate::segmentation::{RawSegmentation, Segmentation};
 use crate::{IoError, write_atomic};
 
 /// Which shape the rows hold.
@@ -31,6 +32,10 @@ pub enum ShapeKind {
     Segment,
     /// 3-D boxes `[x, y, z, dx, dy, dz, heading]`.
     Box3d,
+    /// Poses: keypoints `[x1, y1, v1, ...]` with an area.
+    Keypoints,
+    /// Run-length masks.
+    Mask,
 }
 
 impl ShapeKind {
@@ -41,11 +46,14 @@ impl ShapeKind {
             ShapeKind::Polygon => "segmentation",
             ShapeKind::Segment => "segment",
             ShapeKind::Box3d => "box3d",
+            ShapeKind::Keypoints => "keypoints",
+            ShapeKind::Mask => "segmentation",
         }
     }
 }
 
-/// Rotated-box, polygon, segment or 3-D detections in columns: row `i` is one candidate.
+/// Rotated-box, polygon, segment, 3-D, pose or mask detections in columns: row `i` is one
+/// candidate.
 ///
 /// Read from a candidate table, whose rows are
 ///
@@ -53,11 +61,13 @@ impl ShapeKind {
 /// - polygon: `[image_id, class_index, score, x1, y1, x2, y2, ...]` (any vertex count);
 /// - segment: `[image_id, class_index, start, end, score]`;
 /// - 3-D: `[image_id, class_index, x, y, z, dx, dy, dz, heading, score]`;
+/// - pose: `[image_id, class_index, score, area, x1, y1, v1, x2, y2, v2, ...]`;
 ///
 /// with `class_index` mapped to COCO's 80 category ids as for boxes, or from a COCO-style
-/// results list whose items carry an `rbox`, a one-polygon `segmentation`, a `segment` or a
-/// `box3d`. Angles are kept in
-/// the unit they were written in; the caller names it.
+/// results list whose items carry an `rbox`, a one-polygon `segmentation`, a `segment`, a
+/// `box3d`, `keypoints`, or a run-length `segmentation` (masks come only this way). A pose's area
+/// (the scale of OKS) is its `area` if given, else its `bbox`'s, else the box around its
+/// keypoints'. Angles are kept in the unit they were written in; the caller names it.
 ///
 /// # Examples
 ///
@@ -95,6 +105,10 @@ pub struct ShapeDetections {
     pub vertices: Vec<[f64; 2]>,
     /// Polygon `i` is `vertices[offsets[i]..offsets[i + 1]]` (one entry more than rows).
     pub offsets: Vec<usize>,
+    /// Poses, one per row ([`ShapeKind::Keypoints`]; empty otherwise).
+    pub poses: Vec<KeypointInstance>,
+    /// Masks, one per row ([`ShapeKind::Mask`]; empty otherwise).
+    pub masks: Vec<Rle>,
 }
 
 impl ShapeDetections {
@@ -111,6 +125,8 @@ impl ShapeDetections {
             boxes3d: Vec::new(),
             vertices: Vec::new(),
             offsets: vec![0],
+            poses: Vec::new(),
+            masks: Vec::new(),
         }
     }
 
@@ -146,6 +162,38 @@ impl ShapeDetections {
         self.offsets.push(self.vertices.len());
         Ok(())
     }
+
+    /// Adds a pose; its `bbox` is the given one, else the box around its keypoints, and its area
+    /// the given one, else that box's.
+    fn push_pose(
+        &mut self,
+        keypoints: Vec<f64>,
+        area: Option<f64>,
+        bbox: Option<[f64; 4]>,
+        item: impl Fn() -> String,
+    ) -> Result<(), IoError> {
+        if keypoints.is_empty() || !keypoints.len().is_multiple_of(3) {
+            return Err(IoError::Geometry {
+                item: item(),
+                source: GeomError::KeypointTriples { index: self.poses.len(), len: keypoints.len() },
+            });
+        }
+        let bbox = bbox.unwrap_or_else(|| {
+            let (xs, ys) = (keypoints.iter().step_by(3), keypoints.iter().skip(1).step_by(3));
+            let (x0, x1) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+            let (y0, y1) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+            [x0, y0, x1 - x0, y1 - y0]
+        });
+        let area = area.unwrap_or(bbox[2] * bbox[3]);
+        if !(area.is_finite() && area >= 0.0) {
+            let index = self.poses.len();
+            let expected = "a finite number >= 0";
+            let source = GeomError::Item { items: "poses", index, field: "area", value: area, expected };
+            return Err(IoError::Geometry { item: item(), source });
+        }
+        self.poses.push(KeypointInstance { keypoints, area, bbox });
+        Ok(())
+    }
 }
 
 /// One result as written: the shape's field only.
@@ -160,8 +208,20 @@ struct ShapeResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     box3d: Option<[f64; 7]>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    segmentation: Option<[Vec<f64>; 1]>,
+    segmentation: Option<SegmentationOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    keypoints: Option<Vec<f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    area: Option<f64>,
     score: f64,
+}
+
+/// A written `segmentation`: one polygon, or a compressed run-length mask.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum SegmentationOut {
+    Polygon([Vec<f64>; 1]),
+    Rle { size: [u32; 2], counts: String },
 }
 
 #[derive(Deserialize)]
@@ -214,6 +274,25 @@ pub fn parse_shape_detections(text: &str, origin: &str, kind: ShapeKind) -> Resu
                 ShapeKind::Rotated => dets.rboxes.push(r.rbox.ok_or_else(missing)?),
                 ShapeKind::Segment => dets.segments.push(r.segment.ok_or_else(missing)?),
                 ShapeKind::Box3d => dets.boxes3d.push(r.box3d.ok_or_else(missing)?),
+                ShapeKind::Keypoints => {
+                    let bbox = r.bbox.as_ref().map(|b| b.checked(item)).transpose()?;
+                    dets.push_pose(r.keypoints.ok_or_else(missing)?, r.area, bbox, item)?;
+                }
+                ShapeKind::Mask => {
+                    let mask = match r.segmentation.ok_or_else(missing)?.checked() {
+                        Ok(Segmentation::Rle(rle)) => rle,
+                        Ok(Segmentation::Polygons(_)) => {
+                            return Err(IoError::NotOnePolygon {
+                                item: item(),
+                                problem: "is a polygon; mask suppression needs a run-length mask (--geometry polygon \
+                                          suppresses polygons)"
+                                    .into(),
+                            });
+                        }
+                        Err(source) => return Err(IoError::Segmentation { item: item(), source }),
+                    };
+                    dets.masks.push(mask);
+                }
                 ShapeKind::Polygon => match r.segmentation.ok_or_else(missing)? {
                     RawSegmentation::Polygons(p) if p.len() == 1 => dets.push_polygon(&p[0], item)?,
                     RawSegmentation::Polygons(p) => {
@@ -232,7 +311,18 @@ pub fn parse_shape_detections(text: &str, origin: &str, kind: ShapeKind) -> Resu
             }
             dets.push_row(r.image_id, r.category_id, r.score);
         }
+        if kind == ShapeKind::Mask {
+            check_mask_sizes(&dets)?;
+        }
         return Ok(dets);
+    }
+    if kind == ShapeKind::Mask {
+        return Err(IoError::Row {
+            origin: origin.to_string(),
+            item: "candidates".into(),
+            problem: "cannot hold masks; masks come as a COCO-style results list with run-length `segmentation`s"
+                .into(),
+        });
     }
     let table: ShapeTable =
         serde_json::from_str(text).map_err(|e| IoError::from_json_in(origin, "candidate table", e))?;
@@ -273,6 +363,14 @@ pub fn parse_shape_detections(text: &str, origin: &str, kind: ShapeKind) -> Resu
                 dets.push_polygon(flat, item)?;
                 (image_id, class_index, score)
             }
+            ShapeKind::Keypoints => {
+                let [image_id, class_index, score, area, ref flat @ ..] = row[..] else {
+                    return Err(short("pose candidate is [image_id, class_index, score, area, x1, y1, v1, ...]"));
+                };
+                dets.push_pose(flat.to_vec(), Some(area), None, item)?;
+                (image_id, class_index, score)
+            }
+            ShapeKind::Mask => unreachable!("mask candidate tables are refused above"),
         };
         let (image_id, category_id) = candidate_ids(origin, index, image_id, class_index)?;
         dets.push_row(image_id, category_id, score);
@@ -280,8 +378,31 @@ pub fn parse_shape_detections(text: &str, origin: &str, kind: ShapeKind) -> Resu
     Ok(dets)
 }
 
-/// Writes the given `(row, score)` pairs of `dets` as a COCO-style results list: `rbox` (as
-/// read) or a one-polygon `segmentation`, with the given scores (Soft-NMS's decayed scores).
+/// Masks of one image must share a size: suppression compares them pixel for pixel.
+fn check_mask_sizes(dets: &ShapeDetections) -> Result<(), IoError> {
+    let mut first: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
+    for (row, (mask, &image)) in dets.masks.iter().zip(&dets.image_ids).enumerate() {
+        let at = *first.entry(image).or_insert(row);
+        let other = &dets.masks[at];
+        if (mask.height(), mask.width()) != (other.height(), other.width()) {
+            return Err(IoError::NotOnePolygon {
+                item: format!("results[{row}]"),
+                problem: format!(
+                    "is {} x {} (height x width) but results[{at}], of the same image {image}, is {} x {}",
+                    mask.height(),
+                    mask.width(),
+                    other.height(),
+                    other.width()
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Writes the given `(row, score)` pairs of `dets` as a COCO-style results list: the shape as
+/// read (`rbox`, `segment`, `box3d`, a one-polygon or compressed run-length `segmentation`, or
+/// `keypoints` with their `area`), with the given scores (Soft-NMS's decayed scores).
 ///
 /// # Errors
 ///
@@ -311,8 +432,18 @@ pub fn write_shape_results(
         rbox: (dets.kind == ShapeKind::Rotated).then(|| dets.rboxes[row]),
         segment: (dets.kind == ShapeKind::Segment).then(|| dets.segments[row]),
         box3d: (dets.kind == ShapeKind::Box3d).then(|| dets.boxes3d[row]),
-        segmentation: (dets.kind == ShapeKind::Polygon)
-            .then(|| [dets.polygon(row).iter().flatten().copied().collect()]),
+        segmentation: match dets.kind {
+            ShapeKind::Polygon => {
+                Some(SegmentationOut::Polygon([dets.polygon(row).iter().flatten().copied().collect()]))
+            }
+            ShapeKind::Mask => {
+                let mask = &dets.masks[row];
+                Some(SegmentationOut::Rle { size: [mask.height(), mask.width()], counts: mask.to_compressed() })
+            }
+            _ => None,
+        },
+        keypoints: (dets.kind == ShapeKind::Keypoints).then(|| dets.poses[row].keypoints.clone()),
+        area: (dets.kind == ShapeKind::Keypoints).then(|| dets.poses[row].area),
         score,
     };
     let results: Vec<ShapeResult> = rows.iter().map(result).collect();
