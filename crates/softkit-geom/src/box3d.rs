@@ -97,16 +97,48 @@ impl Boxes3d {
     }
 
     /// The bird's-eye view: rotated boxes `(x, y, dx, dy, heading)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use softkit_geom::{Box3dOrigin, Boxes3d};
+    ///
+    /// let boxes = Boxes3d::new(&[[1.0, 2.0, 0.5, 4.0, 2.0, 1.5, 0.3]], Box3dOrigin::Centre)?;
+    /// assert_eq!(boxes.bev().get(0), [1.0, 2.0, 4.0, 2.0, 0.3]);
+    /// # Ok::<(), softkit_geom::GeomError>(())
+    /// ```
     pub fn bev(&self) -> &RotatedBoxes {
         &self.bev
     }
 
-    /// The bird's-eye view, owned.
+    /// The bird's-eye view, owned: for suppression by bird's-eye IoU.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use softkit_geom::{Box3dOrigin, Boxes3d, Geometry};
+    ///
+    /// let boxes = Boxes3d::new(&[[0.0, 0.0, 0.0, 4.0, 2.0, 1.5, 0.0]], Box3dOrigin::Centre)?;
+    /// let footprints = boxes.into_bev();
+    /// assert_eq!(footprints.area(0), 8.0);
+    /// # Ok::<(), softkit_geom::GeomError>(())
+    /// ```
     pub fn into_bev(self) -> RotatedBoxes {
         self.bev
     }
 
     /// `[bottom, top]` of box `i`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use softkit_geom::{Box3dOrigin, Boxes3d};
+    ///
+    /// let row = [[0.0, 0.0, 1.0, 4.0, 2.0, 1.5, 0.0]];
+    /// assert_eq!(Boxes3d::new(&row, Box3dOrigin::Centre)?.heights(0), [0.25, 1.75]);
+    /// assert_eq!(Boxes3d::new(&row, Box3dOrigin::Bottom)?.heights(0), [1.0, 2.5]);
+    /// # Ok::<(), softkit_geom::GeomError>(())
+    /// ```
     pub fn heights(&self, i: usize) -> [f64; 2] {
         self.heights[i]
     }

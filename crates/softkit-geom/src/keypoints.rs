@@ -308,6 +308,14 @@ impl<'s> OksNms<'s> {
     }
 
     /// How many numbers each pose's keypoints must hold: `3 * sigmas.len()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use softkit_geom::{COCO_KEYPOINT_SIGMAS, OksNms};
+    ///
+    /// assert_eq!(OksNms::new(&COCO_KEYPOINT_SIGMAS, None).keypoint_count(), 51);
+    /// ```
     pub fn keypoint_count(&self) -> usize {
         3 * self.sigmas.len()
     }

@@ -42,7 +42,18 @@ impl Masks {
         &self.masks[i]
     }
 
-    /// The first mask, if any.
+    /// The first mask, if any: the size every other mask of a column should share.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use softkit_geom::{Masks, Rle};
+    ///
+    /// let masks = Masks::new(vec![Rle::new(2, 3, vec![1, 4, 1])?]);
+    /// assert_eq!(masks.first().map(|m| (m.height(), m.width())), Some((2, 3)));
+    /// assert!(Masks::new(Vec::new()).first().is_none());
+    /// # Ok::<(), softkit_geom::MaskError>(())
+    /// ```
     pub fn first(&self) -> Option<&Rle> {
         self.masks.first()
     }

@@ -310,11 +310,33 @@ impl RotatedBoxes {
     }
 
     /// Box `i` in radians, as validated.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use softkit_geom::{RotatedBoxes, RotatedFormat};
+    ///
+    /// let boxes = RotatedBoxes::new(&[[5.0, 5.0, 4.0, 2.0, 90.0]], RotatedFormat::Degrees)?;
+    /// assert_eq!(boxes.get(0), [5.0, 5.0, 4.0, 2.0, std::f64::consts::FRAC_PI_2]);
+    /// # Ok::<(), softkit_geom::GeomError>(())
+    /// ```
     pub fn get(&self, i: usize) -> [f64; 5] {
         self.boxes[i]
     }
 
     /// The corners of box `i` (see [`rotated_corners`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use softkit_geom::{RotatedBoxes, RotatedFormat};
+    ///
+    /// let boxes = RotatedBoxes::new(&[[1.0, 1.0, 2.0, 2.0, 0.0]], RotatedFormat::Radians)?;
+    /// let mut corners = boxes.corners(0).to_vec();
+    /// corners.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    /// assert_eq!(corners, vec![[0.0, 0.0], [0.0, 2.0], [2.0, 0.0], [2.0, 2.0]]);
+    /// # Ok::<(), softkit_geom::GeomError>(())
+    /// ```
     pub fn corners(&self, i: usize) -> [[f64; 2]; 4] {
         rotated_corners(&self.boxes[i])
     }

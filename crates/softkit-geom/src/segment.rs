@@ -58,7 +58,17 @@ impl Segments {
         Ok(Self { segments })
     }
 
-    /// Segment `i`.
+    /// Segment `i`, `[start, end]`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use softkit_geom::Segments;
+    ///
+    /// let segments = Segments::new(&[[2.0_f32, 5.5]])?;
+    /// assert_eq!(segments.get(0), [2.0, 5.5]);
+    /// # Ok::<(), softkit_geom::GeomError>(())
+    /// ```
     pub fn get(&self, i: usize) -> [f64; 2] {
         self.segments[i]
     }

@@ -131,6 +131,17 @@ impl ShapeDetections {
     }
 
     /// Number of rows.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use softkit_io::{ShapeKind, parse_shape_detections};
+    ///
+    /// let dets = parse_shape_detections(r#"{"candidates": [[1, 0, 0, 9, 0.8], [1, 0, 4, 6, 0.7]]}"#, "c.json", ShapeKind::Segment)?;
+    /// assert_eq!(dets.len(), 2);
+    /// assert!(!dets.is_empty());
+    /// # Ok::<(), softkit_io::IoError>(())
+    /// ```
     pub fn len(&self) -> usize {
         self.scores.len()
     }
@@ -141,6 +152,16 @@ impl ShapeDetections {
     }
 
     /// The vertices of row `row`'s polygon.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use softkit_io::{ShapeKind, parse_shape_detections};
+    ///
+    /// let dets = parse_shape_detections(r#"{"candidates": [[1, 0, 0.9, 0, 0, 2, 0, 1, 1]]}"#, "c.json", ShapeKind::Polygon)?;
+    /// assert_eq!(dets.polygon(0), &[[0.0, 0.0], [2.0, 0.0], [1.0, 1.0]]);
+    /// # Ok::<(), softkit_io::IoError>(())
+    /// ```
     pub fn polygon(&self, row: usize) -> &[[f64; 2]] {
         &self.vertices[self.offsets[row]..self.offsets[row + 1]]
     }
