@@ -374,6 +374,10 @@ impl Measure<Keypoints> for OksNms<'_> {
     }
 
     fn exceeds(&self, a: &Keypoints, i: usize, b: &Keypoints, j: usize, threshold: f64) -> bool {
+        self.between_above(a, i, b, j, threshold).is_some()
+    }
+
+    fn between_above(&self, a: &Keypoints, i: usize, b: &Keypoints, j: usize, threshold: f64) -> Option<f64> {
         // Every keypoint pair is at least as far apart as the two poses' envelopes, so each term
         // is at most exp(-gap² / widest variance / scale / 2); a margin keeps the skip clear of
         // rounding.
@@ -382,10 +386,14 @@ impl Measure<Keypoints> for OksNms<'_> {
             let scale = (a.area(i) + b.area(j)) / 2.0 + EPS;
             let bound = (-(gap * gap / self.widest_variance() / scale / 2.0)).exp();
             if bound * (1.0 + 1e-9) < threshold {
-                return false;
+                return None;
             }
         }
-        !self.surely_at_most(a, i, b, j, threshold) && self.between(a, i, b, j) > threshold
+        if self.surely_at_most(a, i, b, j, threshold) {
+            return None;
+        }
+        let value = self.between(a, i, b, j);
+        (value > threshold).then_some(value)
     }
 
     fn finite_reach(&self) -> bool {

@@ -45,6 +45,15 @@ pub trait Measure<G: ?Sized>: Sync {
         self.between(a, i, b, j) > threshold
     }
 
+    /// `Some(between(a, i, b, j))` when it exceeds `threshold`, else `None`: what Soft-NMS asks,
+    /// since overlaps up to its policy's threshold change nothing. A measure may answer `None`
+    /// from a cheap bound; a value it returns must be `between`'s, bit for bit.
+    #[inline]
+    fn between_above(&self, a: &G, i: usize, b: &G, j: usize, threshold: f64) -> Option<f64> {
+        let value = self.between(a, i, b, j);
+        (value > threshold).then_some(value)
+    }
+
     /// Whether items with disjoint envelopes always measure `0` or less. A measure with no finite
     /// reach (OKS, whose Gaussian never reaches zero) returns `false`, and suppression then
     /// compares its items all against all.
@@ -78,6 +87,11 @@ impl<G: ?Sized, M: Measure<G> + ?Sized> Measure<G> for &M {
     #[inline]
     fn exceeds(&self, a: &G, i: usize, b: &G, j: usize, threshold: f64) -> bool {
         (**self).exceeds(a, i, b, j, threshold)
+    }
+
+    #[inline]
+    fn between_above(&self, a: &G, i: usize, b: &G, j: usize, threshold: f64) -> Option<f64> {
+        (**self).between_above(a, i, b, j, threshold)
     }
 
     fn finite_reach(&self) -> bool {

@@ -49,6 +49,14 @@ pub trait Overlap<const D: usize>: Sync {
         self.overlap(i, j) > threshold
     }
 
+    /// `Some(overlap(i, j))` when it exceeds `threshold`, else `None`: what Soft-NMS asks. A set
+    /// may answer `None` from a cheap bound; a value it returns must be `overlap`'s.
+    #[inline]
+    fn overlap_above(&self, i: usize, j: usize, threshold: f64) -> Option<f64> {
+        let value = self.overlap(i, j);
+        (value > threshold).then_some(value)
+    }
+
     /// A box outside which item `i` overlaps nothing, or `None` when its reach is unbounded.
     fn envelope(&self, i: usize) -> Option<Envelope<D>>;
 
@@ -125,6 +133,11 @@ impl<const D: usize, G: Bounded<D>, M: Measure<G> + Symmetric> Overlap<D> for Se
     #[inline]
     fn exceeds(&self, i: usize, j: usize, threshold: f64) -> bool {
         self.measure.exceeds(&self.geometry, i, &self.geometry, j, threshold)
+    }
+
+    #[inline]
+    fn overlap_above(&self, i: usize, j: usize, threshold: f64) -> Option<f64> {
+        self.measure.between_above(&self.geometry, i, &self.geometry, j, threshold)
     }
 
     #[inline]

@@ -47,8 +47,8 @@ impl Kept {
 /// # Runtime and Performance
 ///
 /// Items are bucketed into a uniform grid over their reach ([`Overlap::reach`] at the policy's
-/// threshold), so a selected item visits only its neighbours; items with no reach (OKS under
-/// Gaussian Soft-NMS) are compared with every other item. Items on a line (time segments) skip
+/// threshold, below which it changes nothing), so a selected item visits only its neighbours;
+/// items with no reach are compared with every other item. Items on a line (time segments) skip
 /// the grid: sorted by start, they find their neighbours by scanning, and Soft-NMS solves each
 /// run of touching items on its own. Hard NMS sorts once; Soft-NMS keeps a lazy max-heap in which
 /// an item is re-pushed only when a neighbour's selection decays it. A sparse scene costs about a
@@ -277,7 +277,8 @@ fn run_scope<const D: usize, S: Overlap<D> + ?Sized>(
             }
         }
         _ => {
-            let overlap = |a: u32, b: u32| set.overlap(members[a as usize] as usize, members[b as usize] as usize);
+            let overlap =
+                |a: u32, b: u32| set.overlap_above(members[a as usize] as usize, members[b as usize] as usize, inert);
             match spans {
                 Some(spans) => sweep::soft_select(&spans, &local_scores, overlap, params),
                 None => {

@@ -73,12 +73,14 @@ impl Policy {
         }
     }
 
-    /// The overlap up to which the policy leaves an item as it is (`weight` is 1), so that a
-    /// pair's reach at this threshold bounds the pairs it acts on.
+    /// The overlap up to which the policy leaves an item as it is (`weight` is exactly 1), so
+    /// that a pair's reach at this threshold bounds the pairs it acts on. Gaussian weights round
+    /// to 1 below `o² / sigma = 2⁻⁶⁰` (far under half an ulp of 1), which lets a measure that
+    /// never reaches zero (OKS) skip the pairs that cannot decay anything.
     pub(crate) fn inert_up_to(&self) -> f64 {
         match *self {
             Policy::Hard { iou_threshold } | Policy::Linear { iou_threshold } => iou_threshold,
-            Policy::Gaussian { .. } => 0.0,
+            Policy::Gaussian { sigma } => sigma.sqrt() * GAUSSIAN_INERT * (1.0 - 1e-9),
         }
     }
 
@@ -196,6 +198,9 @@ pub struct SuppressParams {
     pub max_output: Option<usize>,
 }
 
+/// `2⁻³⁰`: an overlap below `sqrt(sigma)` times this has a Gaussian weight of exactly 1.
+const GAUSSIAN_INERT: f64 = 1.0 / (1u64 << 30) as f64;
+
 /// The paper's default `score_threshold` for Soft-NMS.
 const SOFT_SCORE_THRESHOLD: f64 = 0.001;
 
@@ -284,6 +289,24 @@ mod tests {
         ] {
             assert_eq!(policy.weight(0.0), 1.0);
             assert_eq!(policy.weight(-0.3), 1.0);
+        }
+    }
+
+    #[test]
+    fn weight_is_exactly_one_up_to_the_inert_overlap() {
+        for sigma in [1e-6, 0.05, 0.5, 0.9, 2.0, 1e6] {
+            let policy = Policy::Gaussian { sigma };
+            let inert = policy.inert_up_to();
+            assert!(inert > 0.0);
+            for o in [inert, inert * 0.5, inert * 1e-3, f64::MIN_POSITIVE] {
+                assert_eq!(policy.weight(o), 1.0, "sigma {sigma}, overlap {o}");
+            }
+            // Well above it the weight falls below 1: the threshold is not vacuous.
+            assert!(policy.weight(inert * 1e4) < 1.0, "sigma {sigma}");
+        }
+        for policy in [Policy::Hard { iou_threshold: 0.4 }, Policy::Linear { iou_threshold: 0.4 }] {
+            assert_eq!(policy.inert_up_to(), 0.4);
+            assert_eq!(policy.weight(0.4), 1.0);
         }
     }
 }

@@ -47,7 +47,8 @@ pub(crate) struct Scratch {
 
 /// Greedy Soft-NMS (Bodla et al. 2017): repeatedly select the highest current score (ties to the
 /// lower `rank`), multiply every remaining item's score by `params.policy.weight(overlap)`, and
-/// drop items that fall below `params.score_threshold`. Appends the selected items, as indices
+/// drop items that fall below `params.score_threshold`. `overlap` gives `None` for a pair whose
+/// overlap is at most the policy's inert threshold, where the weight is exactly 1. Appends the selected items, as indices
 /// into `scores`, with their scores at selection.
 ///
 /// Scores are multiplied in selection order, so the floating-point result equals the eager
@@ -59,7 +60,7 @@ pub(crate) fn select(
     scores: &[f64],
     rank: impl Fn(u32) -> u32,
     neighbours: &impl Neighbours,
-    overlap: impl Fn(u32, u32) -> f64,
+    overlap: impl Fn(u32, u32) -> Option<f64>,
     params: &SuppressParams,
     selected: &mut Vec<(u32, f64)>,
 ) {
@@ -94,7 +95,8 @@ pub(crate) fn select(
             if !alive[j_us] {
                 return;
             }
-            let weight = params.policy.weight(overlap(i, j));
+            let Some(o) = overlap(i, j) else { return };
+            let weight = params.policy.weight(o);
             if weight >= 1.0 {
                 return;
             }
@@ -124,7 +126,7 @@ pub(crate) fn select_few(
     scores: &[f64],
     rank: impl Fn(u32) -> u32,
     neighbours: &impl Neighbours,
-    overlap: impl Fn(u32, u32) -> f64,
+    overlap: impl Fn(u32, u32) -> Option<f64>,
     params: &SuppressParams,
     selected: &mut Vec<(u32, f64)>,
 ) {
@@ -154,7 +156,8 @@ pub(crate) fn select_few(
             if current[j_us] == f64::NEG_INFINITY {
                 return;
             }
-            let weight = params.policy.weight(overlap(best as u32, j));
+            let Some(o) = overlap(best as u32, j) else { return };
+            let weight = params.policy.weight(o);
             if weight < 1.0 {
                 let now = decayed(current[j_us], weight);
                 current[j_us] = if now < params.score_threshold { f64::NEG_INFINITY } else { now };

@@ -185,11 +185,11 @@ pub(crate) fn hard_select(
 }
 
 /// Soft-NMS over items on a line, each given by its finite `[start, end]` span. `overlap` takes
-/// indices into `scores`, and must be zero or less for spans that do not touch.
+/// indices into `scores`, as [`soft::select`]'s, and must be `None` for spans that do not touch.
 pub(crate) fn soft_select(
     spans: &[[f64; 2]],
     scores: &[f64],
-    overlap: impl Fn(u32, u32) -> f64,
+    overlap: impl Fn(u32, u32) -> Option<f64>,
     params: &SuppressParams,
 ) -> Vec<(u32, f64)> {
     let n = spans.len();
