@@ -127,12 +127,20 @@ fn median_micros(repeats: usize, mut run: impl FnMut()) -> f64 {
     times[times.len() / 2]
 }
 
+/// The most objects and classes a demo scene takes (a few hundred MB at most).
+const MAX_OBJECTS: usize = 1_000_000;
+const MAX_CLASSES: i64 = 1_000_000;
+
 pub(crate) fn run(args: &DemoArgs) -> Result<(), String> {
-    if args.objects == 0 || args.image_size.is_nan() || args.image_size < 64.0 || args.classes < 1 {
-        return Err(format!(
-            "--objects {} / --image-size {} / --classes {}: need at least 1 object, a 64 px image and 1 class",
-            args.objects, args.image_size, args.classes
-        ));
+    // Bounded above too: the scene, its candidates and the category list are allocated up front.
+    if !(1..=MAX_OBJECTS).contains(&args.objects) {
+        return Err(format!("--objects {}: the demo needs 1 to {MAX_OBJECTS} objects", args.objects));
+    }
+    if !(1..=MAX_CLASSES).contains(&args.classes) {
+        return Err(format!("--classes {}: the demo needs 1 to {MAX_CLASSES} classes", args.classes));
+    }
+    if !(64.0..=1e6).contains(&args.image_size) {
+        return Err(format!("--image-size {}: the demo needs an image of 64 to 1000000 px", args.image_size));
     }
     let scene = generate(&SceneSpec {
         seed: args.seed,

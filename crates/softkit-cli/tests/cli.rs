@@ -71,6 +71,20 @@ fn bad_input_fails_with_a_clear_message() {
 }
 
 #[test]
+fn demo_sizes_are_checked_before_anything_is_allocated() {
+    for (flag, value, expected) in [
+        ("--classes", "10000000000", "--classes 10000000000: the demo needs 1 to 1000000 classes"),
+        ("--objects", "10000000000", "--objects 10000000000: the demo needs 1 to 1000000 objects"),
+        ("--objects", "0", "--objects 0: the demo needs 1 to 1000000 objects"),
+        ("--image-size", "inf", "--image-size inf: the demo needs an image of 64 to 1000000 px"),
+    ] {
+        let out = softkit(&["demo", flag, value]);
+        assert_eq!(out.status.code(), Some(1), "{flag} {value}: {}", stderr(&out));
+        assert!(stderr(&out).contains(expected), "{flag} {value}: {}", stderr(&out));
+    }
+}
+
+#[test]
 fn demo_runs_and_reports_every_method() {
     let out = softkit(&["demo", "--objects", "20", "--repeats", "3"]);
     assert!(out.status.success(), "{}", stderr(&out));

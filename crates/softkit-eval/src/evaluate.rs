@@ -249,6 +249,7 @@ pub fn evaluate<O: PairOverlap>(input: &EvalInput<'_>, overlap: &O, params: &Par
         groups.par_iter().zip(outs).zip(n_pos.par_chunks_mut(n_area)).for_each_init(
             GroupScratch::default,
             |scratch, ((grp, (scores_out, states)), n_pos)| {
+                softkit_geom::interrupt::poll();
                 matcher.evaluate_group(grp, scratch, GroupOut { scores_out, states, n_pos })
             },
         );

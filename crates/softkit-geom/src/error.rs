@@ -129,6 +129,14 @@ pub enum GeomError {
     /// Polygon offsets (or a polygon size) do not fit the vertex array; the message names them.
     #[error("{0}")]
     Offsets(String),
+    /// An output would need more memory than can be allocated.
+    #[error("unable to allocate {bytes} bytes for {what}")]
+    OutOfMemory {
+        /// What was to be allocated, such as `a 100000 x 100000 overlap matrix`.
+        what: String,
+        /// How many bytes it needs (saturating at `u128::MAX`).
+        bytes: u128,
+    },
     /// A keypoint list is not a non-empty list of `x, y, v` triples.
     #[error("keypoints[{index}] has {len} numbers; expected a non-empty list of x, y, v triples")]
     KeypointTriples {
@@ -162,7 +170,7 @@ impl GeomError {
             | GeomError::PolygonVertex { index, .. }
             | GeomError::TooFewVertices { index, .. }
             | GeomError::SelfIntersecting { index, .. } => Some(index),
-            GeomError::InvalidParameter { .. } | GeomError::Offsets(_) => None,
+            GeomError::InvalidParameter { .. } | GeomError::Offsets(_) | GeomError::OutOfMemory { .. } => None,
         }
     }
 }

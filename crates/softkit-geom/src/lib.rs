@@ -30,6 +30,7 @@
 //!   mmpose's symmetric OKS for pose suppression ([`OksNms`]).
 //! - `format`: box encodings ([`BoxFormat`], [`convert_boxes`]) and the one box validation.
 //! - `pairwise`: dense overlap matrices ([`overlap_matrix`], [`box_overlap_matrix`]).
+//! - [`interrupt`]: cooperative interruption of long loops (Ctrl-C from Python).
 //! - `rle`, `rle_string`, `polygon_raster`: COCO run-length masks ([`Rle`]): counts strings,
 //!   area, box, merge, IoU, and pycocotools' exact polygon rasterisation (errors: [`MaskError`]).
 //! - `pairwise_sum`: numpy's pairwise summation ([`pairwise_sum`], [`pairwise_mean`]), for bit-exact means.
@@ -57,6 +58,7 @@ mod envelope;
 mod error;
 mod format;
 mod geometry;
+pub mod interrupt;
 mod keypoints;
 mod mask;
 mod mask_error;

@@ -62,6 +62,7 @@ pub(crate) fn select(
         if kept.len() >= limit {
             break;
         }
+        softkit_geom::interrupt::poll();
         if decided[i as usize] {
             continue;
         }

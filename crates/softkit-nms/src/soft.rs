@@ -75,6 +75,7 @@ pub(crate) fn select(
     let mut count = 0;
     while count < limit {
         let Some(top) = heap.pop() else { break };
+        softkit_geom::interrupt::poll();
         let (score, i) = (top.score, top.index);
         if !alive[i as usize] {
             continue; // dropped below the threshold since this push
@@ -137,6 +138,7 @@ pub(crate) fn select_few(
     let limit = params.max_output.unwrap_or(usize::MAX);
     let mut count = 0;
     while count < limit {
+        softkit_geom::interrupt::poll();
         let mut best = 0;
         for (p, &score) in current.iter().enumerate().skip(1) {
             let top = current[best];

@@ -16,7 +16,7 @@ use softkit_geom::{
 };
 use softkit_io::{CocoGroundTruth, CocoResults, IoError, integer_id};
 
-use crate::guard::compute;
+use crate::guard::{Size, compute};
 
 /// A JSON document: a path to read, or text the wrapper serialised from a dict or list.
 enum Source {
@@ -120,7 +120,7 @@ pub(crate) struct RawParams {
 
 fn run<'py>(py: Python<'py>, gt: Source, dt: Source, kind: Kind, raw: RawParams) -> PyResult<Bound<'py, PyDict>> {
     // Parsing, checking and evaluating all run without the GIL.
-    let outcome = compute(py, move || {
+    let outcome = compute(py, Size::Unbounded, move || {
         let defaults = if kind == Kind::Keypoints { Params::keypoints() } else { Params::default() };
         let params = Params {
             img_ids: raw.img_ids,
@@ -226,7 +226,7 @@ pub(crate) fn voc_eval<'py>(
     let params = VocParams { iou_threshold, metric: metric.parse().map_err(PyValueError::new_err)? };
     let (gt, dt) = (Source::new(gt, gt_is_path), Source::new(dt, dt_is_path));
     let iou_type = iou_type.to_string();
-    let ev = compute(py, move || {
+    let ev = compute(py, Size::Unbounded, move || {
         let gt = gt.ground_truth()?;
         let dt = dt.results(&gt)?;
         match iou_type.as_str() {
@@ -268,7 +268,7 @@ pub(crate) fn activitynet_eval(
     let gt_rows: Vec<Vec<f64>> = ground_truth.as_array().rows().into_iter().map(|r| r.to_vec()).collect();
     let dt_rows: Vec<Vec<f64>> = predictions.as_array().rows().into_iter().map(|r| r.to_vec()).collect();
     let thresholds = thresholds.unwrap_or_else(activitynet_thresholds);
-    let ev = compute(py, move || -> Result<_, EvalError> {
+    let ev = compute(py, Size::Unbounded, move || -> Result<_, EvalError> {
         let (gt_ids, dt_ids) = (integer_ids(&gt_rows, "ground_truth")?, integer_ids(&dt_rows, "predictions")?);
         let segments = |rows: &[Vec<f64>], list: &str| {
             let segments: Vec<[f64; 2]> = rows.iter().map(|r| [r[2], r[3]]).collect();
@@ -304,7 +304,7 @@ pub(crate) fn r40_eval(
     };
     let gt_rows: Vec<Vec<f64>> = ground_truth.as_array().rows().into_iter().map(|r| r.to_vec()).collect();
     let dt_rows: Vec<Vec<f64>> = detections.as_array().rows().into_iter().map(|r| r.to_vec()).collect();
-    compute(py, move || -> Result<_, EvalError> {
+    compute(py, Size::Unbounded, move || -> Result<_, EvalError> {
         let (gt_ids, dt_ids) = (integer_ids(&gt_rows, "ground_truth")?, integer_ids(&dt_rows, "detections")?);
         let boxes = |rows: &[Vec<f64>], list: &str| {
             let boxes: Vec<[f64; 7]> = rows.iter().map(|r| std::array::from_fn(|k| r[k + 2])).collect();

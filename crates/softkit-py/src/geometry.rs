@@ -6,7 +6,7 @@ use pyo3::prelude::*;
 use softkit_geom::{BoxFormat, BoxMeasure, Coord, box_overlap_matrix, convert_boxes};
 
 use crate::arrays::{BoxArray, box_rows, boxes_f64, with_boxes};
-use crate::guard::compute;
+use crate::guard::{Size, compute};
 
 pub(crate) fn flat_to_rows<'py>(
     py: Python<'py>,
@@ -42,7 +42,7 @@ fn matrix<T: Coord>(
     measure: BoxMeasure,
     pixel_offset: f64,
 ) -> PyResult<(usize, usize, Vec<f64>)> {
-    let flat = compute(py, || box_overlap_matrix(a, b, measure, pixel_offset))?;
+    let flat = compute(py, Size::Cells(a.len(), b.len()), || box_overlap_matrix(a, b, measure, pixel_offset))?;
     Ok((a.len(), b.len(), flat))
 }
 
@@ -56,7 +56,8 @@ pub(crate) fn box_convert<'py>(
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
     let from: BoxFormat = in_fmt.parse().map_err(PyValueError::new_err)?;
     let to: BoxFormat = out_fmt.parse().map_err(PyValueError::new_err)?;
-    let converted = with_boxes!(boxes, |boxes| compute(py, || convert_boxes(boxes, from, to))?);
+    let converted =
+        with_boxes!(boxes, |boxes| compute(py, Size::Items(boxes.len()), || convert_boxes(boxes, from, to))?);
     let rows = converted.len();
     flat_to_rows(py, converted.into_iter().flatten().collect(), rows, 4)
 }

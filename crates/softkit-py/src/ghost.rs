@@ -12,7 +12,7 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 
 use crate::arrays::values;
-use crate::guard::compute;
+use crate::guard::{Size, compute};
 
 /// A row-major `[B, K]` float array in either precision: logits `z` or a JVP `a`.
 #[derive(FromPyObject)]
@@ -132,7 +132,8 @@ fn positive_finite(name: &str, value: f64, what: &str) -> PyResult<()> {
 /// `Delta_a = max_k a_k - min_k a_k` of each row of `a` (`[B, K]`), as float64.
 #[pyfunction]
 pub(crate) fn ghost_delta_a<'py>(py: Python<'py>, a: Rows<'py>) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let spreads = with_rows!(a, |a, k| compute(py, || softkit_ghost::delta_a(a, k))?);
+    let spreads =
+        with_rows!(a, |a, k| compute(py, Size::Cells(a.len() / k.max(1), k), || softkit_ghost::delta_a(a, k))?);
     Ok(PyArray1::from_vec(py, spreads))
 }
 
@@ -140,7 +141,11 @@ pub(crate) fn ghost_delta_a<'py>(py: Python<'py>, a: Rows<'py>) -> PyResult<Boun
 #[pyfunction]
 pub(crate) fn ghost_rho_a(py: Python<'_>, a: Rows<'_>, temperature: f64) -> PyResult<f64> {
     positive_finite("temperature", temperature, "a positive, finite temperature")?;
-    with_rows!(a, |a, k| compute(py, || softkit_ghost::rho_a_temperature(a, k, temperature)))
+    with_rows!(a, |a, k| compute(py, Size::Cells(a.len() / k.max(1), k), || softkit_ghost::rho_a_temperature(
+        a,
+        k,
+        temperature
+    )))
 }
 
 /// The exact two-class radius `sqrt(delta^2 + pi^2) / |a_1 - a_2|` of each row of `[B, 2]` arrays.
@@ -157,7 +162,7 @@ pub(crate) fn ghost_rho_binary<'py>(
                 z.len() / k
             )));
         }
-        compute(py, || softkit_ghost::rho_binary(z, a))?
+        compute(py, Size::Items(z.len()), || softkit_ghost::rho_binary(z, a))?
     });
     Ok(PyArray1::from_vec(py, radii))
 }
@@ -181,7 +186,7 @@ pub(crate) fn ghost_rho_top2<'py>(
                 })
             })
             .collect::<PyResult<_>>()?;
-        compute(py, || softkit_ghost::rho_top2(z, a, &labels, k))?
+        compute(py, Size::Items(z.len()), || softkit_ghost::rho_top2(z, a, &labels, k))?
     });
     Ok(PyArray1::from_vec(py, radii))
 }
@@ -193,7 +198,7 @@ pub(crate) fn ghost_nearest_zero<'py>(
     z: Rows<'py>,
     a: Rows<'py>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let radii = with_pair!(z, a, |z, a, k| compute(py, || softkit_ghost::nearest_zero(z, a, k))?);
+    let radii = with_pair!(z, a, |z, a, k| compute(py, Size::Items(z.len()), || softkit_ghost::nearest_zero(z, a, k))?);
     Ok(PyArray1::from_vec(py, radii))
 }
 

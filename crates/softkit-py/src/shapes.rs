@@ -13,7 +13,7 @@ use softkit_nms::{Kept, NmsError, SuppressParams};
 
 use crate::arrays::{ScoreArray, scores_f64, values};
 use crate::geometry::flat_to_rows;
-use crate::guard::compute;
+use crate::guard::{Size, compute};
 use crate::suppression::{KeptArrays, SoftNmsOptions, indices, scoped};
 
 /// A geometry as the Python wrapper passes it: float64 rows (`(N, 5)` rotated boxes, `(N, 2)`
@@ -46,6 +46,16 @@ enum Column {
 }
 
 impl ShapeData<'_> {
+    /// How many shapes it holds.
+    fn len(&self) -> usize {
+        match self {
+            ShapeData::Rotated(boxes, _) => boxes.len(),
+            ShapeData::Polygons(_, offsets) => offsets.len().saturating_sub(1),
+            ShapeData::Segments(segments) => segments.len(),
+            ShapeData::Boxes3d(boxes, ..) => boxes.len(),
+        }
+    }
+
     fn column(&self) -> Result<Column, GeomError> {
         Ok(match self {
             ShapeData::Rotated(boxes, format) => Column::Rotated(RotatedBoxes::new(boxes, *format)?),
@@ -89,7 +99,7 @@ fn shape_data<'a>(args: &'a ShapeArgs<'_>) -> PyResult<ShapeData<'a>> {
 
 /// Why a shape suppression failed: the geometry or the engine.
 #[derive(Debug, thiserror::Error)]
-enum ShapeError {
+pub(crate) enum ShapeError {
     #[error(transparent)]
     Geometry(#[from] GeomError),
     #[error(transparent)]
@@ -154,7 +164,7 @@ fn run_scoped<'py>(
     let labels = options.labels.as_ref().map(values);
     let image_ids = options.image_ids.as_ref().map(values);
     let scope = Scope { scores: &scores, image_ids: image_ids.as_deref(), labels: labels.as_deref(), params: &params };
-    let kept = compute(py, || work(&scope))?;
+    let kept = compute(py, Size::Items(scores.len()), || work(&scope))?;
     Ok((indices(py, kept.indices), numpy::PyArray1::from_vec(py, kept.scores)))
 }
 
@@ -167,14 +177,14 @@ pub(crate) fn shape_overlap<'py>(
     measure: &str,
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
     let (a, b) = (shape_data(&a)?, shape_data(&b)?);
-    let (rows, cols, flat) = compute(py, || -> Result<_, ShapeError> {
+    let (rows, cols, flat) = compute(py, Size::Cells(a.len(), b.len()), || -> Result<_, ShapeError> {
         let a = a.column().map_err(|e| ShapeError::In("boxes1", e))?;
         let b = b.column().map_err(|e| ShapeError::In("boxes2", e))?;
         match (a, b) {
-            (Column::Rotated(a), Column::Rotated(b)) => Ok(matrix(&a, &b, &shape(measure)?)),
-            (Column::Polygons(a), Column::Polygons(b)) => Ok(matrix(&a, &b, &shape(measure)?)),
-            (Column::Segments(a), Column::Segments(b)) => Ok(matrix(&a, &b, &intersect(measure)?)),
-            (Column::Boxes3d(a), Column::Boxes3d(b)) => Ok(matrix(&a, &b, &intersect(measure)?)),
+            (Column::Rotated(a), Column::Rotated(b)) => matrix(&a, &b, &shape(measure)?),
+            (Column::Polygons(a), Column::Polygons(b)) => matrix(&a, &b, &shape(measure)?),
+            (Column::Segments(a), Column::Segments(b)) => matrix(&a, &b, &intersect(measure)?),
+            (Column::Boxes3d(a), Column::Boxes3d(b)) => matrix(&a, &b, &intersect(measure)?),
             _ => Err(ShapeError::Mixed),
         }
     })?;
@@ -191,8 +201,8 @@ fn intersect(measure: &str) -> Result<IntersectMeasure, ShapeError> {
     measure.parse().map_err(ShapeError::Measure)
 }
 
-fn matrix<G: Geometry, M: Measure<G>>(a: &G, b: &G, measure: &M) -> (usize, usize, Vec<f64>) {
-    (a.len(), b.len(), overlap_matrix(a, b, measure))
+fn matrix<G: Geometry, M: Measure<G>>(a: &G, b: &G, measure: &M) -> Result<(usize, usize, Vec<f64>), ShapeError> {
+    Ok((a.len(), b.len(), overlap_matrix(a, b, measure)?))
 }
 
 /// Converts `(N, 5)` rotated boxes between formats (radians, degrees, le90, le135, oc).
@@ -206,7 +216,7 @@ pub(crate) fn rbox_convert<'py>(
     let from: RotatedFormat = in_fmt.parse().map_err(PyValueError::new_err)?;
     let to: RotatedFormat = out_fmt.parse().map_err(PyValueError::new_err)?;
     let flat = rboxes.as_slice().map_err(|_| PyValueError::new_err("rboxes must be C-contiguous"))?;
-    let converted = compute(py, || convert_rotated(flat.as_chunks::<5>().0, from, to))?;
+    let converted = compute(py, Size::Items(flat.len() / 5), || convert_rotated(flat.as_chunks::<5>().0, from, to))?;
     let rows = converted.len();
     flat_to_rows(py, converted.into_iter().flatten().collect(), rows, 5)
 }
@@ -361,6 +371,6 @@ pub(crate) fn mask_overlap<'py>(
             y.width()
         )));
     }
-    let (rows, cols, flat) = compute(py, || -> Result<_, ShapeError> { Ok(matrix(&a, &b, &intersect(measure)?)) })?;
+    let (rows, cols, flat) = compute(py, Size::Cells(a.len(), b.len()), || matrix(&a, &b, &intersect(measure)?))?;
     flat_to_rows(py, flat, rows, cols)
 }

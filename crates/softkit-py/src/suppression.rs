@@ -7,7 +7,7 @@ use softkit_geom::{BoxMeasure, BoxSet, Coord, Overlap};
 use softkit_nms::{Kept, NmsError, PolicyKind, SuppressParams, suppress, suppress_batched, suppress_per_image};
 
 use crate::arrays::{BoxArray, ScoreArray, values, with_boxes, with_scores};
-use crate::guard::compute;
+use crate::guard::{Size, compute};
 
 pub(crate) type KeptArrays<'py> = (Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<f64>>);
 
@@ -28,7 +28,7 @@ fn run<'py>(
 ) -> PyResult<Kept> {
     let labels = scope.labels.as_ref().map(values);
     let image_ids = scope.image_ids.as_ref().map(values);
-    with_boxes!(boxes, |boxes| with_scores!(scores, |scores| compute(py, || {
+    with_boxes!(boxes, |boxes| with_scores!(scores, |scores| compute(py, Size::Items(boxes.len()), || {
         let set = BoxSet::new(boxes, measure, pixel_offset)?;
         scoped(&set, scores, image_ids.as_deref(), labels.as_deref(), &params)
     })))
@@ -129,7 +129,7 @@ pub(crate) fn soft_nms<'py>(
 /// measured through the same call overhead as the functions above. For benchmarks.
 #[pyfunction]
 pub(crate) fn sort_floor(py: Python<'_>, scores: ScoreArray<'_>) -> PyResult<usize> {
-    with_scores!(scores, |scores| compute(py, || {
+    with_scores!(scores, |scores| compute(py, Size::Items(scores.len()), || {
         let mut copy = scores.to_vec();
         copy.sort_unstable_by(|a, b| b.partial_cmp(a).unwrap_or(std::cmp::Ordering::Equal));
         Ok::<usize, NmsError>(copy.len())

@@ -8,7 +8,7 @@ use softkit_io::read_mot;
 use softkit_track::{Appearance, ByteTracker, Sequence, TrackError, TrackerConfig, hota, mot_metrics};
 
 use crate::arrays::{BoxArray, ScoreArray, boxes_f64, scores_f64, values};
-use crate::guard::compute;
+use crate::guard::{Size, compute};
 
 /// The tracker's settings, as the Python wrapper passes them (a dict).
 #[derive(FromPyObject)]
@@ -82,7 +82,8 @@ impl PyByteTracker {
         let embeddings = embeddings.as_ref().map(values);
         let frame = frame.unwrap_or(self.frame + 1);
         let tracker = &mut self.inner;
-        let out = compute(py, || tracker.update(frame, &boxes, &scores, embeddings.as_deref()))?;
+        let out =
+            compute(py, Size::Items(boxes.len()), || tracker.update(frame, &boxes, &scores, embeddings.as_deref()))?;
         self.frame = frame;
         let ids: Vec<i64> = out.iter().map(|t| t.id as i64).collect();
         let flat: Vec<f64> = out.iter().flat_map(|t| t.bbox).collect();
@@ -122,7 +123,7 @@ pub(crate) fn track_mot_metrics<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let gt = sequence(gt).map_err(|e| pyo3::exceptions::PyValueError::new_err(format!("gt: {e}")))?;
     let tracks = sequence(tracks).map_err(|e| pyo3::exceptions::PyValueError::new_err(format!("tracks: {e}")))?;
-    let (m, h) = compute(py, || {
+    let (m, h) = compute(py, Size::Unbounded, || {
         let h = if with_hota { Some(hota(&gt, &tracks)?) } else { None };
         Ok::<_, TrackError>((mot_metrics(&gt, &tracks, max_distance)?, h))
     })?;
@@ -151,7 +152,7 @@ type MotColumns<'py> =
 /// Reads a MOTChallenge file with softkit's parser: `(frames, ids, boxes, confidences)`.
 #[pyfunction]
 pub(crate) fn track_read_mot(py: Python<'_>, path: String) -> PyResult<MotColumns<'_>> {
-    let rows = compute(py, || read_mot(&path))?;
+    let rows = compute(py, Size::Unbounded, || read_mot(&path))?;
     let n = rows.len();
     Ok((
         PyArray1::from_vec(py, rows.frames),
