@@ -16,7 +16,7 @@ use thiserror::Error;
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum GeomError {
     /// A coordinate is NaN or infinite.
-    #[error("boxes[{index}].{field} = {value} is not finite")]
+    #[error("boxes[{index}].{field} = {} is not finite", Short(*value))]
     NonFinite {
         /// Index of the box in the input.
         index: usize,
@@ -26,7 +26,7 @@ pub enum GeomError {
         value: f64,
     },
     /// An upper coordinate is below its lower one (`x2 < x1` or `y2 < y1`).
-    #[error("boxes[{index}].{field} = {value} is less than {lower_field} = {lower}")]
+    #[error("boxes[{index}].{field} = {} is less than {lower_field} = {}", Short(*value), Short(*lower))]
     Inverted {
         /// Index of the box in the input.
         index: usize,
@@ -40,7 +40,7 @@ pub enum GeomError {
         lower: f64,
     },
     /// A width or height is negative.
-    #[error("boxes[{index}].{field} = {value} is negative")]
+    #[error("boxes[{index}].{field} = {} is negative", Short(*value))]
     NegativeSize {
         /// Index of the box in the input.
         index: usize,
@@ -50,7 +50,7 @@ pub enum GeomError {
         value: f64,
     },
     /// A parameter is outside its domain.
-    #[error("{name} = {value} is invalid: {expected}")]
+    #[error("{name} = {} is invalid: {expected}", Short(*value))]
     InvalidParameter {
         /// Name of the parameter.
         name: &'static str,
@@ -61,7 +61,7 @@ pub enum GeomError {
     },
     /// A number of a rotated box `(cx, cy, w, h, angle)` is invalid: not finite, a negative size,
     /// or an angle outside its format's range.
-    #[error("rboxes[{index}].{field} = {value} is invalid: {expected}")]
+    #[error("rboxes[{index}].{field} = {} is invalid: {expected}", Short(*value))]
     RotatedBox {
         /// Index of the box in the input.
         index: usize,
@@ -73,7 +73,7 @@ pub enum GeomError {
         expected: &'static str,
     },
     /// A number of an item of a named list (`segments`, `boxes3d`, ...) is outside its domain.
-    #[error("{items}[{index}].{field} = {value} is invalid: {expected}")]
+    #[error("{items}[{index}].{field} = {} is invalid: {expected}", Short(*value))]
     Item {
         /// The list, such as `segments`.
         items: &'static str,
@@ -87,7 +87,7 @@ pub enum GeomError {
         expected: &'static str,
     },
     /// A segment ends before it starts.
-    #[error("segments[{index}].end = {end} is less than start = {start}")]
+    #[error("segments[{index}].end = {} is less than start = {}", Short(*end), Short(*start))]
     InvertedSegment {
         /// Index of the segment in the input.
         index: usize,
@@ -97,7 +97,7 @@ pub enum GeomError {
         end: f64,
     },
     /// A polygon vertex is NaN or infinite.
-    #[error("polygons[{index}] vertex {vertex}: {axis} = {value} is not finite")]
+    #[error("polygons[{index}] vertex {vertex}: {axis} = {} is not finite", Short(*value))]
     PolygonVertex {
         /// Index of the polygon in the input.
         index: usize,
@@ -171,6 +171,21 @@ impl GeomError {
             | GeomError::TooFewVertices { index, .. }
             | GeomError::SelfIntersecting { index, .. } => Some(index),
             GeomError::InvalidParameter { .. } | GeomError::Offsets(_) | GeomError::OutOfMemory { .. } => None,
+        }
+    }
+}
+
+/// A number as an error shows it: as Rust prints it, except that magnitudes from 1e16 up or
+/// below 1e-6 (not zero) use an exponent, so that `1e155` is not written with 155 zeros.
+struct Short(f64);
+
+impl std::fmt::Display for Short {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let magnitude = self.0.abs();
+        if magnitude.is_finite() && magnitude != 0.0 && !(1e-6..1e16).contains(&magnitude) {
+            write!(f, "{:e}", self.0)
+        } else {
+            write!(f, "{}", self.0)
         }
     }
 }

@@ -46,9 +46,11 @@ impl BoxFormat {
         }
     }
 
-    /// Checks boxes in this encoding: every number finite, and corners ordered (`xyxy`) or sizes
-    /// non-negative (`xywh`, `cxcywh`). This is softkit's one box validation; readers and
-    /// geometries call it.
+    /// Checks boxes in this encoding: every number finite and at most 1e150 in magnitude, corners
+    /// ordered (`xyxy`) or sizes non-negative (`xywh`, `cxcywh`), and the area of a box with
+    /// positive sides representable (not below `f64::MIN_POSITIVE`). Within these bounds every
+    /// overlap measure is computed without overflow or underflow of an area; outside them the
+    /// error says to rescale. This is softkit's one box validation; readers and geometries call it.
     ///
     /// # Errors
     ///
@@ -62,6 +64,10 @@ impl BoxFormat {
     /// assert!(BoxFormat::Xywh.validate(&[[5.0_f64, 5.0, 0.0, 2.0]]).is_ok());
     /// let err = BoxFormat::Xywh.validate(&[[0.0_f32, 0.0, 1.0, -2.0]]).unwrap_err();
     /// assert_eq!(err.to_string(), "boxes[0].h = -2 is negative");
+    /// let err = BoxFormat::Xyxy.validate(&[[0.0, 0.0, 1e155, 1.0]]).unwrap_err();
+    /// assert!(err.to_string().starts_with("boxes[0].x2 = 1e155 is invalid: a magnitude of at most 1e150"));
+    /// let err = BoxFormat::Xyxy.validate(&[[0.0, 0.0, 1e-170, 1e-170]]).unwrap_err();
+    /// assert!(err.to_string().starts_with("boxes[0].width = 1e-170 is invalid"));
     /// ```
     pub fn validate<T: Coord>(self, boxes: &[[T; 4]]) -> Result<(), GeomError> {
         let names = self.field_names();
@@ -70,6 +76,11 @@ impl BoxFormat {
             for (field, &value) in names.iter().zip(&b) {
                 if !value.is_finite() {
                     return Err(GeomError::NonFinite { index, field, value });
+                }
+                if value.abs() > MAX_MAGNITUDE {
+                    let expected = "a magnitude of at most 1e150, beyond which areas and distances overflow float64 \
+                                    (rescale the coordinates)";
+                    return Err(GeomError::Item { items: "boxes", index, field, value, expected });
                 }
             }
             match self {
@@ -94,15 +105,29 @@ impl BoxFormat {
                     }
                 }
             }
+            let (width, height) = match self {
+                BoxFormat::Xyxy => (b[2] - b[0], b[3] - b[1]),
+                BoxFormat::Xywh | BoxFormat::Cxcywh => (b[2], b[3]),
+            };
+            if width > 0.0 && height > 0.0 && width * height < f64::MIN_POSITIVE {
+                let expected = "a width whose area with the height stays above 2.2e-308, below which float64 \
+                                loses the area (rescale the coordinates)";
+                return Err(GeomError::Item { items: "boxes", index, field: "width", value: width, expected });
+            }
         }
         Ok(())
     }
 }
 
+/// The largest coordinate magnitude a box may have: sides, areas, unions, enclosing boxes and
+/// squared diagonals of such boxes all stay finite in `f64`.
+const MAX_MAGNITUDE: f64 = 1e150;
+
 /// Converts boxes between encodings, in `f64`.
 ///
-/// Every input is checked: coordinates must be finite, sizes non-negative, and `xyxy` corners
-/// ordered.
+/// Every input is checked: coordinates must be finite and at most 1e150 in magnitude (so no
+/// output overflows), sizes non-negative, `xyxy` corners ordered, and a box with positive sides
+/// must have an area that `f64` can hold.
 ///
 /// # Errors
 ///
