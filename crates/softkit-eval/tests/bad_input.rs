@@ -135,6 +135,12 @@ fn ground_truth_referring_to_unlisted_images_categories_or_repeating_ids() {
         "annotations[1].image_id = 4 is not an image of the ground truth"
     );
     assert_eq!(gt_err(&doc(&[ann(1, 1, 7)])), "annotations[0].category_id = 7 is not a category of the ground truth");
+    // No `categories` key at all: named as such, not as an unknown id.
+    let no_categories = format!(r#"{{"images": [{{"id": 1}}], "annotations": [{}]}}"#, ann(1, 1, 1));
+    assert_eq!(
+        gt_err(&no_categories),
+        "the ground truth has no categories, which each annotation's category_id must name"
+    );
     assert_eq!(
         gt_err(&doc(&[ann(5, 1, 1), ann(6, 1, 1), ann(5, 1, 1)])),
         "annotations[2].id = 5 repeats the id of annotations[0]"

@@ -172,6 +172,11 @@ impl CocoGroundTruth {
             if image_ids.binary_search(&ann.image_id).is_err() {
                 return Err(IoError::UnknownImage { item: item(), image_id: ann.image_id });
             }
+            if categories.is_empty() {
+                // Most likely a file without its `categories` key: say so, not "unknown id".
+                let needed_by = "each annotation's category_id must name";
+                return Err(IoError::MissingField { item: "the ground truth".into(), field: "categories", needed_by });
+            }
             if categories.binary_search_by_key(&ann.category_id, |c| c.id).is_err() {
                 return Err(IoError::UnknownCategory { item: item(), category_id: ann.category_id });
             }

@@ -92,8 +92,8 @@ fn insertion_sort(cell: &mut [(f64, u32)]) {
     }
 }
 
-/// Items in start order as neighbours: the later items that start before an item
-/// ends, and the earlier ones that end after it starts.
+/// Items in start order as neighbours: the later items that start before an item ends, and the
+/// earlier ones that end after it starts.
 struct Window<'a> {
     lo: &'a [f64],
     hi: &'a [f64],
