@@ -8,7 +8,9 @@
 //!
 //! # Examples
 //!
-//! ```
+//! (A standalone example: the flag is process-wide, and merged doctests share a process.)
+//!
+//! ```standalone_crate
 //! use softkit_geom::interrupt::{self, Interrupted};
 //!
 //! interrupt::request();
