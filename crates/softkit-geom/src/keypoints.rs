@@ -327,6 +327,12 @@ impl<'s> OksNms<'s> {
 }
 
 impl OksNms<'_> {
+    /// Whether a keypoint pair counts: always, or when visible above the threshold in both poses.
+    #[inline]
+    fn counts(&self, p: &[f64], q: &[f64]) -> bool {
+        self.visibility_threshold.is_none_or(|t| p[2] > t && q[2] > t)
+    }
+
     /// `e_k = d_k² / (2 σ_k)² / scale / 2` of each counted keypoint pair, in keypoint order.
     fn exponents<'a>(
         &'a self,
@@ -336,12 +342,11 @@ impl OksNms<'_> {
         j: usize,
     ) -> impl Iterator<Item = f64> + 'a {
         let scale = (a.area(i) + b.area(j)) / 2.0 + EPS;
-        let visible = move |p: &[f64], q: &[f64]| self.visibility_threshold.is_none_or(|t| p[2] > t && q[2] > t);
         a.get(i)
             .chunks_exact(3)
             .zip(b.get(j).chunks_exact(3))
             .zip(self.sigmas)
-            .filter(move |((p, q), _)| visible(p, q))
+            .filter(move |((p, q), _)| self.counts(p, q))
             .map(move |((p, q), &sigma)| {
                 let (dx, dy) = (p[0] - q[0], p[1] - q[1]);
                 let variance = (sigma * 2.0) * (sigma * 2.0);
@@ -353,7 +358,13 @@ impl OksNms<'_> {
     /// `exp(-e) <= 1 / (1 + e + e²/2 + e³/6)`, and each term not yet bounded is at most 1. Far
     /// poses are told apart after two or three divisions, with no `exp`.
     fn surely_at_most(&self, a: &Keypoints, i: usize, b: &Keypoints, j: usize, threshold: f64) -> bool {
-        let total = self.exponents(a, i, b, j).count();
+        // Every keypoint counts without a visibility threshold; only then must they be counted.
+        let total = match self.visibility_threshold {
+            None => self.sigmas.len(),
+            Some(_) => {
+                a.get(i).chunks_exact(3).zip(b.get(j).chunks_exact(3)).filter(|(p, q)| self.counts(p, q)).count()
+            }
+        };
         // The sum must end above `threshold * total`; the slack covers rounding.
         let needed = threshold * total as f64 - 1e-9;
         let mut bound = 0.0;
