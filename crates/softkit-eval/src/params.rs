@@ -163,12 +163,14 @@ pub(crate) struct Resolved {
     pub(crate) use_cats: bool,
 }
 
-fn check_finite(field: &'static str, values: &[f64]) -> Result<(), EvalError> {
+/// Thresholds on IoU or recall: a non-empty list of numbers in [0, 1] (a threshold outside it
+/// would silently match nothing, or everything).
+fn check_unit(field: &'static str, values: &[f64]) -> Result<(), EvalError> {
     if values.is_empty() {
         return Err(EvalError::Params { field, reason: "must not be empty".into() });
     }
-    if let Some((i, v)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-        return Err(EvalError::Params { field, reason: format!("[{i}] = {v} is not finite") });
+    if let Some((i, v)) = values.iter().enumerate().find(|(_, v)| !(0.0..=1.0).contains(*v)) {
+        return Err(EvalError::Params { field, reason: format!("[{i}] = {v} is not a number in [0, 1]") });
     }
     Ok(())
 }
@@ -188,8 +190,8 @@ impl Params {
     }
 
     pub(crate) fn resolve(&self, all_img_ids: &[i64], all_cat_ids: &[i64]) -> Result<Resolved, EvalError> {
-        check_finite("iou_thrs", &self.iou_thrs)?;
-        check_finite("rec_thrs", &self.rec_thrs)?;
+        check_unit("iou_thrs", &self.iou_thrs)?;
+        check_unit("rec_thrs", &self.rec_thrs)?;
         if self.max_dets.is_empty() {
             return Err(EvalError::Params { field: "max_dets", reason: "must not be empty".into() });
         }

@@ -60,15 +60,18 @@ fn bbox_with_a_negative_side() {
 #[test]
 fn bbox_holding_a_string() {
     let msg = results_err(r#"[{"image_id": 1, "category_id": 1, "bbox": [0, "0", 1, 1], "score": 0.5}]"#);
-    assert_eq!(msg, "results is not in the COCO format: invalid type: string \"0\", expected f64 at line 1 column 50");
+    assert_eq!(
+        msg,
+        "results is not in the COCO format: results[0].bbox[1]: invalid type: string \"0\", expected a number at line 1 column 50"
+    );
 }
 
 #[test]
 fn malformed_json_reports_line_and_column() {
     let msg = results_err("[{\"image_id\": 1,\n  \"category_id\": 1 \"bbox\": [0, 0, 1, 1]}]");
-    assert_eq!(msg, "malformed JSON in results: expected `,` or `}` at line 2 column 20");
+    assert_eq!(msg, "malformed JSON in results: results[0]: expected `,` or `}` at line 2 column 20");
     let msg = gt_err("{\"images\": [");
-    assert_eq!(msg, "malformed JSON in ground truth: EOF while parsing a list at line 1 column 12");
+    assert_eq!(msg, "malformed JSON in ground truth: images: EOF while parsing a list at line 1 column 12");
 }
 
 #[test]
@@ -79,7 +82,7 @@ fn malformed_json_in_a_file_names_the_file() {
     std::fs::write(&path, "[{\"image_id\": 1,}]").unwrap();
     let msg = CocoResults::from_path(&path, &gt()).unwrap_err().to_string();
     std::fs::remove_dir_all(&dir).unwrap();
-    assert_eq!(msg, format!("malformed JSON in {}: trailing comma at line 1 column 17", path.display()));
+    assert_eq!(msg, format!("malformed JSON in {}: results[0]: trailing comma at line 1 column 17", path.display()));
 }
 
 #[test]
@@ -92,12 +95,12 @@ fn missing_file() {
 #[test]
 fn missing_fields_are_named() {
     let msg = results_err(r#"[{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1]}]"#);
-    assert_eq!(msg, "results is not in the COCO format: missing field `score` at line 1 column 56");
+    assert_eq!(msg, "results is not in the COCO format: results[0]: missing field `score` at line 1 column 56");
     let msg = gt_err(
         r#"{"images": [{"id": 1}], "categories": [{"id": 1}], "annotations": [
             {"id": 1, "image_id": 1, "category_id": 1, "iscrowd": 0, "bbox": [0, 0, 1, 1]}]}"#,
     );
-    assert_eq!(msg, "ground truth is not in the COCO format: missing field `area` at line 2 column 90");
+    assert_eq!(msg, "ground truth is not in the COCO format: annotations[0]: missing field `area` at line 2 column 90");
     let msg = results_err(r#"{"image_id": 1}"#);
     assert_eq!(msg, "results is not in the COCO format: invalid type: map, expected a sequence at line 1 column 0");
 }
@@ -110,7 +113,7 @@ fn iscrowd_must_be_zero_one_or_boolean() {
     );
     assert_eq!(
         msg,
-        "ground truth is not in the COCO format: invalid value: integer `2`, expected iscrowd as 0, 1, false or true at line 2 column 78"
+        "ground truth is not in the COCO format: annotations[0].iscrowd: invalid value: integer `2`, expected iscrowd as 0, 1, false or true at line 2 column 78"
     );
     let ok = CocoGroundTruth::from_json_str(
         r#"{"images": [{"id": 1}], "categories": [{"id": 1}], "annotations": [
@@ -180,7 +183,7 @@ fn unusable_parameters() {
         (Params { max_dets: vec![], ..Params::default() }, "invalid parameter max_dets: must not be empty"),
         (
             Params { iou_thrs: vec![0.5, f64::NAN], ..Params::default() },
-            "invalid parameter iou_thrs: [1] = NaN is not finite",
+            "invalid parameter iou_thrs: [1] = NaN is not a number in [0, 1]",
         ),
         (Params { rec_thrs: vec![], ..Params::default() }, "invalid parameter rec_thrs: must not be empty"),
         (Params { area_rngs: vec![], ..Params::default() }, "invalid parameter area_rngs: must not be empty"),

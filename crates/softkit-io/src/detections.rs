@@ -6,9 +6,9 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use softkit_geom::BoxFormat;
 
-use crate::json::{parse_str, read_text};
+use crate::json::{FloatIdCounter, Origin, parse_json, read_text};
 use crate::results::RawDetection;
-use crate::{COCO80_CATEGORY_IDS, IoError, write_atomic};
+use crate::{COCO80_CATEGORY_IDS, FloatIds, IoError, write_atomic};
 
 /// One image of a candidate table.
 ///
@@ -19,8 +19,10 @@ use crate::{COCO80_CATEGORY_IDS, IoError, write_atomic};
 /// assert_eq!(info.id, 139);
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(expecting = "an image object {\"id\", \"file_name\", \"width\", \"height\"}")]
 pub struct ImageInfo {
-    /// The image id.
+    /// The image id (an integral float such as `42.0` is read as 42, as the rows' ids are).
+    #[serde(deserialize_with = "crate::json::id_value")]
     pub id: i64,
     /// The file name, when the table records one.
     #[serde(default)]
@@ -64,6 +66,9 @@ pub struct Detections {
     pub format: BoxFormat,
     /// Score of each row.
     pub scores: Vec<f64>,
+    /// The ids a results list wrote as floats (`42.0`), read as integers; `None` when all were
+    /// integers (always for a candidate table, whose rows are numbers).
+    pub float_ids: Option<FloatIds>,
 }
 
 impl Detections {
@@ -122,6 +127,7 @@ impl Detections {
             boxes: rows.iter().map(|&r| self.boxes[r]).collect(),
             format: self.format,
             scores: rows.iter().map(|&r| self.scores[r]).collect(),
+            float_ids: self.float_ids.clone(),
         }
     }
 
@@ -134,6 +140,7 @@ impl Detections {
             boxes: Vec::with_capacity(rows),
             format,
             scores: Vec::with_capacity(rows),
+            float_ids: None,
         }
     }
 
@@ -154,6 +161,9 @@ fn to_xyxy(b: [f64; 4], format: BoxFormat) -> [f64; 4] {
 }
 
 #[derive(Deserialize)]
+#[serde(
+    expecting = "a candidate table {\"images\": [...], \"candidates\": [[image_id, class_index, x1, y1, x2, y2, score], ...]}"
+)]
 struct CandidateTable {
     #[serde(default)]
     images: Vec<ImageInfo>,
@@ -207,21 +217,24 @@ pub fn read_detections(path: impl AsRef<Path>) -> Result<Detections, IoError> {
 /// ```
 pub fn parse_detections(text: &str, origin: &str) -> Result<Detections, IoError> {
     if text.trim_start().starts_with('[') {
-        let rows: Vec<RawDetection> = parse_str(text, origin)?;
+        let rows: Vec<RawDetection> = parse_json(text, Origin::text(origin), "COCO")?;
         let mut dets = Detections::new(Vec::new(), false, BoxFormat::Xywh, rows.len());
+        let mut floats = FloatIdCounter::default();
         for (index, r) in rows.iter().enumerate() {
             let item = || format!("results[{index}]");
+            let image_id = floats.id(r.image_id, || format!("{}.image_id", item()));
+            let category_id = floats.id(r.category_id, || format!("{}.category_id", item()));
             let bbox = r.bbox.ok_or_else(|| IoError::MissingField {
                 item: item(),
                 field: "bbox",
                 needed_by: "box suppression needs",
             })?;
-            dets.push(r.image_id, r.category_id, bbox.checked(item)?, r.score);
+            dets.push(image_id, category_id, bbox.checked(item)?, r.score);
         }
+        dets.float_ids = floats.finish();
         return Ok(dets);
     }
-    let table: CandidateTable =
-        serde_json::from_str(text).map_err(|e| IoError::from_json_in(origin, "candidate table", e))?;
+    let table: CandidateTable = parse_json(text, Origin::text(origin), "candidate table")?;
     let mut dets = Detections::new(table.images, true, BoxFormat::Xyxy, table.candidates.len());
     for (index, row) in table.candidates.iter().enumerate() {
         let [image_id, class_index, x1, y1, x2, y2, score] = *row;
@@ -231,7 +244,7 @@ pub fn parse_detections(text: &str, origin: &str) -> Result<Detections, IoError>
     Ok(dets)
 }
 
-/// A number that is exactly an integer id: above 2^53 two ids could merge into one.
+/// A number that is exactly an integer id: from 2^53 on, two ids written apart can read as one.
 ///
 /// # Examples
 ///
@@ -241,7 +254,8 @@ pub fn parse_detections(text: &str, origin: &str) -> Result<Detections, IoError>
 /// assert_eq!(softkit_io::integer_id(1e16), None);
 /// ```
 pub fn integer_id(value: f64) -> Option<i64> {
-    (value.fract() == 0.0 && value.abs() <= 9_007_199_254_740_992.0).then_some(value as i64)
+    // Below 2^53, not at it: a written 2^53 + 1 reads as 2^53, so 2^53 itself may be a rounded id.
+    (value.fract() == 0.0 && value.abs() < 9_007_199_254_740_992.0).then_some(value as i64)
 }
 
 /// The image id and COCO category id of candidate row `index`: an exact integer image id and a
@@ -265,7 +279,7 @@ pub(crate) fn candidate_ids(
         .and_then(|c| COCO80_CATEGORY_IDS.get(c))
         .ok_or_else(|| invalid("class_index", class_index, "an integer in 0..80"))?;
     let image_id =
-        integer_id(image_id).ok_or_else(|| invalid("image_id", image_id, "an integer of magnitude at most 2^53"))?;
+        integer_id(image_id).ok_or_else(|| invalid("image_id", image_id, "an integer of magnitude below 2^53"))?;
     Ok((image_id, *category_id))
 }
 
@@ -309,13 +323,16 @@ mod tests {
     #[test]
     fn malformed_json_names_line_and_column() {
         let err = parse_detections("{\"candidates\": [[1, 2,\n 3,, 4]]}", "c.json").unwrap_err();
-        assert_eq!(err.to_string(), "malformed JSON in c.json: expected value at line 2 column 4");
+        assert_eq!(err.to_string(), "malformed JSON in c.json: candidates[0][3]: expected value at line 2 column 4");
     }
 
     #[test]
     fn wrong_row_width_is_reported() {
         let err = parse_detections("{\"candidates\": [[1, 2, 3]]}", "c.json").unwrap_err();
-        assert!(err.to_string().starts_with("c.json is not in the candidate table format: invalid length 3"), "{err}");
+        assert!(
+            err.to_string().starts_with("c.json is not in the candidate table format: candidates[0]: invalid length 3"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -334,9 +351,15 @@ mod tests {
             "r.json",
         )
         .unwrap_err();
-        assert_eq!(err.to_string(), "malformed JSON in r.json: number out of range at line 1 column 68");
+        assert_eq!(
+            err.to_string(),
+            "malformed JSON in r.json: results[0].score: number out of range at line 1 column 68"
+        );
         let err = parse_detections("{\"candidates\": [[1, 0, NaN, 0, 1, 1, 0.5]]}", "c.json").unwrap_err();
-        assert_eq!(err.to_string(), "malformed JSON in c.json: expected value at line 1 column 24");
+        assert_eq!(
+            err.to_string(),
+            "malformed JSON in c.json: candidates[0][2]: NaN is not a JSON number (JSON has no NaN or infinity; give a finite number, or drop the object) at line 1 column 24"
+        );
     }
 
     #[test]

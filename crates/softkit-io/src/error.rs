@@ -58,23 +58,27 @@ pub enum IoError {
         /// What the operating system reported.
         source: std::io::Error,
     },
-    /// The text is not JSON at all (a syntax error, or the text ends early).
-    #[error("malformed JSON in {origin}: {source}")]
+    /// The text is not JSON at all (a syntax error, the text ends early, or a `NaN` literal).
+    #[error("malformed JSON in {origin}: {}", place.describe(message))]
     Syntax {
-        /// Where the text came from: a file path, or `ground truth` / `results`.
+        /// Where the text came from: a file path, `ground truth` / `results`, or a Python argument.
         origin: String,
-        /// The parser's message, with line and column.
-        source: serde_json::Error,
+        /// Where in the document the parser stopped (boxed, to keep `Result<_, IoError>` small).
+        place: Box<JsonPlace>,
+        /// What the parser found.
+        message: String,
     },
     /// The text is JSON, but a field has the wrong type or is missing.
-    #[error("{origin} is not in the {format} format: {source}")]
+    #[error("{origin} is not in the {format} format: {}", place.describe(message))]
     Shape {
-        /// Where the text came from: a file path, or `ground truth` / `results`.
+        /// Where the text came from: a file path, `ground truth` / `results`, or a Python argument.
         origin: String,
         /// The format expected: `COCO` or `candidate table`.
         format: &'static str,
-        /// The parser's message, naming the field, with line and column when known.
-        source: serde_json::Error,
+        /// The value that does not fit (boxed, to keep `Result<_, IoError>` small).
+        place: Box<JsonPlace>,
+        /// What is wrong with it, naming the field.
+        message: String,
     },
     /// An item refers to an image that the ground truth does not list.
     #[error("{item}.image_id = {image_id} is not an image of the ground truth")]
@@ -251,22 +255,44 @@ pub enum IoError {
     },
 }
 
-impl IoError {
-    /// Sorts a serde_json error into [`IoError::Syntax`] or [`IoError::Shape`] (of the COCO format).
-    pub(crate) fn from_json(origin: impl Into<String>, source: serde_json::Error) -> Self {
-        Self::from_json_in(origin, "COCO", source)
-    }
+/// Where in a JSON document a problem lies, in the user's own coordinates.
+///
+/// # Examples
+///
+/// ```
+/// use softkit_io::{CocoGroundTruth, IoError};
+///
+/// let text = "{\"images\": [{\"id\": 1}], \"categories\": [{\"id\": 1}],\n \"annotations\": [{\"id\": 1}]}";
+/// let err = CocoGroundTruth::from_json_str(text).unwrap_err();
+/// let IoError::Shape { place, .. } = &err else { panic!("{err}") };
+/// assert_eq!(place.path, "annotations[0]");
+/// assert_eq!(place.line_column, Some((2, 26)));
+/// assert_eq!(
+///     err.to_string(),
+///     "ground truth is not in the COCO format: annotations[0]: missing field `image_id` at line 2 column 26"
+/// );
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct JsonPlace {
+    /// The JSON path of the value, such as `annotations[17].bbox`; empty at the document's root.
+    pub path: String,
+    /// The 1-based line and column in the text the user wrote; `None` for text serialised from
+    /// an in-memory object, where only the path means anything to the user.
+    pub line_column: Option<(usize, usize)>,
+}
 
-    /// As [`from_json`](Self::from_json), for a document of `format`.
-    pub(crate) fn from_json_in(origin: impl Into<String>, format: &'static str, source: serde_json::Error) -> Self {
-        let origin = origin.into();
-        match source.classify() {
-            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
-                IoError::Syntax { origin, source }
-            }
-            serde_json::error::Category::Data | serde_json::error::Category::Io => {
-                IoError::Shape { origin, format, source }
-            }
+impl JsonPlace {
+    /// `message` preceded by the path and followed by the line and column, where known.
+    pub fn describe(&self, message: &str) -> String {
+        let mut out = String::new();
+        if !self.path.is_empty() {
+            out.push_str(&self.path);
+            out.push_str(": ");
         }
+        out.push_str(message);
+        if let Some((line, column)) = self.line_column {
+            out.push_str(&format!(" at line {line} column {column}"));
+        }
+        out
     }
 }

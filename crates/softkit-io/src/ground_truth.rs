@@ -6,7 +6,8 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::json::{
-    CrowdFlag, RawBbox, check_bbox, check_keypoint_triples, check_rbox, parse_path, parse_str, parse_value,
+    CrowdFlag, FloatIdCounter, FloatIds, Origin, RawBbox, RawId, check_bbox, check_keypoint_triples, check_rbox,
+    parse_json, parse_path, parse_value,
 };
 use crate::segmentation::RawSegmentation;
 use crate::{IoError, Segmentation};
@@ -38,6 +39,7 @@ pub struct GtAnnotation {
 }
 
 #[derive(Deserialize)]
+#[serde(expecting = "a COCO ground truth object {\"images\": [...], \"annotations\": [...], \"categories\": [...]}")]
 struct RawGt {
     images: Vec<RawImage>,
     #[serde(default)]
@@ -47,8 +49,9 @@ struct RawGt {
 }
 
 #[derive(Deserialize)]
+#[serde(expecting = "an image object {\"id\": ..., \"height\": ..., \"width\": ...}")]
 struct RawImage {
-    id: i64,
+    id: RawId,
     #[serde(default)]
     height: Option<u32>,
     #[serde(default)]
@@ -56,17 +59,19 @@ struct RawImage {
 }
 
 #[derive(Deserialize)]
+#[serde(expecting = "a category object {\"id\": ..., \"name\": ...}")]
 struct RawCategory {
-    id: i64,
+    id: RawId,
     #[serde(default)]
     name: String,
 }
 
 #[derive(Deserialize)]
+#[serde(expecting = "an annotation object {\"id\", \"image_id\", \"category_id\", \"area\", \"iscrowd\", ...}")]
 struct RawAnnotation {
-    id: i64,
-    image_id: i64,
-    category_id: i64,
+    id: RawId,
+    image_id: RawId,
+    category_id: RawId,
     area: f64,
     iscrowd: CrowdFlag,
     bbox: Option<RawBbox>,
@@ -134,22 +139,47 @@ pub struct CocoGroundTruth {
     boxes3d: Vec<Option<[f64; 7]>>,
     /// The `segment` of each annotation, aligned with `annotations`.
     segments: Vec<Option<[f64; 2]>>,
+    /// The ids the file wrote as floats.
+    float_ids: Option<FloatIds>,
 }
 
 impl CocoGroundTruth {
     /// Reads a ground-truth JSON file.
     pub fn from_path(path: impl AsRef<Path>) -> Result<Self, IoError> {
-        Self::from_raw(parse_path(path.as_ref())?)
+        Self::from_raw(parse_path(path.as_ref(), "COCO")?)
     }
 
     /// Parses ground-truth JSON text.
     pub fn from_json_str(text: &str) -> Result<Self, IoError> {
-        Self::from_raw(parse_str(text, "ground truth")?)
+        Self::from_raw(parse_json(text, Origin::text("ground truth"), "COCO")?)
+    }
+
+    /// Parses JSON text that the caller serialised from an in-memory object called `name` (a
+    /// Python dict, say): errors give the JSON path in that object, not a line and column of text
+    /// the user never saw.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = softkit_io::CocoGroundTruth::from_serialised_json(r#"{"images": [{"id": "a"}]}"#, "gt").unwrap_err();
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "gt is not in the COCO format: images[0].id: invalid type: string \"a\", expected an integer id"
+    /// );
+    /// ```
+    pub fn from_serialised_json(text: &str, name: &str) -> Result<Self, IoError> {
+        Self::from_raw(parse_json(text, Origin::serialised(name), "COCO")?)
     }
 
     /// Reads ground truth from an already-parsed JSON value.
     pub fn from_value(value: &serde_json::Value) -> Result<Self, IoError> {
-        Self::from_raw(parse_value(value, "ground truth")?)
+        Self::from_raw(parse_value(value, "ground truth", "COCO")?)
+    }
+
+    /// The ids the file wrote as floats (`42.0`) and the loader read as integers, as pycocotools
+    /// does; `None` when all were integers. Callers pass this on as a warning.
+    pub fn float_ids(&self) -> Option<&FloatIds> {
+        self.float_ids.as_ref()
     }
 
     /// Builds ground truth from its parts, with the same checks as the loaders.
@@ -192,6 +222,7 @@ impl CocoGroundTruth {
         let (rboxes, difficult) = (vec![None; annotations.len()], vec![false; annotations.len()]);
         let (boxes3d, segments) = (vec![None; annotations.len()], vec![None; annotations.len()]);
         Ok(CocoGroundTruth {
+            float_ids: None,
             image_ids,
             categories,
             annotations,
@@ -207,6 +238,13 @@ impl CocoGroundTruth {
     }
 
     fn from_raw(raw: RawGt) -> Result<Self, IoError> {
+        let mut floats = FloatIdCounter::default();
+        let image_ids: Vec<(i64, Option<(u32, u32)>)> = (raw.images.iter().enumerate())
+            .map(|(i, image)| (floats.id(image.id, || format!("images[{i}].id")), image.height.zip(image.width)))
+            .collect();
+        let categories: Vec<Category> = (raw.categories.into_iter().enumerate())
+            .map(|(i, c)| Category { id: floats.id(c.id, || format!("categories[{i}].id")), name: c.name })
+            .collect();
         let mut annotations = Vec::with_capacity(raw.annotations.len());
         let mut segmentations = Vec::with_capacity(raw.annotations.len());
         let mut keypoints = Vec::with_capacity(raw.annotations.len());
@@ -243,22 +281,18 @@ impl CocoGroundTruth {
                 },
             });
             annotations.push(GtAnnotation {
-                id: a.id,
-                image_id: a.image_id,
-                category_id: a.category_id,
+                id: floats.id(a.id, || format!("{}.id", item())),
+                image_id: floats.id(a.image_id, || format!("{}.image_id", item())),
+                category_id: floats.id(a.category_id, || format!("{}.category_id", item())),
                 area: a.area,
                 iscrowd: a.iscrowd.0,
                 bbox,
             });
         }
         // pycocotools indexes images by id, so a repeated id takes the last entry's size.
-        let sizes: HashMap<i64, Option<(u32, u32)>> =
-            raw.images.iter().map(|i| (i.id, i.height.zip(i.width))).collect();
-        let mut gt = Self::new(
-            raw.images.into_iter().map(|i| i.id),
-            raw.categories.into_iter().map(|c| Category { id: c.id, name: c.name }),
-            annotations,
-        )?;
+        let sizes: HashMap<i64, Option<(u32, u32)>> = image_ids.iter().copied().collect();
+        let mut gt = Self::new(image_ids.iter().map(|&(id, _)| id), categories, annotations)?;
+        gt.float_ids = floats.finish();
         gt.image_sizes = gt.image_ids.iter().map(|id| sizes[id]).collect();
         gt.segmentations = segmentations;
         gt.keypoints = keypoints;

@@ -7,7 +7,10 @@ use serde::Deserialize;
 
 use softkit_geom::Rle;
 
-use crate::json::{RawBbox, check_bbox, check_keypoint_triples, check_rbox, parse_path, parse_str, parse_value};
+use crate::json::{
+    FloatIdCounter, FloatIds, Origin, RawBbox, RawId, check_bbox, check_keypoint_triples, check_rbox, parse_json,
+    parse_path, parse_value,
+};
 use crate::segmentation::RawSegmentation;
 use crate::{CocoGroundTruth, IoError, Segmentation};
 
@@ -33,9 +36,12 @@ impl Detection {
 
 /// One result as a COCO results list writes it, before any rule of `loadRes` applies.
 #[derive(Deserialize)]
+#[serde(
+    expecting = "a result object {\"image_id\", \"category_id\", \"score\" and a bbox, segmentation or other shape}"
+)]
 pub(crate) struct RawDetection {
-    pub(crate) image_id: i64,
-    pub(crate) category_id: i64,
+    pub(crate) image_id: RawId,
+    pub(crate) category_id: RawId,
     pub(crate) bbox: Option<RawBbox>,
     pub(crate) segmentation: Option<RawSegmentation>,
     #[serde(default)]
@@ -105,22 +111,49 @@ pub struct CocoResults {
     boxes3d: Vec<Option<[f64; 7]>>,
     /// The time segments as written, aligned with `detections` (empty for results made in memory).
     segments: Vec<Option<[f64; 2]>>,
+    /// The ids the file wrote as floats.
+    float_ids: Option<FloatIds>,
 }
 
 impl CocoResults {
     /// Reads a results JSON file.
     pub fn from_path(path: impl AsRef<Path>, gt: &CocoGroundTruth) -> Result<Self, IoError> {
-        Self::from_raw(parse_path(path.as_ref())?, gt)
+        Self::from_raw(parse_path(path.as_ref(), "COCO")?, gt)
     }
 
     /// Parses results JSON text.
     pub fn from_json_str(text: &str, gt: &CocoGroundTruth) -> Result<Self, IoError> {
-        Self::from_raw(parse_str(text, "results")?, gt)
+        Self::from_raw(parse_json(text, Origin::text("results"), "COCO")?, gt)
+    }
+
+    /// Parses JSON text that the caller serialised from an in-memory list called `name` (a Python
+    /// list, say): errors give the JSON path in that list, not a line and column of text the user
+    /// never saw.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use softkit_io::{CocoGroundTruth, CocoResults};
+    ///
+    /// let gt = CocoGroundTruth::from_json_str(r#"{"images": [{"id": 1}], "categories": [{"id": 5}]}"#)?;
+    /// let err = CocoResults::from_serialised_json(r#"[{"image_id": 1, "category_id": 5, "score": NaN}]"#, &gt, "dt")
+    ///     .unwrap_err();
+    /// assert!(err.to_string().starts_with("malformed JSON in dt: results[0].score: NaN is not a JSON number"), "{err}");
+    /// # Ok::<(), softkit_io::IoError>(())
+    /// ```
+    pub fn from_serialised_json(text: &str, gt: &CocoGroundTruth, name: &str) -> Result<Self, IoError> {
+        Self::from_raw(parse_json(text, Origin::serialised(name), "COCO")?, gt)
     }
 
     /// Reads results from an already-parsed JSON value (an array of objects).
     pub fn from_value(value: &serde_json::Value, gt: &CocoGroundTruth) -> Result<Self, IoError> {
-        Self::from_raw(parse_value(value, "results")?, gt)
+        Self::from_raw(parse_value(value, "results", "COCO")?, gt)
+    }
+
+    /// The ids the file wrote as floats (`42.0`) and the loader read as integers, as pycocotools
+    /// does; `None` when all were integers. Callers pass this on as a warning.
+    pub fn float_ids(&self) -> Option<&FloatIds> {
+        self.float_ids.as_ref()
     }
 
     /// Checks detections made in memory (by a suppression run, say) against the ground truth.
@@ -157,15 +190,18 @@ impl CocoResults {
         let mut polygons = Vec::with_capacity(raw.len());
         let mut boxes3d = Vec::with_capacity(raw.len());
         let mut segments = Vec::with_capacity(raw.len());
+        let mut floats = FloatIdCounter::default();
         for (index, r) in raw.into_iter().enumerate() {
             let item = || format!("results[{index}]");
+            let image_id = floats.id(r.image_id, || format!("{}.image_id", item()));
+            let category_id = floats.id(r.category_id, || format!("{}.category_id", item()));
             let bad_mask = |source| IoError::Segmentation { item: item(), source };
             // An empty bbox is no bbox, unless boxes are required.
             let bbox = match r.bbox {
                 Some(b) if box_results || b.len > 0 => Some(b.checked(item)?),
                 _ => None,
             };
-            check_ids(r.image_id, r.category_id, gt, item)?;
+            check_ids(image_id, category_id, gt, item)?;
             if let Some(kp) = &r.keypoints {
                 check_keypoint_triples(kp, item)?;
             }
@@ -228,7 +264,7 @@ impl CocoResults {
                 let mask = |rle: Rle| (rle.bbox(), rle.area() as f64, Segmentation::Rle(rle));
                 let (mask_bbox, area, segmentation) = match segmentation {
                     Segmentation::Rle(rle) => mask(rle),
-                    Segmentation::Polygons(polygons) => match gt.image_size(r.image_id) {
+                    Segmentation::Polygons(polygons) => match gt.image_size(image_id) {
                         Some((h, w)) => mask(Rle::from_polygons(&polygons, h, w).map_err(bad_mask)?),
                         // Without the image's size there is no mask: the polygons' own extent and
                         // area stand in (polygon evaluation needs no more; mask evaluation will
@@ -241,13 +277,14 @@ impl CocoResults {
                 };
                 (bbox.unwrap_or(mask_bbox), area, Some(segmentation))
             };
-            detections.push(Detection { image_id: r.image_id, category_id: r.category_id, bbox, score: r.score });
+            detections.push(Detection { image_id, category_id, bbox, score: r.score });
             areas.push(area);
             segmentations.push(segmentation);
             keypoints.push(r.keypoints);
             rboxes.push(rbox);
         }
-        Ok(CocoResults { detections, areas, segmentations, keypoints, rboxes, polygons, boxes3d, segments })
+        let float_ids = floats.finish();
+        Ok(CocoResults { detections, areas, segmentations, keypoints, rboxes, polygons, boxes3d, segments, float_ids })
     }
 
     /// The results at `indices` (in the given order), with their areas, masks and keypoints, as
@@ -288,6 +325,7 @@ impl CocoResults {
             polygons: pick(&self.polygons, indices),
             boxes3d: pick(&self.boxes3d, indices),
             segments: pick(&self.segments, indices),
+            float_ids: self.float_ids.clone(),
         }
     }
 

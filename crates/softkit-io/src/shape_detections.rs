@@ -7,10 +7,10 @@ use serde::{Deserialize, Serialize};
 use softkit_geom::{GeomError, KeypointInstance, Rle};
 
 use crate::detections::{ImageInfo, candidate_ids};
-use crate::json::{parse_str, read_text};
+use crate::json::{FloatIdCounter, Origin, parse_json, read_text};
 use crate::results::RawDetection;
 use crate::segmentation::{RawSegmentation, Segmentation};
-use crate::{IoError, write_atomic};
+use crate::{FloatIds, IoError, write_atomic};
 
 /// Which shape the rows hold.
 ///
@@ -109,6 +109,9 @@ pub struct ShapeDetections {
     pub poses: Vec<KeypointInstance>,
     /// Masks, one per row ([`ShapeKind::Mask`]; empty otherwise).
     pub masks: Vec<Rle>,
+    /// The ids a results list wrote as floats (`42.0`), read as integers; `None` when all were
+    /// integers (always for a candidate table, whose rows are numbers).
+    pub float_ids: Option<FloatIds>,
 }
 
 impl ShapeDetections {
@@ -127,6 +130,7 @@ impl ShapeDetections {
             offsets: vec![0],
             poses: Vec::new(),
             masks: Vec::new(),
+            float_ids: None,
         }
     }
 
@@ -246,6 +250,7 @@ enum SegmentationOut {
 }
 
 #[derive(Deserialize)]
+#[serde(expecting = "a candidate table {\"images\": [...], \"candidates\": [[...], ...]}")]
 struct ShapeTable {
     #[serde(default)]
     images: Vec<ImageInfo>,
@@ -285,10 +290,13 @@ pub fn read_shape_detections(path: impl AsRef<Path>, kind: ShapeKind) -> Result<
 /// ```
 pub fn parse_shape_detections(text: &str, origin: &str, kind: ShapeKind) -> Result<ShapeDetections, IoError> {
     if text.trim_start().starts_with('[') {
-        let rows: Vec<RawDetection> = parse_str(text, origin)?;
+        let rows: Vec<RawDetection> = parse_json(text, Origin::text(origin), "COCO")?;
         let mut dets = ShapeDetections::new(kind, Vec::new(), false);
+        let mut floats = FloatIdCounter::default();
         for (index, r) in rows.into_iter().enumerate() {
             let item = || format!("results[{index}]");
+            let image_id = floats.id(r.image_id, || format!("{}.image_id", item()));
+            let category_id = floats.id(r.category_id, || format!("{}.category_id", item()));
             let missing =
                 || IoError::MissingField { item: item(), field: kind.field(), needed_by: "suppression needs" };
             match kind {
@@ -330,8 +338,9 @@ pub fn parse_shape_detections(text: &str, origin: &str, kind: ShapeKind) -> Resu
                     }
                 },
             }
-            dets.push_row(r.image_id, r.category_id, r.score);
+            dets.push_row(image_id, category_id, r.score);
         }
+        dets.float_ids = floats.finish();
         if kind == ShapeKind::Mask {
             check_mask_sizes(&dets)?;
         }
@@ -345,8 +354,7 @@ pub fn parse_shape_detections(text: &str, origin: &str, kind: ShapeKind) -> Resu
                 .into(),
         });
     }
-    let table: ShapeTable =
-        serde_json::from_str(text).map_err(|e| IoError::from_json_in(origin, "candidate table", e))?;
+    let table: ShapeTable = parse_json(text, Origin::text(origin), "candidate table")?;
     let mut dets = ShapeDetections::new(kind, table.images, true);
     for (index, row) in table.candidates.iter().enumerate() {
         let item = || format!("candidates[{index}]");
