@@ -1,6 +1,7 @@
 //! 3-D boxes `(x, y, z, dx, dy, dz, heading)` (lidar detection): exact 3-D IoU as the bird's-eye
 //! rotated intersection times the overlap in height.
 
+use crate::format::{TOO_SMALL, area_underflows};
 use crate::{Bounded, Coord, Envelope, GeomError, Geometry, Intersect, Iou, Measure, RotatedBoxes, RotatedFormat};
 
 /// Where a 3-D box's `z` sits.
@@ -69,6 +70,14 @@ pub struct Boxes3d {
     heights: Vec<[f64; 2]>,
 }
 
+/// The largest coordinate magnitude of a 3-D box: volumes, products of three sizes, and their
+/// unions stay finite in `f64`.
+const MAX_MAGNITUDE_3D: f64 = 1e100;
+
+/// What a 3-D coordinate beyond [`MAX_MAGNITUDE_3D`] is told.
+const TOO_LARGE_3D: &str =
+    "a magnitude of at most 1e100, beyond which volumes overflow float64 (rescale the coordinates)";
+
 impl Boxes3d {
     /// Validates `boxes` (finite, sizes at least 0), with `z` at `origin`.
     ///
@@ -85,8 +94,14 @@ impl Boxes3d {
             if let Some((field, &value)) = FIELDS.iter().zip(&b).find(|(_, v)| !v.is_finite()) {
                 return Err(bad(field, value, "a finite number"));
             }
+            if let Some((field, &value)) = FIELDS[..6].iter().zip(&b).find(|(_, v)| v.abs() > MAX_MAGNITUDE_3D) {
+                return Err(bad(field, value, TOO_LARGE_3D));
+            }
             if let Some(axis) = (3..6).find(|&axis| b[axis] < 0.0) {
                 return Err(bad(FIELDS[axis], b[axis], "a size >= 0"));
+            }
+            if area_underflows(b[3] * b[4] * b[5], b[3] > 0.0 && b[4] > 0.0 && b[5] > 0.0) {
+                return Err(bad("dx", b[3], TOO_SMALL));
             }
             let [x, y, z, dx, dy, dz, heading] = b;
             bev.push([x, y, dx, dy, heading]);

@@ -96,9 +96,11 @@ pub enum GeomError {
         /// Its end.
         end: f64,
     },
-    /// A polygon vertex is NaN or infinite.
-    #[error("polygons[{index}] vertex {vertex}: {axis} = {} is not finite", Short(*value))]
+    /// A polygon vertex is NaN, infinite, or too large for areas to be computed.
+    #[error("polygons[{index}] vertex {vertex}: {axis} = {} {problem}", Short(*value))]
     PolygonVertex {
+        /// What is wrong: `is not finite`, or the magnitude allowed.
+        problem: &'static str,
         /// Index of the polygon in the input.
         index: usize,
         /// Index of the vertex within the polygon.

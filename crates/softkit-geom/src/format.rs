@@ -78,9 +78,7 @@ impl BoxFormat {
                     return Err(GeomError::NonFinite { index, field, value });
                 }
                 if value.abs() > MAX_MAGNITUDE {
-                    let expected = "a magnitude of at most 1e150, beyond which areas and distances overflow float64 \
-                                    (rescale the coordinates)";
-                    return Err(GeomError::Item { items: "boxes", index, field, value, expected });
+                    return Err(GeomError::Item { items: "boxes", index, field, value, expected: TOO_LARGE });
                 }
             }
             match self {
@@ -109,19 +107,36 @@ impl BoxFormat {
                 BoxFormat::Xyxy => (b[2] - b[0], b[3] - b[1]),
                 BoxFormat::Xywh | BoxFormat::Cxcywh => (b[2], b[3]),
             };
-            if width > 0.0 && height > 0.0 && width * height < f64::MIN_POSITIVE {
-                let expected = "a width whose area with the height stays above 2.2e-308, below which float64 \
-                                loses the area (rescale the coordinates)";
-                return Err(GeomError::Item { items: "boxes", index, field: "width", value: width, expected });
+            if area_underflows(width * height, width > 0.0 && height > 0.0) {
+                return Err(GeomError::Item {
+                    items: "boxes",
+                    index,
+                    field: "width",
+                    value: width,
+                    expected: TOO_SMALL,
+                });
             }
         }
         Ok(())
     }
 }
 
-/// The largest coordinate magnitude a box may have: sides, areas, unions, enclosing boxes and
-/// squared diagonals of such boxes all stay finite in `f64`.
-const MAX_MAGNITUDE: f64 = 1e150;
+/// The largest coordinate magnitude a shape may have: sides, areas, unions, enclosing boxes and
+/// squared diagonals of such shapes all stay finite in `f64`.
+pub(crate) const MAX_MAGNITUDE: f64 = 1e150;
+
+/// What a coordinate beyond [`MAX_MAGNITUDE`] is told.
+pub(crate) const TOO_LARGE: &str =
+    "a magnitude of at most 1e150, beyond which areas and distances overflow float64 (rescale the coordinates)";
+
+/// What a shape whose area (or volume) underflows is told.
+pub(crate) const TOO_SMALL: &str = "a size whose area (or volume) with the others stays above 2.2e-308, below which \
+                                    float64 loses it (rescale the coordinates)";
+
+/// Whether a shape with positive sides has an area (or volume) too small for `f64` to hold.
+pub(crate) fn area_underflows(area: f64, positive_sides: bool) -> bool {
+    positive_sides && area < f64::MIN_POSITIVE
+}
 
 /// Converts boxes between encodings, in `f64`.
 ///

@@ -40,6 +40,39 @@ pub const COCO_KEYPOINT_SIGMAS: [f64; 17] = [
 /// `np.spacing(1)`, which pycocotools adds to the ground truth's area.
 const EPS: f64 = f64::EPSILON;
 
+/// The exponent `e = d² / (2σ)² / scale / 2` of one keypoint pair, `d = (dx, dy)`, in pycocotools'
+/// and mmpose's order of operations, bit for bit, wherever that order gives a number.
+///
+/// It gives NaN in two corners that valid input reaches: `0 / 0` when `(2σ)²` underflows (σ below
+/// about `1e-154`) at a keypoint found exactly, and `inf / inf` when both the squared distance and
+/// `(2σ)²` overflow. There the same exponent is taken in the order that cannot fail,
+/// `((dx / 2σ)² + (dy / 2σ)²) / scale / 2`: `0` for a keypoint found exactly, whatever σ.
+#[inline]
+fn exponent(dx: f64, dy: f64, sigma: f64, scale: f64) -> f64 {
+    let variance = (sigma * 2.0) * (sigma * 2.0);
+    let e = (dx * dx + dy * dy) / variance / scale / 2.0;
+    if e.is_nan() { exponent_rescaled(dx, dy, sigma, scale) } else { e }
+}
+
+#[cold]
+fn exponent_rescaled(dx: f64, dy: f64, sigma: f64, scale: f64) -> f64 {
+    if dx == 0.0 && dy == 0.0 {
+        return 0.0;
+    }
+    let (u, v) = (dx / (sigma * 2.0), dy / (sigma * 2.0));
+    let e = (u * u + v * v) / scale / 2.0;
+    // Only a zero scale (negative areas cancelling the epsilon) is left to make 0 / 0.
+    if e.is_nan() { 0.0 } else { e }
+}
+
+/// mmpose's scale of a pair, `(area_a + area_b) / 2 + eps`, halved first where the sum would
+/// overflow (the same value wherever the sum is finite).
+#[inline]
+fn nms_scale(area_a: f64, area_b: f64) -> f64 {
+    let scale = (area_a + area_b) / 2.0 + EPS;
+    if scale.is_finite() { scale } else { area_a / 2.0 + area_b / 2.0 + EPS }
+}
+
 /// Object keypoint similarity between a detection's keypoints and a ground truth's, as
 /// pycocotools' `computeOks`.
 ///
@@ -105,9 +138,7 @@ pub fn oks(dt: &[f64], gt: &[f64], gt_bbox: [f64; 4], gt_area: f64, sigmas: &[f6
         } else {
             ((x0 - d[0]).max(0.0) + (d[0] - x1).max(0.0), (y0 - d[1]).max(0.0) + (d[1] - y1).max(0.0))
         };
-        let var = (sigma * 2.0) * (sigma * 2.0);
-        let e = (dx * dx + dy * dy) / var / area / 2.0;
-        terms[n] = (-e).exp();
+        terms[n] = (-exponent(dx, dy, sigma, area)).exp();
         n += 1;
     }
     (0.0 + pairwise_sum(&terms[..n])) / n as f64
@@ -341,17 +372,13 @@ impl OksNms<'_> {
         b: &'a Keypoints,
         j: usize,
     ) -> impl Iterator<Item = f64> + 'a {
-        let scale = (a.area(i) + b.area(j)) / 2.0 + EPS;
+        let scale = nms_scale(a.area(i), b.area(j));
         a.get(i)
             .chunks_exact(3)
             .zip(b.get(j).chunks_exact(3))
             .zip(self.sigmas)
             .filter(move |((p, q), _)| self.counts(p, q))
-            .map(move |((p, q), &sigma)| {
-                let (dx, dy) = (p[0] - q[0], p[1] - q[1]);
-                let variance = (sigma * 2.0) * (sigma * 2.0);
-                (dx * dx + dy * dy) / variance / scale / 2.0
-            })
+            .map(move |((p, q), &sigma)| exponent(p[0] - q[0], p[1] - q[1], sigma, scale))
     }
 
     /// Whether the measure is sure to stay at or below `threshold`, from bounds alone: each
@@ -394,7 +421,7 @@ impl Measure<Keypoints> for OksNms<'_> {
         // rounding.
         let gap = envelope_gap(&a.envelopes[i], &b.envelopes[j]);
         if gap > 0.0 && threshold >= 0.0 {
-            let scale = (a.area(i) + b.area(j)) / 2.0 + EPS;
+            let scale = nms_scale(a.area(i), b.area(j));
             let bound = (-(gap * gap / self.widest_variance() / scale / 2.0)).exp();
             if bound * (1.0 + 1e-9) < threshold {
                 return None;

@@ -2,6 +2,7 @@
 //! intersection areas.
 
 use crate::convex::{Point, hull_area, intersection_area, is_convex, side, twice_signed_area};
+use crate::format::{MAX_MAGNITUDE, TOO_SMALL, area_underflows};
 use crate::rotated::ring_envelope;
 use crate::{Bounded, Coord, Envelope, GeomError, Geometry, Hull, Intersect, SetView, ShapeMeasure};
 
@@ -183,9 +184,15 @@ impl Polygons {
         for (vertex, p) in raw.iter().enumerate() {
             let p = [p[0].to_f64(), p[1].to_f64()];
             for (axis, &value) in ["x", "y"].iter().zip(&p) {
-                if !value.is_finite() {
-                    return Err(GeomError::PolygonVertex { index, vertex, axis, value });
-                }
+                let problem = if !value.is_finite() {
+                    "is not finite"
+                } else if value.abs() > MAX_MAGNITUDE {
+                    "is invalid: a magnitude of at most 1e150, beyond which areas overflow float64 (rescale the \
+                     coordinates)"
+                } else {
+                    continue;
+                };
+                return Err(GeomError::PolygonVertex { problem, index, vertex, axis, value });
             }
             points.push(p);
         }
@@ -197,6 +204,15 @@ impl Polygons {
         // Cleaning leaves fewer than 3 vertices only on a line; every simple ring left has area.
         if ring.len() >= 3 {
             check_simple(index, &ring, &source)?;
+            if area_underflows(area, true) {
+                return Err(GeomError::Item {
+                    items: "polygons",
+                    index,
+                    field: "area",
+                    value: area,
+                    expected: TOO_SMALL,
+                });
+            }
         }
         let convex = ring.len() >= 3 && is_convex(&ring);
         if ring.len() >= 3 {

@@ -4,6 +4,7 @@
 use std::f64::consts::{FRAC_PI_2, FRAC_PI_4, PI};
 
 use crate::convex::{Point, hull_area};
+use crate::format::{MAX_MAGNITUDE, TOO_LARGE, TOO_SMALL, area_underflows};
 use crate::{Bounded, Coord, Envelope, GeomError, Geometry, Hull, Intersect, SetView, ShapeMeasure};
 
 /// How the five numbers of a rotated box `(cx, cy, w, h, angle)` write the angle: its unit, and
@@ -103,11 +104,17 @@ impl RotatedFormat {
                     if !value.is_finite() {
                         return bad(index, field, value, "a finite number");
                     }
+                    if *field != "angle" && value.abs() > MAX_MAGNITUDE {
+                        return bad(index, field, value, TOO_LARGE);
+                    }
                 }
                 for axis in [2, 3] {
                     if b[axis] < 0.0 {
                         return bad(index, FIELDS[axis], b[axis], "a size >= 0");
                     }
+                }
+                if area_underflows(b[2] * b[3], b[2] > 0.0 && b[3] > 0.0) {
+                    return bad(index, "w", b[2], TOO_SMALL);
                 }
                 let angle = self.radians(b[4]);
                 if let Some((low, high, expected)) = self.range() {

@@ -52,6 +52,12 @@ impl Segments {
                 if end < start {
                     return Err(GeomError::InvertedSegment { index, start, end });
                 }
+                // Two lengths and their union must stay finite.
+                if end - start > f64::MAX / 2.0 {
+                    let expected = "an end within 8.9e307 of the start, beyond which lengths overflow float64 \
+                                    (rescale the coordinates)";
+                    return bad("end", end, expected);
+                }
                 Ok([start, end])
             })
             .collect::<Result<_, _>>()?;

@@ -12,7 +12,7 @@ use crate::real::Real;
 ///
 /// A zero step and an infinite radius give 1. The factor is rounded down where needed so that
 /// `factor * step_norm <= rho` holds in floating point, not just in exact arithmetic. NaN in, NaN
-/// out. Both arguments are meant to be non-negative.
+/// out; a negative argument, which no norm or radius can be, gives NaN too.
 ///
 /// # Examples
 ///
@@ -23,9 +23,12 @@ use crate::real::Real;
 /// assert_eq!(scale(8.0, 2.0), 0.25);
 /// assert_eq!(scale(0.0, 0.0), 1.0);
 /// assert_eq!(scale(3.0, f64::INFINITY), 1.0);
+/// assert!(scale(-1.0, -2.0).is_nan());
 /// ```
 pub fn scale(step_norm: f64, rho: f64) -> f64 {
-    if step_norm.is_nan() || rho.is_nan() {
+    // Outside the domain the rounding search below would not end: a negative step makes
+    // `factor * step_norm` grow as the factor shrinks.
+    if !(step_norm >= 0.0 && rho >= 0.0) {
         return f64::NAN;
     }
     if step_norm <= rho {

@@ -1,7 +1,7 @@
 //! Bad input gets an error whose message names the field and the value.
 
 use softkit_ghost::{
-    Controller, GhostError, Kernel, delta_a, nearest_zero, rho_a, rho_a_temperature, rho_binary, rho_top2,
+    Controller, GhostError, Kernel, delta_a, nearest_zero, rho_a, rho_a_temperature, rho_binary, rho_top2, scale,
 };
 
 fn message<T>(r: Result<T, GhostError>) -> String {
@@ -103,4 +103,15 @@ fn parameters() {
         message("softmax".parse::<Kernel>()),
         r#"kernel = "softmax" is not one of "three-pass", "online", "two-pass""#
     );
+}
+
+/// Found by `cargo fuzz` (target `ghost`, fuzz/regressions/ghost/scale-negative-step): with a
+/// negative step `scale` searched downwards from `rho / step_norm` for a factor that cannot exist,
+/// through every positive float.
+#[test]
+fn scale_outside_its_domain_is_nan_at_once() {
+    assert!(scale(-53.87630339790373, -234.390625).is_nan());
+    assert!(scale(-1.0, 2.0).is_nan());
+    assert!(scale(1.0, -2.0).is_nan());
+    assert!(scale(-0.0, 0.0) == 1.0);
 }

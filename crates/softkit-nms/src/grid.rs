@@ -136,7 +136,11 @@ impl<const D: usize> Grid<D> {
             let cells = sizes.len() as f64 * CELLS_PER_ITEM;
             let square = (long * short / cells).sqrt();
             let finest = if short < square { long / cells } else { square };
-            typical.max(finest)
+            // `long / cells` bounds the cell count in every case, but is the finest size only where
+            // `square` is 0: points on a line (short = 0), or a product that underflows.
+            let base = typical.max(finest).max(long / cells);
+            // A cell size whose inverse overflows cannot index cells: one cell serves.
+            if base > 0.0 && (CELLS_PER_REACH / base).is_finite() { base } else { f64::INFINITY }
         };
         let level_of = |e: &Envelope<D>| -> usize {
             let size = plane_size(&plane(e));

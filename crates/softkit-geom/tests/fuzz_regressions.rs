@@ -1,0 +1,44 @@
+//! Inputs that `cargo fuzz` (the `fuzz/` crate) found to break a promise of this crate, each
+//! kept as a test once fixed. The reproducers themselves are in `fuzz/regressions/`.
+
+use softkit_geom::{KeypointInstance, Keypoints, Measure, OksNms, oks};
+
+fn pose(keypoints: Vec<f64>, area: f64) -> KeypointInstance {
+    KeypointInstance { keypoints, area, bbox: [0.0, 0.0, 1.0, 1.0] }
+}
+
+/// `fuzz/regressions/engine/oks-subnormal-sigma`: a sigma below about `1e-154` squares to 0, and a
+/// keypoint found exactly then gave `0 / 0`, so OKS was NaN (and Soft-NMS could return a NaN
+/// score). Every such sigma is valid input: finite and positive.
+#[test]
+fn oks_is_a_number_when_the_variance_underflows() {
+    let sigmas = [1e-200, 0.1];
+    let poses = Keypoints::new(vec![pose(vec![3.0, 4.0, 2.0, 5.0, 5.0, 2.0], 10.0); 2]).unwrap();
+    let same = OksNms::new(&sigmas, None).between(&poses, 0, &poses, 1);
+    assert_eq!(same, 1.0);
+    // Moved by one pixel: the keypoint with the tiny sigma no longer counts at all.
+    let moved = Keypoints::new(vec![
+        pose(vec![3.0, 4.0, 2.0, 5.0, 5.0, 2.0], 10.0),
+        pose(vec![4.0, 4.0, 2.0, 5.0, 5.0, 2.0], 10.0),
+    ])
+    .unwrap();
+    let oks_nms = OksNms::new(&sigmas, None).between(&moved, 0, &moved, 1);
+    assert_eq!(oks_nms, 0.5);
+    assert_eq!(OksNms::new(&sigmas, None).between(&moved, 1, &moved, 0), oks_nms);
+    // Evaluation's OKS takes the same path.
+    let gt = [3.0, 4.0, 2.0, 5.0, 5.0, 2.0];
+    assert_eq!(oks(&gt, &gt, [0.0, 0.0, 10.0, 10.0], 10.0, &sigmas), 1.0);
+}
+
+/// Squared distances and variances that both overflow, and areas whose sum overflows, gave
+/// `inf / inf`.
+#[test]
+fn oks_is_a_number_at_the_extremes_of_f64() {
+    let sigmas = [1e200];
+    let far = Keypoints::new(vec![pose(vec![-1e300, 0.0, 2.0], 1e308), pose(vec![1e300, 0.0, 2.0], 1e308)]).unwrap();
+    let value = OksNms::new(&sigmas, None).between(&far, 0, &far, 1);
+    assert!(value.is_finite() && (0.0..=1.0).contains(&value), "{value}");
+    let gt = [1e300, 0.0, 2.0];
+    let value = oks(&[-1e300, 0.0, 2.0], &gt, [0.0, 0.0, 1.0, 1.0], 1e308, &sigmas);
+    assert!(value.is_finite() && (0.0..=1.0).contains(&value), "{value}");
+}
