@@ -9,7 +9,7 @@ use softkit_geom::BoxMeasure;
 use softkit_nms::SuppressParams;
 
 use crate::eval_cmd::{check_outputs, write_json};
-use crate::nms_cmd::suppress;
+use crate::nms_cmd::{box_set, suppress};
 use crate::scoring::{check_class_mapping, evaluate_on, evaluated_images, kept_results, load_ground_truth, read_input};
 
 /// Arguments of `softkit ablate`.
@@ -47,11 +47,21 @@ fn methods() -> Vec<(String, SuppressParams)> {
 }
 
 pub(crate) fn run(args: &AblateArgs) -> Result<(), String> {
+    // Every flag is checked before any file is read.
+    let methods: Vec<(String, SuppressParams)> = methods()
+        .into_iter()
+        .map(|(name, params)| (name, params.with_score_threshold(args.score_threshold).with_max_output(args.max_det)))
+        .collect();
+    for (_, params) in &methods {
+        params.validate().map_err(|e| format!("--score-threshold: {e}"))?;
+    }
     if let Some(json) = &args.json {
         let inputs = [("--candidates", Path::new(&args.candidates)), ("--gt", Path::new(&args.gt))];
         check_outputs(&[("--json", Path::new(json))], &inputs)?;
     }
     let all = read_input(&args.candidates)?;
+    // Checked whole, so that a bad row is named by its place in the file, not in the subset.
+    box_set(&args.candidates, &all, &all.xyxy(), BoxMeasure::Iou, 0.0)?;
     let gt = load_ground_truth(&args.gt)?;
     if all.candidate_table {
         check_class_mapping(&gt, &args.gt)?;
@@ -78,11 +88,9 @@ pub(crate) fn run(args: &AblateArgs) -> Result<(), String> {
         "method", "AP", "AP50", "AP75", "APs", "APm", "APl", "AR100", "nms (ms)"
     );
     let mut rows = Vec::new();
-    for (name, params) in methods() {
-        let params = params.with_score_threshold(args.score_threshold).with_max_output(args.max_det);
-        params.validate().map_err(|e| e.to_string())?;
+    for (name, params) in methods {
         let start = Instant::now();
-        let kept = suppress(dets, &params, BoxMeasure::Iou, 0.0)?;
+        let kept = suppress(&args.candidates, dets, &params, BoxMeasure::Iou, 0.0)?;
         let millis = start.elapsed().as_secs_f64() * 1e3;
         let results = kept_results(dets, &kept, &gt)?;
         let stats = evaluate_on(&gt, &results, &img_ids)?.stats().map_err(|e| e.to_string())?;

@@ -11,7 +11,7 @@ use softkit_eval::{
 use softkit_geom::{BevIou, Boxes3d, Iou, Polygons, RotatedBoxes, Segments};
 use softkit_io::{ensure_not_an_input, write_atomic};
 
-use crate::scoring::load_ground_truth;
+use crate::scoring::{load_ground_truth, load_results};
 
 /// What the results describe, as pycocotools' `iouType`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -80,12 +80,13 @@ pub(crate) struct EvalArgs {
     /// The protocol: COCO's, or VOC's as DOTA reports it.
     #[arg(long, value_enum, default_value = "coco")]
     protocol: Protocol,
-    /// VOC protocol: `07` (11-point, as the DOTA devkit reports) or `area` (area under the curve).
-    #[arg(long, default_value = "07")]
-    voc_metric: VocMetric,
-    /// VOC protocol: a detection matches when its IoU is above this.
-    #[arg(long, default_value_t = 0.5)]
-    voc_iou: f64,
+    /// VOC protocol: `07` (11-point, as the DOTA devkit reports; the default) or `area` (area
+    /// under the curve).
+    #[arg(long)]
+    voc_metric: Option<VocMetric>,
+    /// VOC protocol: a detection matches when its IoU is above this (default 0.5).
+    #[arg(long)]
+    voc_iou: Option<f64>,
     /// Also write `{"stats": [...], "stat_names": [...], "per_class_ap": {"category_id": ap}}` to this file.
     #[arg(long)]
     json: Option<String>,
@@ -132,12 +133,24 @@ pub(crate) fn run(args: &EvalArgs) -> Result<(), String> {
     if args.nms_ap && args.iou_type != IouType::Bbox {
         return Err(format!("--nms-ap works on boxes only (--iou-type bbox), not --iou-type {}", args.iou_type.name()));
     }
-    if args.protocol == Protocol::Voc {
-        if args.nms_ap || args.plot.is_some() {
-            return Err("--nms-ap and --plot belong to --protocol coco".into());
+    // Every flag is checked before any file is read.
+    match args.protocol {
+        Protocol::Voc => {
+            if args.nms_ap || args.plot.is_some() {
+                return Err("--nms-ap and --plot belong to --protocol coco".into());
+            }
+            if let Some(iou) = args.voc_iou.filter(|iou| !(0.0..=1.0).contains(iou)) {
+                return Err(format!("--voc-iou {iou} is invalid: expected a value in [0, 1]"));
+            }
+            if !matches!(args.iou_type, IouType::Bbox | IouType::Rotated | IouType::Polygon) {
+                let name = args.iou_type.name();
+                return Err(format!("--protocol voc scores bbox, rotated or polygon, not --iou-type {name}"));
+            }
         }
-        if !(0.0..=1.0).contains(&args.voc_iou) {
-            return Err(format!("--voc-iou {} is invalid: expected a value in [0, 1]", args.voc_iou));
+        Protocol::Coco => {
+            if args.voc_iou.is_some() || args.voc_metric.is_some() {
+                return Err("--voc-iou and --voc-metric belong to --protocol voc".into());
+            }
         }
     }
     let inputs = [("--gt", Path::new(&args.gt)), ("--dt", Path::new(&args.dt))];
@@ -149,7 +162,7 @@ pub(crate) fn run(args: &EvalArgs) -> Result<(), String> {
     check_outputs(&outputs, &inputs)?;
     let start = Instant::now();
     let gt = load_ground_truth(&args.gt)?;
-    let dt = CocoResults::from_path(&args.dt, &gt).map_err(|e| e.to_string())?;
+    let dt = load_results(&args.dt, &gt)?;
     let err = |e: softkit_eval::EvalError| e.to_string();
     if args.protocol == Protocol::Voc {
         return run_voc(args, &gt, &dt, start);
@@ -224,14 +237,11 @@ pub(crate) fn run(args: &EvalArgs) -> Result<(), String> {
 
 /// `--protocol voc`: the per-class table and the mAP, and `{"map", "per_class_ap"}` for `--json`.
 fn run_voc(args: &EvalArgs, gt: &CocoGroundTruth, dt: &CocoResults, start: Instant) -> Result<(), String> {
-    let params = VocParams { iou_threshold: args.voc_iou, metric: args.voc_metric };
+    let params = VocParams { iou_threshold: args.voc_iou.unwrap_or(0.5), metric: args.voc_metric.unwrap_or_default() };
     let ev = match args.iou_type {
         IouType::Bbox => evaluate_voc_coco::<softkit_geom::XywhBoxes, _>(gt, dt, &Iou, &params),
         IouType::Rotated => evaluate_voc_coco::<RotatedBoxes, _>(gt, dt, &Iou, &params),
-        IouType::Polygon => evaluate_voc_coco::<Polygons, _>(gt, dt, &Iou, &params),
-        other => {
-            return Err(format!("--protocol voc scores bbox, rotated or polygon, not --iou-type {}", other.name()));
-        }
+        _ => evaluate_voc_coco::<Polygons, _>(gt, dt, &Iou, &params),
     }
     .map_err(|e| e.to_string())?;
     print!("{}", ev.summary());
@@ -244,8 +254,8 @@ fn run_voc(args: &EvalArgs, gt: &CocoGroundTruth, dt: &CocoResults, start: Insta
         "softkit eval: {} detections, {} classes, VOC {:?} at IoU > {} ({:.1} ms){}",
         dt.len(),
         ev.classes.len(),
-        args.voc_metric,
-        args.voc_iou,
+        params.metric,
+        params.iou_threshold,
         start.elapsed().as_secs_f64() * 1e3,
         args.json.as_ref().map(|p| format!(" -> {p}")).unwrap_or_default()
     );

@@ -174,19 +174,31 @@ impl NmsArgs {
 /// Suppresses every image of `dets` class-wise (the engine's per-image scope); returns
 /// `(row, score)` pairs, images in ascending id order, each image's rows by non-increasing score.
 pub(crate) fn suppress(
+    input: &str,
     dets: &Detections,
     params: &SuppressParams,
     measure: BoxMeasure,
     pixel_offset: f64,
 ) -> Result<Vec<(usize, f64)>, String> {
     let boxes = dets.xyxy();
-    let set = BoxSet::new(&boxes, measure, pixel_offset).map_err(|e| match e.index() {
-        Some(row) => format!("image {}: {e}", dets.image_ids[row]),
-        None => e.to_string(),
-    })?;
+    let set = box_set(input, dets, &boxes, measure, pixel_offset)?;
     let kept = suppress_per_image(&set, &dets.scores, &dets.image_ids, &dets.category_ids, params)
         .map_err(|e| e.to_string())?;
     Ok(kept.indices.into_iter().zip(kept.scores).collect())
+}
+
+/// The rows' boxes, checked; an error names the row as the file does.
+pub(crate) fn box_set<'a>(
+    input: &str,
+    dets: &Detections,
+    boxes: &'a [[f64; 4]],
+    measure: BoxMeasure,
+    pixel_offset: f64,
+) -> Result<BoxSet<'a, f64>, String> {
+    BoxSet::new(boxes, measure, pixel_offset).map_err(|e| match e.index() {
+        Some(row) => crate::scoring::row_error(input, dets.candidate_table, dets.image_ids[row], &e),
+        None => e.to_string(),
+    })
 }
 
 pub(crate) fn run(args: &NmsArgs) -> Result<(), String> {
@@ -204,7 +216,7 @@ pub(crate) fn run(args: &NmsArgs) -> Result<(), String> {
     let dets = &read_input(&args.input)?;
     let gt = load_gt_for(args.gt.as_deref(), dets.candidate_table)?;
     let start = Instant::now();
-    let kept = suppress(dets, &params, measure, args.pixel_offset)?;
+    let kept = suppress(&args.input, dets, &params, measure, args.pixel_offset)?;
     let elapsed = start.elapsed();
     if let Some(output) = &args.output {
         write_coco_results(output, dets, &kept).map_err(|e| e.to_string())?;

@@ -2,21 +2,54 @@
 //! `softkit-io` reads and `softkit-eval`.
 
 use softkit_eval::{CocoGroundTruth, CocoResults, Detection, Evaluation, Params, evaluate_bbox};
-use softkit_io::{COCO80_CATEGORY_IDS, Detections, read_detections};
+use softkit_io::{COCO80_CATEGORY_IDS, Detections, FloatIds, read_detections};
 
 /// Reads a candidate table or a COCO results file.
 pub(crate) fn read_input(path: &str) -> Result<Detections, String> {
     use softkit_io::IoError::{Invalid, Read, Shape, Syntax};
-    read_detections(path).map_err(|e| match e {
+    let dets = read_detections(path).map_err(|e| match e {
         Read { .. } | Syntax { .. } | Shape { .. } | Invalid { .. } => e.to_string(),
         // The other errors name the item, not the file: say which file.
         item => format!("{path}: {item}"),
-    })
+    })?;
+    note_float_ids(path, dets.float_ids.as_ref());
+    Ok(dets)
+}
+
+/// An error about one row of an input, named as the file names it: `c.json: candidates[5].x2 = 1
+/// is less than x1 = 4 (image 3)`, where the geometry said `boxes[5]`.
+pub(crate) fn row_error(input: &str, candidate_table: bool, image_id: i64, e: &softkit_geom::GeomError) -> String {
+    let list = if candidate_table { "candidates" } else { "results" };
+    let text = e.to_string();
+    // Geometry errors lead with their own list's name (`boxes`, `rboxes`, `polygons`, ...).
+    match text.split_once('[') {
+        Some((name, rest)) if name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
+            format!("{input}: {list}[{rest} (image {image_id})")
+        }
+        _ => format!("{input}: {list} of image {image_id}: {text}"),
+    }
 }
 
 /// Loads a COCO ground-truth file.
 pub(crate) fn load_ground_truth(path: &str) -> Result<CocoGroundTruth, String> {
-    CocoGroundTruth::from_path(path).map_err(|e| e.to_string())
+    let gt = CocoGroundTruth::from_path(path).map_err(|e| e.to_string())?;
+    note_float_ids(path, gt.float_ids());
+    Ok(gt)
+}
+
+/// Loads a COCO results file against its ground truth.
+pub(crate) fn load_results(path: &str, gt: &CocoGroundTruth) -> Result<CocoResults, String> {
+    let dt = CocoResults::from_path(path, gt).map_err(|e| e.to_string())?;
+    note_float_ids(path, dt.float_ids());
+    Ok(dt)
+}
+
+/// Says on stderr which ids a file wrote as floats: they are read as integers, as pycocotools
+/// reads them, but the user should know.
+pub(crate) fn note_float_ids(path: &str, note: Option<&FloatIds>) {
+    if let Some(note) = note {
+        eprintln!("softkit: note: {path}: {note}");
+    }
 }
 
 /// Loads `--gt` when given, before any work, so that a bad file fails fast; a candidate table's

@@ -38,9 +38,10 @@ pub(crate) fn run(args: &NmsArgs, params: &SuppressParams) -> Result<(), String>
     let intersect = |_: ()| -> Result<IntersectMeasure, String> { args.measure_name().parse() };
     let sigmas = args.sigmas.as_deref().unwrap_or(&COCO_KEYPOINT_SIGMAS);
     let dets = read_shape_detections(&args.input, kind).map_err(|e| e.to_string())?;
+    crate::scoring::note_float_ids(&args.input, dets.float_ids.as_ref());
     let gt = load_gt_for(args.gt.as_deref(), dets.candidate_table)?;
     let name_row = |e: GeomError| match e.index() {
-        Some(row) => format!("{}: image {}: {e}", args.input, dets.image_ids[row]),
+        Some(row) => crate::scoring::row_error(&args.input, dets.candidate_table, dets.image_ids[row], &e),
         None => format!("{}: {e}", args.input),
     };
     let start = Instant::now();
@@ -69,11 +70,12 @@ pub(crate) fn run(args: &NmsArgs, params: &SuppressParams) -> Result<(), String>
                 dets.poses.iter().enumerate().find(|(_, p)| p.keypoints.len() != 3 * sigmas.len())
             {
                 return Err(format!(
-                    "{}: image {}: row {row} has {} keypoints, but there are {} sigmas (--sigmas)",
+                    "{}: {}[{row}] has {} keypoints, but there are {} sigmas (--sigmas) (image {})",
                     args.input,
-                    dets.image_ids[row],
+                    if dets.candidate_table { "candidates" } else { "results" },
                     pose.keypoints.len() / 3,
-                    sigmas.len()
+                    sigmas.len(),
+                    dets.image_ids[row],
                 ));
             }
             let poses = Keypoints::new(dets.poses.clone()).map_err(name_row)?;

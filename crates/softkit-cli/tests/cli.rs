@@ -47,11 +47,14 @@ fn bad_input_fails_with_a_clear_message() {
     let inverted = temp_file("inverted.json", r#"{"candidates": [[3, 0, 10, 0, 5, 10, 0.9]]}"#);
     let malformed = temp_file("malformed.json", "[{\"image_id\": 1,\n \"bbox\": [0, 0, 1, 1],, }]");
     let cases: [(Vec<&str>, String); 5] = [
-        (vec!["nms", "--input", inverted.to_str().unwrap()], "image 3: boxes[0].x2 = 5 is less than x1 = 10".into()),
+        (
+            vec!["nms", "--input", inverted.to_str().unwrap()],
+            format!("{}: candidates[0].x2 = 5 is less than x1 = 10 (image 3)", inverted.display()),
+        ),
         (
             vec!["nms", "--input", malformed.to_str().unwrap()],
             // The same words as `softkit eval` for the same file: one parser reads both.
-            format!("malformed JSON in {}: key must be a string at line 2 column 23", malformed.display()),
+            format!("malformed JSON in {}: results[0]: key must be a string at line 2 column 23", malformed.display()),
         ),
         (vec!["nms", "--input", "/nonexistent/x.json"], "/nonexistent/x.json: No such file or directory".into()),
         (vec!["nms", "--input", inverted.to_str().unwrap(), "--sigma", "-1"], "sigma = -1 is invalid".into()),

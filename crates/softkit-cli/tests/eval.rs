@@ -153,7 +153,10 @@ fn bad_input_fails_with_a_clear_message() {
     let cases = [
         (unknown_image.as_str(), "results[1].image_id = 42 is not an image of the ground truth".to_string()),
         (unknown_category.as_str(), "results[0].category_id = 7 is not a category of the ground truth".to_string()),
-        (malformed.as_str(), format!("malformed JSON in {malformed}: key must be a string at line 2 column 23")),
+        (
+            malformed.as_str(),
+            format!("malformed JSON in {malformed}: results[0]: key must be a string at line 2 column 23"),
+        ),
         (short_bbox.as_str(), "results[0].bbox has 3 numbers; expected 4".to_string()),
         ("/nonexistent/dt.json", "cannot read /nonexistent/dt.json".to_string()),
     ];

@@ -159,7 +159,7 @@ fn pose_and_mask_input_errors_name_the_field() {
         stderr(&out)
     };
     let err = run(&poses, &["--geometry", "keypoints"]);
-    assert!(err.contains("row 0 has 2 keypoints, but there are 17 sigmas (--sigmas)"), "{err}");
+    assert!(err.contains("candidates[0] has 2 keypoints, but there are 17 sigmas (--sigmas) (image 1)"), "{err}");
     let err = run(&poses, &["--geometry", "keypoints", "--measure", "iou"]);
     assert!(err.contains("--measure: unknown measure \"iou\": poses are measured by \"oks\""), "{err}");
     let err = run(&poses, &["--geometry", "box", "--sigmas", "0.1"]);

@@ -163,7 +163,7 @@ fn shape_flags_and_rows_are_checked_with_their_names() {
     assert!(!out.status.success());
     assert!(
         stderr(&out).contains(
-            "image 1: rboxes[2].angle = 3.141592653589793 is invalid: an angle in [-pi/2, pi/2] radians (le90)"
+            "candidates[2].angle = 3.141592653589793 is invalid: an angle in [-pi/2, pi/2] radians (le90) (image 1)"
         ),
         "{}",
         stderr(&out)
@@ -172,15 +172,16 @@ fn shape_flags_and_rows_are_checked_with_their_names() {
     let short = temp_file("short.json", r#"{"candidates": [[1, 0, 0.9, 0, 0, 4, 0]]}"#);
     let out = softkit(&["nms", "--geometry", "polygon", "--input", short.to_str().unwrap(), "--output", "/dev/null"]);
     assert!(
-        stderr(&out).contains("image 1: polygons[0] has 2 vertices; a polygon needs at least 3"),
+        stderr(&out).contains("candidates[0] has 2 vertices; a polygon needs at least 3 (image 1)"),
         "{}",
         stderr(&out)
     );
     let crossed = temp_file("bowtie.json", r#"{"candidates": [[1, 0, 0.9, 0, 0, 2, 2, 2, 0, 0, 2]]}"#);
     let out = softkit(&["nms", "--geometry", "polygon", "--input", crossed.to_str().unwrap(), "--output", "/dev/null"]);
     assert!(
-        stderr(&out)
-            .contains("image 1: polygons[0] is not simple: its edges from vertex 0 and from vertex 2 cross or touch"),
+        stderr(&out).contains(
+            "candidates[0] is not simple: its edges from vertex 0 and from vertex 2 cross or touch (image 1)"
+        ),
         "{}",
         stderr(&out)
     );
