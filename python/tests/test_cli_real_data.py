@@ -52,7 +52,7 @@ def test_malformed_file_names_line_and_column(softkit_bin, tmp_path):
     bad.write_text('{"candidates": [\n  [1, 0, 0, 0, 1, 1, 0.5],\n  [1, 0, 0, 0 1, 1, 0.5]\n]}')
     done = run_cli(softkit_bin, "nms", "--input", bad, "--output", tmp_path / "out.json")
     assert done.returncode != 0
-    assert f"malformed JSON in {bad}: expected `,` or `]` at line 3 column 15" in done.stderr
+    assert f"malformed JSON in {bad}: candidates[1]: expected `,` or `]` at line 3 column 15" in done.stderr
     assert not (tmp_path / "out.json").exists()
 
 

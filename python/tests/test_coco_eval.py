@@ -238,7 +238,7 @@ def det(**fields):
         ([det(category_id=7)], "results[0].category_id = 7 is not a category of the ground truth"),
         ([det(bbox=[0, 0, 10])], "results[0].bbox has 3 numbers; expected 4"),
         ([det(bbox=[0, 0, -1, 10])], "results[0].bbox width = -1 is negative"),
-        ([det(score=float("nan"))], "dt cannot be written as JSON"),
+        ([det(score=float("nan"))], "malformed JSON in dt: results[0].score: NaN is not a JSON number"),
     ],
 )
 def test_bad_results_raise_value_error_naming_the_item(dt, message):
@@ -250,7 +250,7 @@ def test_bad_results_raise_value_error_naming_the_item(dt, message):
 def test_malformed_json_file_names_line_and_column(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text('[{"image_id": 1,\n  "bbox": [0, 0, 1 1]}]')
-    with pytest.raises(ValueError, match=r"malformed JSON in .*bad\.json: expected `,` or `]` at line 2 column 20"):
+    with pytest.raises(ValueError, match=r"malformed JSON in .*bad\.json: results\[0\]\.bbox: expected `,` or `]` at line 2 column 20"):
         softkit.coco_eval(GT, bad)
 
 

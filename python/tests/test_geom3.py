@@ -343,27 +343,41 @@ def test_empty_inputs(geometry):
     assert idx.shape == scores.shape == (0,) and idx.dtype == np.int64
 
 
-EXTREME_ITEMS = {
-    # every number finite and every size >= 0, so softkit accepts them; the areas / volumes / lengths
-    # overflow to inf
-    "box3d": [[[0.0, 0.0, 0.0, 1e308, 2.0, 1.5, 0.0]] * 2, [[0.0, 0.0, 0.0, 1e200, 1e200, 1.5, 0.0]] * 2,
-              [[0.0, 0.0, 0.0, 1e103, 1e103, 1e103, 0.0]] * 2],
-    "bev": [[[0.0, 0.0, 0.0, 1e308, 2.0, 1.5, 0.0]] * 2, [[0.0, 0.0, 0.0, 1e200, 1e200, 1.5, 0.0]] * 2],
-    "segment": [[[-1e308, 1e308]] * 2],
+# Finite items whose lengths or volumes float64 cannot hold: refused, with the item, the field and
+# "rescale" in the message, never an IoU of 0 or NaN.
+OVERFLOWING_ITEMS = {
+    "box3d": [([[0.0, 0.0, 0.0, 1e308, 2.0, 1.5, 0.0]] * 2, "boxes3d[0].dx = 1e308"),
+              ([[0.0, 0.0, 0.0, 1e200, 1e200, 1.5, 0.0]] * 2, "boxes3d[0].dx = 1e200"),
+              ([[0.0, 0.0, 0.0, 1e103, 1e103, 1e103, 0.0]] * 2, "boxes3d[0].dx = 1e103"),
+              ([[0.0, 0.0, 0.0, 1e-110, 1e-110, 1e-110, 0.0]] * 2, "boxes3d[0].dx = 1e-110")],
+    "bev": [([[0.0, 0.0, 0.0, 1e308, 2.0, 1.5, 0.0]] * 2, "boxes3d[0].dx = 1e308"),
+            ([[0.0, 0.0, 0.0, 1e200, 1e200, 1.5, 0.0]] * 2, "boxes3d[0].dx = 1e200")],
+    "segment": [([[-1e308, 1e308]] * 2, "segments[0].end = 1e308")],
+}
+# The largest items accepted: their overlaps are exact.
+LARGEST_ITEMS = {
+    "box3d": [[0.0, 0.0, 0.0, 1e100, 1e100, 1e100, 0.0], [5e99, 0.0, 0.0, 1e100, 1e100, 1e100, 0.0]],
+    "bev": [[0.0, 0.0, 0.0, 1e100, 1e100, 1e100, 0.0], [5e99, 0.0, 0.0, 1e100, 1e100, 1e100, 0.0]],
+    "segment": [[-4e307, 4e307], [0.0, 8e307]],
 }
 
 
 @pytest.mark.parametrize("geometry", GEOMETRIES)
-def test_overlaps_of_huge_finite_items_are_fractions(geometry):
-    """Accepted input gives overlaps in [0, 1], never NaN, even where an area overflows to inf."""
-    bad = []
-    for items in EXTREME_ITEMS[geometry]:
-        items = np.array(items)
-        for measure, f in MEASURES.items():
-            values = f(items, items, geometry=geometry)
-            if not ((values >= 0) & (values <= 1)).all():
-                bad.append((items[0].tolist(), measure, values.tolist()))
-    assert not bad, bad
+def test_items_whose_sizes_overflow_are_refused(geometry):
+    for items, named in OVERFLOWING_ITEMS[geometry]:
+        for f in MEASURES.values():
+            with pytest.raises(ValueError) as info:
+                f(np.array(items), np.array(items), geometry=geometry)
+            assert named in str(info.value) and "rescale" in str(info.value), str(info.value)
+
+
+@pytest.mark.parametrize("geometry", GEOMETRIES)
+def test_largest_accepted_items_give_exact_overlaps(geometry):
+    items = np.array(LARGEST_ITEMS[geometry])
+    # Each pair overlaps by half its first item's extent along x: IoU 1/3, IoMin 1/2.
+    iou, iomin = softkit.box_iou(items, items, geometry=geometry), softkit.box_iomin(items, items, geometry=geometry)
+    np.testing.assert_allclose(iou, [[1.0, 1 / 3], [1 / 3, 1.0]], rtol=1e-12)
+    np.testing.assert_allclose(iomin, [[1.0, 0.5], [0.5, 1.0]], rtol=1e-12)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -700,7 +714,8 @@ def test_non_finite_number_anywhere_is_named(geometry, value):
 @pytest.mark.parametrize("geometry", GEOMETRIES)
 def test_fuzzed_input_is_accepted_or_rejected_by_the_rules(geometry):
     """Rows mixing NaN, inf, negative, huge and tiny numbers: softkit raises ValueError exactly when a
-    number is not finite, a size is negative or a segment ends before it starts, and never anything else
+    number is not finite, a size is negative, a segment ends before it starts, a segment's length or a
+    3-D box's magnitude (beyond 1e100) would overflow, or a 3-D box's volume underflows, and never anything else
     (a Rust panic would surface as pyo3's PanicException, a BaseException)."""
     rng = np.random.default_rng(9)
     specials = np.array([np.nan, np.inf, -np.inf, -1.0, -0.0, 0.0, 1e308, -1e308, 5e-324, 1e-300, 3.0, 1e16])
@@ -710,10 +725,15 @@ def test_fuzzed_input_is_accepted_or_rejected_by_the_rules(geometry):
         items = np.repeat(good, 2, axis=0)[rng.permutation(4)[: rng.integers(1, 5)]]
         mask = rng.random(items.shape) < 0.15
         items[mask] = rng.choice(specials, mask.sum())
-        if geometry == "segment":
-            invalid = ~np.isfinite(items).all() or (items[:, 1] < items[:, 0]).any()
-        else:
-            invalid = ~np.isfinite(items).all() or (items[:, 3:6] < 0).any()
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            if geometry == "segment":
+                lengths = items[:, 1] - items[:, 0]
+                invalid = ~np.isfinite(items).all() or (lengths < 0).any() or (lengths > np.finfo(float).max / 2).any()
+            else:
+                sizes = items[:, 3:6]
+                volumes = sizes.prod(axis=1)
+                invalid = (~np.isfinite(items).all() or (np.abs(items[:, :6]) > 1e100).any() or (sizes < 0).any()
+                           or ((sizes > 0).all(axis=1) & (volumes < np.finfo(float).tiny)).any())
         origin = "bottom" if trial % 2 else "centre"
         for name, call in every_call(items, geometry, good, origin).items():
             try:

@@ -18,30 +18,55 @@ use softkit_io::{CocoGroundTruth, CocoResults, IoError, integer_id};
 
 use crate::guard::{Size, compute};
 
-/// A JSON document: a path to read, or text the wrapper serialised from a dict or list.
+/// A JSON document: a path to read, or text the wrapper serialised from the dict or list passed
+/// as the argument `name`.
 enum Source {
     Path(String),
-    Text(String),
+    Text { text: String, name: &'static str },
 }
 
 impl Source {
-    fn new(value: String, is_path: bool) -> Self {
-        if is_path { Source::Path(value) } else { Source::Text(value) }
+    fn new(value: String, is_path: bool, name: &'static str) -> Self {
+        if is_path { Source::Path(value) } else { Source::Text { text: value, name } }
     }
 
     fn ground_truth(&self) -> Result<CocoGroundTruth, IoError> {
         match self {
             Source::Path(p) => CocoGroundTruth::from_path(p),
-            Source::Text(t) => CocoGroundTruth::from_json_str(t),
+            Source::Text { text, name } => CocoGroundTruth::from_serialised_json(text, name),
         }
     }
 
     fn results(&self, gt: &CocoGroundTruth) -> Result<CocoResults, IoError> {
         match self {
             Source::Path(p) => CocoResults::from_path(p, gt),
-            Source::Text(t) => CocoResults::from_json_str(t, gt),
+            Source::Text { text, name } => CocoResults::from_serialised_json(text, gt, name),
         }
     }
+}
+
+/// Ground truth and results, with a note for each that wrote ids as floats.
+fn load(gt: &Source, dt: &Source) -> Result<(CocoGroundTruth, CocoResults, Vec<String>), IoError> {
+    let ground_truth = gt.ground_truth()?;
+    let results = dt.results(&ground_truth)?;
+    let name = |source: &Source| match source {
+        Source::Path(p) => p.clone(),
+        Source::Text { name, .. } => name.to_string(),
+    };
+    let notes = [(ground_truth.float_ids(), name(gt)), (results.float_ids(), name(dt))]
+        .into_iter()
+        .filter_map(|(note, origin)| note.map(|note| format!("{origin}: {note}")))
+        .collect();
+    Ok((ground_truth, results, notes))
+}
+
+/// Passes each note on as a Python `UserWarning`.
+fn warn_each(py: Python<'_>, notes: &[String]) -> PyResult<()> {
+    for note in notes {
+        let message = std::ffi::CString::new(note.as_str()).unwrap_or_default();
+        PyErr::warn(py, &py.get_type::<pyo3::exceptions::PyUserWarning>(), &message, 2)?;
+    }
+    Ok(())
 }
 
 /// The area ranges from `area_rng` (`[min, max]` pairs) and `area_rng_lbl`, as pycocotools pairs
@@ -97,6 +122,8 @@ struct Outcome {
     stats: Vec<f64>,
     /// The detections NMS-AP kept (NMS-AP only).
     kept: Option<Vec<usize>>,
+    /// Notes on ids read from floats, for warnings.
+    notes: Vec<String>,
 }
 
 fn reshaped<'py>(py: Python<'py>, flat: &[f64], shape: &[usize]) -> PyResult<Bound<'py, PyAny>> {
@@ -131,8 +158,7 @@ fn run<'py>(py: Python<'py>, gt: Source, dt: Source, kind: Kind, raw: RawParams)
             max_dets: raw.max_dets.unwrap_or(defaults.max_dets),
             use_cats: raw.use_cats,
         };
-        let gt = gt.ground_truth()?;
-        let dt = dt.results(&gt)?;
+        let (gt, dt, notes) = load(&gt, &dt)?;
         let (evaluation, kept) = match kind {
             Kind::Bbox => (evaluate_bbox(&gt, &dt, &params)?, None),
             Kind::Segm => (evaluate_segm(&gt, &dt, &params)?, None),
@@ -149,8 +175,9 @@ fn run<'py>(py: Python<'py>, gt: Source, dt: Source, kind: Kind, raw: RawParams)
         };
         let stats =
             if kind == Kind::Keypoints { evaluation.keypoint_stats().to_vec() } else { evaluation.stats()?.to_vec() };
-        Ok::<Outcome, EvalError>(Outcome { evaluation, stats, kept })
+        Ok::<Outcome, EvalError>(Outcome { evaluation, stats, kept, notes })
     })?;
+    warn_each(py, &outcome.notes)?;
     let ev = &outcome.evaluation;
     let [t, r, k, a, m] = ev.shape();
     let out = PyDict::new(py);
@@ -203,7 +230,7 @@ pub(crate) fn coco_eval<'py>(
         "nms_ap" => Kind::NmsAp,
         other => return Err(PyValueError::new_err(format!("iou_type = {other:?} is invalid: expected {IOU_TYPES}"))),
     };
-    run(py, Source::new(gt, gt_is_path), Source::new(dt, dt_is_path), kind, params)
+    run(py, Source::new(gt, gt_is_path, "gt"), Source::new(dt, dt_is_path, "dt"), kind, params)
 }
 
 const IOU_TYPES: &str =
@@ -224,12 +251,11 @@ pub(crate) fn voc_eval<'py>(
     metric: &str,
 ) -> PyResult<(f64, Vec<VocRow<'py>>)> {
     let params = VocParams { iou_threshold, metric: metric.parse().map_err(PyValueError::new_err)? };
-    let (gt, dt) = (Source::new(gt, gt_is_path), Source::new(dt, dt_is_path));
+    let (gt, dt) = (Source::new(gt, gt_is_path, "gt"), Source::new(dt, dt_is_path, "dt"));
     let iou_type = iou_type.to_string();
-    let ev = compute(py, Size::Unbounded, move || {
-        let gt = gt.ground_truth()?;
-        let dt = dt.results(&gt)?;
-        match iou_type.as_str() {
+    let (ev, notes) = compute(py, Size::Unbounded, move || {
+        let (gt, dt, notes) = load(&gt, &dt)?;
+        let ev = match iou_type.as_str() {
             "bbox" => evaluate_voc_coco::<XywhBoxes, _>(&gt, &dt, &Iou, &params),
             "rotated" => evaluate_voc_coco::<RotatedBoxes, _>(&gt, &dt, &Iou, &params),
             "polygon" => evaluate_voc_coco::<Polygons, _>(&gt, &dt, &Iou, &params),
@@ -237,8 +263,10 @@ pub(crate) fn voc_eval<'py>(
                 field: "iou_type",
                 reason: format!("{other:?} is not \"bbox\", \"rotated\" or \"polygon\""),
             }),
-        }
+        }?;
+        Ok::<_, EvalError>((ev, notes))
     })?;
+    warn_each(py, &notes)?;
     let rows = ev
         .classes
         .iter()

@@ -3,10 +3,11 @@
 use numpy::{PyArray1, PyArray2, PyArrayMethods};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use softkit_geom::{BoxFormat, BoxMeasure, Coord, box_overlap_matrix, convert_boxes};
+use softkit_geom::{BoxFormat, BoxMeasure, Boxes, Coord, check_pixel_offset, convert_boxes, overlap_matrix};
 
 use crate::arrays::{BoxArray, box_rows, boxes_f64, with_boxes};
 use crate::guard::{Size, compute};
+use crate::shapes::ShapeError;
 
 pub(crate) fn flat_to_rows<'py>(
     py: Python<'py>,
@@ -42,7 +43,13 @@ fn matrix<T: Coord>(
     measure: BoxMeasure,
     pixel_offset: f64,
 ) -> PyResult<(usize, usize, Vec<f64>)> {
-    let flat = compute(py, Size::Cells(a.len(), b.len()), || box_overlap_matrix(a, b, measure, pixel_offset))?;
+    let flat = compute(py, Size::Cells(a.len(), b.len()), || -> Result<_, ShapeError> {
+        check_pixel_offset(pixel_offset)?;
+        // Each list is checked on its own, so that an error names the argument it is in.
+        let a = Boxes::new(a, pixel_offset).map_err(|e| ShapeError::In("boxes1", e))?;
+        let b = Boxes::new(b, pixel_offset).map_err(|e| ShapeError::In("boxes2", e))?;
+        Ok(overlap_matrix(&a, &b, &measure)?)
+    })?;
     Ok((a.len(), b.len(), flat))
 }
 

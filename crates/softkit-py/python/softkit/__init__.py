@@ -27,8 +27,11 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 import numpy as np
 
 from . import _native, _shapes, ghost, track
+from ._arrays import array as _array
+from ._arrays import count as _count
 from ._arrays import float_array as _float_array
 from ._arrays import labels as _labels
+from ._arrays import number as _number
 
 __all__ = [
     "nms",
@@ -105,7 +108,7 @@ def _kept(geometry, boxes, scores, rbox_format, box_origin, options, poses=None)
         return _native.mask_soft_nms(b, s, options)
     if geometry == "keypoints":
         threshold = poses.get("visibility_threshold")
-        threshold = None if threshold is None else float(threshold)
+        threshold = None if threshold is None else _number(threshold, "visibility_threshold")
         return _native.keypoint_soft_nms(b, areas, s, sigmas, threshold, options)
     return _native.shape_soft_nms(b, s, options)
 
@@ -114,7 +117,7 @@ def _hard_options(iou_threshold: float, labels=None) -> dict:
     return {
         "method": "hard",
         "sigma": 0.5,
-        "iou_threshold": float(iou_threshold),
+        "iou_threshold": _number(iou_threshold, "iou_threshold"),
         "score_threshold": float("-inf"),
         "labels": labels,
         "image_ids": None,
@@ -151,7 +154,7 @@ def nms(
     [0, 1]
     """
     if geometry == "box":
-        return _native.nms(_float_array(boxes, "boxes", 2), _float_array(scores, "scores", 1), float(iou_threshold))
+        return _native.nms(_float_array(boxes, "boxes", 2), _float_array(scores, "scores", 1), _number(iou_threshold, "iou_threshold"))
     poses = {"areas": areas, "sigmas": sigmas, "visibility_threshold": visibility_threshold}
     return _kept(geometry, boxes, scores, rbox_format, box_origin, _hard_options(iou_threshold), poses)[0]
 
@@ -180,7 +183,7 @@ def batched_nms(
     if geometry == "box":
         b = _float_array(boxes, "boxes", 2)
         s = _float_array(scores, "scores", 1)
-        return _native.batched_nms(b, s, _labels(labels, b.shape[0]), float(iou_threshold))
+        return _native.batched_nms(b, s, _labels(labels, b.shape[0]), _number(iou_threshold, "iou_threshold"))
     poses = {"areas": areas, "sigmas": sigmas, "visibility_threshold": visibility_threshold}
     return _kept(geometry, boxes, scores, rbox_format, box_origin, _hard_options(iou_threshold, labels), poses)[0]
 
@@ -241,17 +244,15 @@ def soft_nms(
     >>> keep.tolist(), round(float(s[1]), 6)
     ([0, 1], 0.533333)
     """
-    if max_output is not None and (isinstance(max_output, bool) or int(max_output) != max_output or max_output < 0):
-        raise ValueError(f"max_output = {max_output!r} is invalid: expected a non-negative integer or None")
     options = {
         "method": str(method),
-        "sigma": float(sigma),
-        "iou_threshold": float(iou_threshold),
-        "score_threshold": float(score_threshold),
+        "sigma": _number(sigma, "sigma"),
+        "iou_threshold": _number(iou_threshold, "iou_threshold"),
+        "score_threshold": _number(score_threshold, "score_threshold"),
         "labels": labels,
         "image_ids": image_ids,
-        "max_output": None if max_output is None else int(max_output),
-        "pixel_offset": float(pixel_offset),
+        "max_output": None if max_output is None else _count(max_output, "max_output"),
+        "pixel_offset": _number(pixel_offset, "pixel_offset"),
         "measure": None if measure is None else str(measure),
     }
     poses = {"areas": areas, "sigmas": sigmas, "visibility_threshold": visibility_threshold}
@@ -266,7 +267,7 @@ for _f in (nms, soft_nms):
 def _overlap(a, b, measure: str, pixel_offset: float, geometry: str, rbox_format: str, box_origin: str) -> np.ndarray:
     if _shapes.check_geometry(geometry) == "box":
         return _native.box_overlap(
-            _float_array(a, "boxes1", 2), _float_array(b, "boxes2", 2), measure, float(pixel_offset)
+            _float_array(a, "boxes1", 2), _float_array(b, "boxes2", 2), measure, _number(pixel_offset, "pixel_offset")
         )
     if pixel_offset != 0.0:
         raise ValueError(f"pixel_offset = {pixel_offset} is only defined for geometry='box'")
@@ -356,17 +357,34 @@ def _json_source(x, name: str, kind: type) -> Tuple[str, bool]:
         return os.fspath(x), True
     if isinstance(x, kind):
         try:
-            # allow_nan=False: JSON has no NaN or infinity, so refuse them here with a clear message.
-            return json.dumps(x, default=_json_default, allow_nan=False), False
+            # NaN and infinity are written as JSON cannot hold them, so that the reader names
+            # their place in `x` (`dt: [3].score: NaN is not a JSON number`).
+            return json.dumps(x, default=_json_default), False
         except (TypeError, ValueError) as err:
             raise ValueError(f"{name} cannot be written as JSON: {err}") from None
     raise TypeError(f"{name} must be a file path or a {kind.__name__}, got {type(x).__name__}")
 
 
+def _rows(x, name: str, width: int) -> np.ndarray:
+    """A table of numbers as a C-contiguous float64 array of shape (N, width)."""
+    a = _array(x, name)
+    if a.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be a table of numbers, got dtype {a.dtype}")
+    a = a.astype(np.float64)
+    if a.size == 0:
+        a = a.reshape(0, width)
+    if a.ndim != 2 or a.shape[1] != width:
+        raise ValueError(f"{name} must have shape (N, {width}), got {a.shape}")
+    return np.ascontiguousarray(a)
+
+
 def _floats(x, name: str) -> Optional[list]:
     if x is None:
         return None
-    values = np.asarray(x, dtype=np.float64)
+    values = _array(x, name)
+    if values.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be a sequence of numbers, got {x!r}")
+    values = values.astype(np.float64)
     if values.ndim != 1:
         raise ValueError(f"{name} must be a 1-D sequence of numbers, got shape {values.shape}")
     return values.tolist()
@@ -375,7 +393,7 @@ def _floats(x, name: str) -> Optional[list]:
 def _ints(x, name: str, minimum: Optional[int] = None) -> Optional[list]:
     if x is None:
         return None
-    values = np.asarray(x)
+    values = _array(x, name)
     if values.ndim != 1 or (values.size and values.dtype.kind not in "iu"):
         raise ValueError(f"{name} must be a 1-D sequence of integers, got {x!r}")
     out = [int(v) for v in values]
@@ -491,7 +509,7 @@ def voc_eval(gt, dt, iou_type: str = "rotated", *, iou_threshold: float = 0.5, m
     >>> out["map"], out["per_class"][1]["precision"].tolist()
     (1.0, [1.0, 0.5])
     """
-    mean, rows = _native.voc_eval(*_eval_args(gt, dt), str(iou_type), float(iou_threshold), str(metric))
+    mean, rows = _native.voc_eval(*_eval_args(gt, dt), str(iou_type), _number(iou_threshold, "iou_threshold"), str(metric))
     per_class = {
         c: {"ap": ap, "ground_truth": n_gt, "detections": n_dt, "recall": rec, "precision": prec}
         for c, n_gt, n_dt, ap, rec, prec in rows
@@ -518,16 +536,8 @@ def activitynet_eval(ground_truth, predictions, *, thresholds: Optional[Sequence
     >>> out["map"].round(2).tolist()[:5], round(out["average_map"], 2)
     ([1.0, 1.0, 1.0, 1.0, 0.0], 0.4)
     """
-    def rows(x, name, width):
-        a = np.asarray(x, dtype=np.float64)
-        if a.size == 0:
-            a = a.reshape(0, width)
-        if a.ndim != 2 or a.shape[1] != width:
-            raise ValueError(f"{name} must have shape (N, {width}), got {a.shape}")
-        return np.ascontiguousarray(a)
-
-    gt, preds = rows(ground_truth, "ground_truth", 4), rows(predictions, "predictions", 5)
-    thresholds = None if thresholds is None else [float(t) for t in thresholds]
+    gt, preds = _rows(ground_truth, "ground_truth", 4), _rows(predictions, "predictions", 5)
+    thresholds = _floats(thresholds, "thresholds")
     used, labels, ap = _native.activitynet_eval(gt, preds, thresholds)
     ap = np.array(ap, dtype=np.float64).reshape(len(used), len(labels))
     per_threshold = ap.mean(axis=1) if labels else np.zeros(len(used))
@@ -561,17 +571,8 @@ def r40_eval(
     >>> out["ap"], out["map"]
     ({1: 1.0}, 1.0)
     """
-    def rows(x, name, width):
-        a = np.asarray(x, dtype=np.float64)
-        if a.size == 0:
-            a = a.reshape(0, width)
-        if a.ndim != 2 or a.shape[1] != width:
-            raise ValueError(f"{name} must have shape (N, {width}), got {a.shape}")
-        return np.ascontiguousarray(a)
-
-    aps = _native.r40_eval(
-        rows(ground_truth, "ground_truth", 9), rows(detections, "detections", 10), float(iou_threshold), str(iou), str(box_origin)
-    )
+    gt, dt = _rows(ground_truth, "ground_truth", 9), _rows(detections, "detections", 10)
+    aps = _native.r40_eval(gt, dt, _number(iou_threshold, "iou_threshold"), str(iou), str(box_origin))
     ap = dict(aps)
     return {"ap": ap, "map": float(np.mean(list(ap.values()))) if ap else 0.0}
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._arrays import array, native_order
+
 GEOMETRIES = ("box", "rotated", "polygon", "segment", "box3d", "bev", "keypoints", "mask")
 # COCO's 17 person keypoint sigmas, computed as pycocotools and mmpose compute them (tenths / 10).
 COCO_SIGMAS = [v / 10.0 for v in (0.26, 0.25, 0.25, 0.35, 0.35, 0.79, 0.79, 0.72, 0.72, 0.62, 0.62, 1.07, 1.07, 0.87, 0.87, 0.89, 0.89)]
@@ -22,7 +24,7 @@ def check_geometry(geometry: str) -> str:
 
 
 def _floats(x, name: str) -> np.ndarray:
-    a = np.asarray(x)
+    a = native_order(array(x, name))
     if a.dtype.kind not in "fiub":
         raise TypeError(f"{name} must hold numbers, got dtype {a.dtype}")
     return np.ascontiguousarray(a, dtype=np.float64)
@@ -53,7 +55,7 @@ def polygons(x, name: str) -> tuple:
             vertices = vertices.reshape(0, 2)
         if vertices.ndim != 2 or vertices.shape[1] != 2:
             raise ValueError(f"{name}[0] (vertices) must have shape (V, 2), got {vertices.shape}")
-        offsets = np.asarray(x[1])
+        offsets = native_order(array(x[1], f"{name}[1] (offsets)"))
         if offsets.dtype.kind not in "iu" or offsets.ndim != 1:
             raise ValueError(f"{name}[1] (offsets) must be a 1-D integer array, got {offsets.dtype} {offsets.shape}")
         return vertices, np.ascontiguousarray(offsets, dtype=np.int64)
@@ -127,7 +129,7 @@ def poses(x, keywords: dict) -> tuple:
     if areas.ndim != 1:
         raise ValueError(f"areas must have shape (N,), got {areas.shape}")
     sigmas = keywords.get("sigmas")
-    sigmas = list(COCO_SIGMAS) if sigmas is None else [float(s) for s in np.asarray(sigmas, dtype=np.float64).ravel()]
+    sigmas = list(COCO_SIGMAS) if sigmas is None else _floats(sigmas, "sigmas").ravel().tolist()
     return np.ascontiguousarray(k.reshape(k.shape[0], -1)), areas, sigmas
 
 
@@ -137,7 +139,7 @@ def masks(x, name: str):
     run-length dicts (``{"size": [h, w], "counts": str | bytes | list}``) becomes ``(h, w,
     counts)`` tuples."""
     if isinstance(x, np.ndarray) or (isinstance(x, (list, tuple)) and x and not isinstance(x[0], dict)):
-        a = np.asarray(x)
+        a = array(x, name)
         if a.ndim != 3:
             raise ValueError(f"{name} must be an (N, H, W) array or a list of COCO run-length dicts, got shape {a.shape}")
         return np.ascontiguousarray((a != 0).astype(np.uint8).transpose(0, 2, 1))

@@ -38,29 +38,22 @@ from typing import Optional
 import numpy as np
 
 from . import _native
+from ._arrays import array, floats, native_order
+from ._arrays import number as _number
 
 __all__ = ["delta_a", "rho_a", "rho_binary", "rho_top2", "nearest_zero", "scale"]
-
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _rows(x, name: str) -> np.ndarray:
     """``x`` as a 2-D float32/float64 array, converting (copying) only other numeric dtypes."""
-    arr = np.asarray(x)
-    if arr.dtype not in _FLOATS:
-        if arr.dtype.kind in "iub":
-            arr = arr.astype(np.float64)
-        elif arr.dtype == np.float16:
-            arr = arr.astype(np.float32)
-        else:
-            raise TypeError(f"{name} must be a float32 or float64 array, got dtype {arr.dtype}")
+    arr = floats(x, name)
     if arr.ndim != 2:
         raise ValueError(f"{name} must have shape (B, K), got {arr.shape}")
     return arr
 
 
 def _labels(x) -> np.ndarray:
-    lab = np.asarray(x)
+    lab = native_order(array(x, "labels"))
     if lab.dtype.kind not in "iu":
         raise TypeError(f"labels must be an integer array, got dtype {lab.dtype}")
     if lab.ndim != 1:
@@ -69,16 +62,6 @@ def _labels(x) -> np.ndarray:
         i = int(lab.argmax())
         raise ValueError(f"labels[{i}] = {int(lab[i])} is out of range")
     return lab.astype(np.int64, copy=False)
-
-
-def _real(x, name: str) -> float:
-    """``x`` as a Python float; anything that is not a real number is a ``TypeError``."""
-    if isinstance(x, (str, bytes)):
-        raise TypeError(f"{name} must be a real number, got {type(x).__name__}")
-    try:
-        return float(x)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a real number, got {type(x).__name__}") from None
 
 
 def delta_a(a) -> np.ndarray:
@@ -109,7 +92,7 @@ def rho_a(a, temperature: float = 1.0) -> float:
     >>> ghost.rho_a(np.ones((2, 3)))
     inf
     """
-    return _native.ghost_rho_a(_rows(a, "a"), _real(temperature, "temperature"))
+    return _native.ghost_rho_a(_rows(a, "a"), _number(temperature, "temperature"))
 
 
 def _pair(z, a):
@@ -185,5 +168,5 @@ def scale(step_norm: float, rho: float, r_target: Optional[float] = None) -> flo
     >>> ghost.scale(4.0, 2.0, r_target=0.5), ghost.scale(0.5, 2.0, r_target=0.5)
     (0.25, 2.0)
     """
-    target = None if r_target is None else _real(r_target, "r_target")
-    return _native.ghost_scale(_real(step_norm, "step_norm"), _real(rho, "rho"), target)
+    target = None if r_target is None else _number(r_target, "r_target")
+    return _native.ghost_scale(_number(step_norm, "step_norm"), _number(rho, "rho"), target)

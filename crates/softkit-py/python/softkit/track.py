@@ -23,7 +23,7 @@ from typing import Any, Dict, Optional, Tuple
 import numpy as np
 
 from . import _native
-from ._arrays import float_array
+from ._arrays import count, float_array, floats, integer, number
 
 __all__ = ["ByteTracker", "mot_metrics", "read_mot"]
 
@@ -57,27 +57,22 @@ class ByteTracker:
         appearance_max_distance: float = 0.5,
         appearance_momentum: float = 0.9,
     ):
-        for name, value in (("max_age", max_age), ("min_hits", min_hits)):
-            if isinstance(value, bool) or int(value) != value or value < 0:
-                raise ValueError(f"{name} = {value!r} is invalid: expected a non-negative integer")
-        if appearance_dim is not None and (int(appearance_dim) != appearance_dim or appearance_dim < 1):
-            raise ValueError(f"appearance_dim = {appearance_dim!r} is invalid: expected a positive integer or None")
-        self._dim = None if appearance_dim is None else int(appearance_dim)
+        self._dim = None if appearance_dim is None else count(appearance_dim, "appearance_dim", minimum=1)
         self._native = _native.ByteTracker(
             {
-                "high_threshold": float(high_threshold),
-                "low_threshold": float(low_threshold),
-                "new_track_threshold": float(new_track_threshold),
-                "match_threshold": float(match_threshold),
-                "low_match_threshold": float(low_match_threshold),
-                "max_age": int(max_age),
-                "min_hits": int(min_hits),
+                "high_threshold": number(high_threshold, "high_threshold"),
+                "low_threshold": number(low_threshold, "low_threshold"),
+                "new_track_threshold": number(new_track_threshold, "new_track_threshold"),
+                "match_threshold": number(match_threshold, "match_threshold"),
+                "low_match_threshold": number(low_match_threshold, "low_match_threshold"),
+                "max_age": count(max_age, "max_age"),
+                "min_hits": count(min_hits, "min_hits"),
                 "measure": str(measure),
                 "fuse_score": bool(fuse_score),
                 "appearance_dim": self._dim,
-                "appearance_weight": float(appearance_weight),
-                "appearance_max_distance": float(appearance_max_distance),
-                "appearance_momentum": float(appearance_momentum),
+                "appearance_weight": number(appearance_weight, "appearance_weight"),
+                "appearance_max_distance": number(appearance_max_distance, "appearance_max_distance"),
+                "appearance_momentum": number(appearance_momentum, "appearance_momentum"),
             }
         )
 
@@ -100,13 +95,11 @@ class ByteTracker:
         if embeddings is not None:
             if self._dim is None:
                 raise ValueError("embeddings were given, but the tracker has no appearance_dim")
-            e = np.asarray(embeddings, dtype=np.float32)
+            e = floats(embeddings, "embeddings").astype(np.float32)
             if e.ndim != 2 or e.shape != (b.shape[0], self._dim):
                 raise ValueError(f"embeddings must have shape ({b.shape[0]}, {self._dim}), got {e.shape}")
             e = np.ascontiguousarray(e).reshape(-1)
-        if frame is not None and (isinstance(frame, bool) or int(frame) != frame):
-            raise ValueError(f"frame = {frame!r} is invalid: expected an integer")
-        return self._native.update(b, s, e, None if frame is None else int(frame))
+        return self._native.update(b, s, e, None if frame is None else integer(frame, "frame"))
 
     @property
     def frame(self) -> int:
@@ -126,7 +119,7 @@ def _rows(x, name: str, min_confidence: Optional[float]) -> Tuple[np.ndarray, np
             keep = conf >= min_confidence
             frames, ids, boxes = frames[keep], ids[keep], boxes[keep]
         return frames, ids, boxes
-    a = np.asarray(x, dtype=np.float64)
+    a = floats(x, name).astype(np.float64)
     if a.ndim != 2 or a.shape[1] < 6:
         raise ValueError(f"{name} must be a MOTChallenge file or an (N, >=6) array of frame, id, x, y, w, h, got shape {a.shape}")
     for col, field in ((0, "frame"), (1, "id")):
@@ -163,4 +156,4 @@ def mot_metrics(
     """
     g = _rows(gt, "gt", min_confidence)
     t = _rows(tracks, "tracks", None)
-    return _native.track_mot_metrics(g, t, float(max_distance), bool(hota))
+    return _native.track_mot_metrics(g, t, number(max_distance, "max_distance"), bool(hota))
