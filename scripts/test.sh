@@ -4,11 +4,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-[ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -r python/requirements-test.txt
+# A package index can drop a connection now and then: each install is tried up to three times.
+install() {
+    local venv=$1 requirements=$2
+    [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+    for attempt in 1 2 3; do
+        "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements" && return 0
+        echo "pip install -r $requirements failed (attempt $attempt of 3)" >&2
+        sleep $((attempt * 10))
+    done
+    return 1
+}
+install .venv python/requirements-test.txt
 # The MOT metrics references (py-motmetrics, TrackEval) need numpy < 2: a venv of their own.
-[ -x .venv-mot/bin/python ] || python3 -m venv .venv-mot
-.venv-mot/bin/python -m pip install --quiet --disable-pip-version-check -r python/requirements-mot.txt
+install .venv-mot python/requirements-mot.txt
 export SOFTKIT_MOT_PYTHON="$PWD/.venv-mot/bin/python"
 
 cargo fmt --all -- --check
