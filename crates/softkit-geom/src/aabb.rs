@@ -208,8 +208,8 @@ pub(crate) fn widen<T: Coord>(b: &[T; 4]) -> [f64; 4] {
     [b[0].to_f64(), b[1].to_f64(), b[2].to_f64(), b[3].to_f64()]
 }
 
-/// Checks a pixel offset: finite and at least 0 (0 for continuous coordinates, 1 for the legacy
-/// "+1" convention).
+/// Checks a pixel offset: in `[0, 1]` (0 for continuous coordinates, 1 for the legacy "+1"
+/// convention). A larger offset means nothing, and a huge one overflows every area.
 ///
 /// # Errors
 ///
@@ -220,15 +220,16 @@ pub(crate) fn widen<T: Coord>(b: &[T; 4]) -> [f64; 4] {
 /// ```
 /// assert!(softkit_geom::check_pixel_offset(1.0).is_ok());
 /// assert!(softkit_geom::check_pixel_offset(-1.0).unwrap_err().to_string().starts_with("pixel_offset = -1 is invalid"));
+/// assert!(softkit_geom::check_pixel_offset(2.7e180).is_err());
 /// ```
 pub fn check_pixel_offset(pixel_offset: f64) -> Result<(), GeomError> {
-    if pixel_offset.is_finite() && pixel_offset >= 0.0 {
+    if (0.0..=1.0).contains(&pixel_offset) {
         Ok(())
     } else {
         Err(GeomError::InvalidParameter {
             name: "pixel_offset",
             value: pixel_offset,
-            expected: "a finite value >= 0 (0 for continuous coordinates, 1 for the legacy +1 convention)",
+            expected: "a value in [0, 1] (0 for continuous coordinates, 1 for the legacy +1 convention)",
         })
     }
 }

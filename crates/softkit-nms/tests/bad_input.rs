@@ -201,11 +201,16 @@ fn bad_score_threshold() {
 #[test]
 fn bad_pixel_offset() {
     let err = BoxSet::new(&GOOD, BoxMeasure::Iou, -1.0).unwrap_err();
-    let tail = "is invalid: a finite value >= 0 (0 for continuous coordinates, 1 for the legacy +1 convention)";
+    let tail = "is invalid: a value in [0, 1] (0 for continuous coordinates, 1 for the legacy +1 convention)";
     assert_eq!(err.to_string(), format!("pixel_offset = -1 {tail}"));
     assert_eq!(
         BoxSet::new(&GOOD, BoxMeasure::Iou, f64::NAN).unwrap_err().to_string(),
         format!("pixel_offset = NaN {tail}")
+    );
+    // Found by the fuzzer: an offset of 2.7e180 overflowed every area, and IoU came out NaN.
+    assert_eq!(
+        BoxSet::new(&GOOD, BoxMeasure::Giou, 2.7e180).unwrap_err().to_string(),
+        format!("pixel_offset = 2.7e180 {tail}")
     );
 }
 
