@@ -310,15 +310,22 @@ impl<'a> Runs<'a> {
     }
 
     /// Consumes `c` pixels; once the current run is used up, moves to the next one (at most one
-    /// step, so a zero-length run costs a step of its own). Returns what is left of the run.
-    fn take(&mut self, c: u32) -> u32 {
+    /// step, so a zero-length run costs a step of its own).
+    fn take(&mut self, c: u32) {
         self.left -= c;
         if self.left == 0 && self.next < self.counts.len() {
             self.left = self.counts[self.next];
             self.next += 1;
             self.on = !self.on;
         }
-        self.left
+    }
+
+    /// Whether every run has been read. pycocotools stops instead when both masks are between
+    /// runs, so an empty run inside the counts at the same place in both (which its encoders never
+    /// write, but a file may) cut its walk short: a mask's intersection with itself came out
+    /// smaller than its area. Counts without such runs are walked the same both ways.
+    fn finished(&self) -> bool {
+        self.left == 0 && self.next >= self.counts.len()
     }
 }
 
@@ -333,10 +340,11 @@ fn merge_pair(a: &[u32], b: &[u32], intersect: bool) -> Vec<u32> {
     loop {
         let c = ra.left.min(rb.left);
         run += c;
-        let (left_a, left_b) = (ra.take(c), rb.take(c));
+        ra.take(c);
+        rb.take(c);
         let previous = value;
         value = if intersect { ra.on && rb.on } else { ra.on || rb.on };
-        let done = left_a == 0 && left_b == 0;
+        let done = ra.finished() && rb.finished();
         if value != previous || done {
             out.push(run);
             run = 0;
@@ -359,8 +367,9 @@ fn intersection_and_union(a: &[u32], b: &[u32]) -> (u64, u64) {
                 inter += u64::from(c);
             }
         }
-        let (left_a, left_b) = (ra.take(c), rb.take(c));
-        if left_a == 0 && left_b == 0 {
+        ra.take(c);
+        rb.take(c);
+        if ra.finished() && rb.finished() {
             return (inter, union);
         }
     }
@@ -369,6 +378,21 @@ fn intersection_and_union(a: &[u32], b: &[u32]) -> (u64, u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the fuzzer: empty runs inside the counts (`[2, 0, 0, 3, ...]`) ended the walk
+    /// early, and a mask's intersection with itself came out smaller than its area.
+    #[test]
+    fn empty_runs_inside_the_counts_are_walked_over() {
+        let odd = Rle::new(1, 10, vec![2, 0, 0, 3, 0, 0, 4, 1]).unwrap();
+        let plain = Rle::new(1, 10, vec![2, 3, 4, 1]).unwrap();
+        assert_eq!(odd.area(), 4);
+        assert_eq!(odd.intersection_area(&odd), 4);
+        assert_eq!(odd.iou(&odd, false), 1.0);
+        assert_eq!(odd.intersection_area(&plain), 4);
+        assert_eq!(odd.iou(&plain, false), 1.0);
+        assert_eq!(Rle::merge(&[odd.clone(), odd.clone()], true).unwrap().to_mask(), plain.to_mask());
+        assert_eq!(Rle::merge(&[odd.clone(), plain.clone()], false).unwrap().to_mask(), plain.to_mask());
+    }
 
     fn mask_of(h: u32, w: u32, seed: u64) -> Vec<u8> {
         let mut rng = softkit_sim::Rng::new(seed);
