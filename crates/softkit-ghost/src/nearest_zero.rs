@@ -300,10 +300,13 @@ pub fn nearest_zero<T: Real>(z: &[T], a: &[T], k: usize) -> Result<Vec<f64>, Gho
             zr.clear();
             ar.clear();
             zr.extend(z.iter().map(|v| v.to_f64()));
-            ar.extend(a.iter().map(|v| v.to_f64()));
+            // Slopes near f64::MAX would overflow their spread: a zero of the row with slopes
+            // scaled by `c` lies at `1 / c` times the distance, so scale down and back (exactly).
+            let c = if a.iter().any(|v| v.to_f64().abs() > f64::MAX / 4.0) { 0.25 } else { 1.0 };
+            ar.extend(a.iter().map(|v| v.to_f64() * c));
             match Partition::new(&zr, &ar) {
                 None => f64::INFINITY,
-                Some((part, delta)) => locate(&part).0 / delta,
+                Some((part, delta)) => locate(&part).0 / delta * c,
             }
         })
         .collect())
@@ -318,6 +321,16 @@ mod tests {
     }
 
     /// Sum of `w^j` for `j < K` vanishes at the other K-th roots of unity.
+    /// Found by the fuzzer: slopes `-2e304` and `f64::MAX` have a spread that overflows, and the
+    /// radius came out NaN. The closed form of two classes is `|z_1 - z_0 + i pi| / |a_0 - a_1|`.
+    #[test]
+    fn slopes_whose_spread_overflows_give_the_radius() {
+        let (z, a) = ([0.0, 16.0], [-2.0238118818231282e304, f64::MAX]);
+        let r = nearest_zero(&z, &a, 2).unwrap()[0];
+        let want = (16.0_f64.hypot(PI) / (0.25 * a[1] - 0.25 * a[0])) * 0.25;
+        assert!(r > 0.0 && (r - want).abs() <= 1e-9 * want, "{r} vs {want}");
+    }
+
     #[test]
     fn geometric_rows_hit_the_roots_of_unity() {
         for k in 2..=9 {
