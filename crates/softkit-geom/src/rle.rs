@@ -193,14 +193,12 @@ impl Rle {
                 y_max = y_max.max(y_end);
             }
         }
-        // With only zero-length foreground runs the extremes never moved; the wrapping
-        // subtraction below then reproduces pycocotools' unsigned arithmetic.
-        [
-            f64::from(x_min),
-            f64::from(y_min),
-            f64::from(x_max.wrapping_sub(x_min).wrapping_add(1)),
-            f64::from(y_max.wrapping_sub(y_min).wrapping_add(1)),
-        ]
+        // With only zero-length foreground runs the extremes never moved. pycocotools' unsigned
+        // arithmetic then gives a box of 4294967286 pixels; an empty mask has no box.
+        if x_min > x_max {
+            return [0.0; 4];
+        }
+        [f64::from(x_min), f64::from(y_min), f64::from(x_max - x_min + 1), f64::from(y_max - y_min + 1)]
     }
 
     /// The union (`intersect == false`) or intersection (`intersect == true`) of `masks`, all of
@@ -447,6 +445,14 @@ mod tests {
         assert_eq!(err.to_string(), "masks[1] has size [3, 2], but masks[0] has size [2, 3]");
         assert_eq!(a.iou(&b, false), -1.0);
         assert_eq!(Rle::merge(std::slice::from_ref(&a), true).unwrap(), a);
+    }
+
+    /// Found by the fuzzer: a mask whose only foreground runs are empty had a box of
+    /// 4294967286 pixels (pycocotools' unsigned wrap-around).
+    #[test]
+    fn a_mask_of_empty_foreground_runs_has_no_box() {
+        assert_eq!(Rle::new(1, 11, vec![11, 0]).unwrap().bbox(), [0.0; 4]);
+        assert_eq!(Rle::new(1, 11, vec![3, 0, 8, 0]).unwrap().bbox(), [0.0; 4]);
     }
 
     #[test]
