@@ -193,9 +193,10 @@ impl Rle {
                 y_max = y_max.max(y_end);
             }
         }
-        // With only zero-length foreground runs the extremes never moved. pycocotools' unsigned
-        // arithmetic then gives a box of 4294967286 pixels; an empty mask has no box.
-        if x_min > x_max {
+        // With only zero-length foreground runs (or none, in an image of width 0) the extremes
+        // never moved. pycocotools' unsigned arithmetic then gives a box of 4294967286 pixels;
+        // an empty mask has no box.
+        if y_min > y_max {
             return [0.0; 4];
         }
         [f64::from(x_min), f64::from(y_min), f64::from(x_max - x_min + 1), f64::from(y_max - y_min + 1)]
@@ -453,6 +454,7 @@ mod tests {
     fn a_mask_of_empty_foreground_runs_has_no_box() {
         assert_eq!(Rle::new(1, 11, vec![11, 0]).unwrap().bbox(), [0.0; 4]);
         assert_eq!(Rle::new(1, 11, vec![3, 0, 8, 0]).unwrap().bbox(), [0.0; 4]);
+        assert_eq!(Rle::new(5, 0, vec![0, 0]).unwrap().bbox(), [0.0; 4]);
     }
 
     #[test]
