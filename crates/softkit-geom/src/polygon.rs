@@ -271,6 +271,17 @@ impl Polygons {
         &self.pieces_points[piece.start as usize..piece.end as usize]
     }
 
+    /// Whether a pair is measured in the frame of `other`'s polygon `j` rather than in polygon
+    /// `i`'s: the smaller one's, by extent, then area, then origin. The choice does not depend on
+    /// the pair's order, so every measure is symmetric bit for bit; and the smaller polygon's
+    /// coordinates stay near 0, where a thin sliver keeps its digits.
+    #[inline]
+    fn measured_in_other(&self, i: usize, other: &Self, j: usize) -> bool {
+        let key = |p: &Self, k: usize| [extent(&p.envelopes[k]), p.areas[k], p.origins[k][0], p.origins[k][1]];
+        let (mine, theirs) = (key(self, i), key(other, j));
+        theirs.iter().zip(&mine).find(|(a, b)| a != b).is_some_and(|(a, b)| a < b)
+    }
+
     /// The offset from polygon `i`'s local frame to `other`'s polygon `j`'s.
     #[inline]
     fn shift(&self, i: usize, other: &Self, j: usize) -> Point {
@@ -491,11 +502,7 @@ impl Intersect for Polygons {
         if self.envelopes[i] == other.envelopes[j] && self.local_ring(i) == other.local_ring(j) {
             return self.areas[i];
         }
-        // Work in the frame of the smaller polygon: its coordinates stay near 0, where a thin
-        // sliver keeps its digits; the larger one's rounding is small next to its own area.
-        let key = |p: &Self, k: usize| [extent(&p.envelopes[k]), p.areas[k], p.origins[k][0], p.origins[k][1]];
-        let (mine, theirs) = (key(self, i), key(other, j));
-        if theirs.iter().zip(&mine).find(|(a, b)| a != b).is_some_and(|(a, b)| a < b) {
+        if self.measured_in_other(i, other, j) {
             return other.intersection(j, self, i);
         }
         // Both in polygon i's frame: `other`'s points move by the offset between the origins.
@@ -519,6 +526,9 @@ impl Intersect for Polygons {
 
 impl Hull for Polygons {
     fn hull_area(&self, i: usize, other: &Self, j: usize) -> f64 {
+        if self.measured_in_other(i, other, j) {
+            return other.hull_area(j, self, i);
+        }
         let shift = self.shift(i, other, j);
         with_shifted(other.local_ring(j), shift, |ring_j| hull_area(self.local_ring(i), ring_j))
     }

@@ -373,6 +373,29 @@ impl Frame {
         key(self).iter().zip(key(other)).find(|(a, b)| a != &b).is_some_and(|(a, b)| *a < b)
     }
 
+    /// The pair in the order it is measured: the frame of the smaller box (see
+    /// [`Frame::smaller_than`]), then the other box. Its coordinates stay near 0, where a thin
+    /// box keeps its digits, the larger one's rounding is small next to its own area, and the
+    /// result does not depend on the pair's order.
+    #[inline]
+    fn measuring_pair<'a>(&'a self, other: &'a Frame) -> (&'a Frame, &'a Frame) {
+        if other.smaller_than(self) { (other, self) } else { (self, other) }
+    }
+
+    /// The area two boxes along the image axes share, from their corners: the arithmetic of
+    /// `[x1, y1, x2, y2]` box IoU and of pycocotools. `None` when either box is turned.
+    #[inline]
+    fn aligned_intersection(&self, b: &Frame) -> Option<f64> {
+        if !(self.axis_aligned() && b.axis_aligned()) {
+            return None;
+        }
+        let side = |axis: usize| {
+            let (lo, hi) = (self.corners_along(axis), b.corners_along(axis));
+            (lo[1].min(hi[1]) - lo[0].max(hi[0])).max(0.0)
+        };
+        Some(side(0) * side(1))
+    }
+
     /// Whether the box's sides run along the image axes.
     #[inline]
     fn axis_aligned(&self) -> bool {
@@ -466,21 +489,16 @@ impl Intersect for RotatedBoxes {
     fn intersection(&self, i: usize, other: &Self, j: usize) -> f64 {
         let (a, b) = (&self.frames[i], &other.frames[j]);
         let smaller = a.area().min(b.area());
-        if smaller <= 0.0 || a.shared_bound(b) <= 0.0 {
+        if smaller <= 0.0 {
             return 0.0;
         }
-        if a.axis_aligned() && b.axis_aligned() {
-            // Boxes along the image axes overlap as `[x1, y1, x2, y2]` boxes do, from their
-            // corners: the same arithmetic as box IoU, and as pycocotools'.
-            let side = |axis: usize| {
-                let (lo, hi) = (a.corners_along(axis), b.corners_along(axis));
-                (lo[1].min(hi[1]) - lo[0].max(hi[0])).max(0.0)
-            };
-            return (side(0) * side(1)).min(smaller);
+        if let Some(shared) = a.aligned_intersection(b) {
+            return shared.min(smaller);
         }
-        // Clip in the frame of the smaller box: its coordinates stay near 0, where a thin box
-        // keeps its digits; the larger one's rounding is small next to its own area.
-        let (frame, moved) = if b.smaller_than(a) { (b, a) } else { (a, b) };
+        if a.shared_bound(b) <= 0.0 {
+            return 0.0;
+        }
+        let (frame, moved) = a.measuring_pair(b);
         // Rounding may push the area a hair past the smaller box; the contract caps it there.
         area_in_centred_box(&frame.corners_of(moved), frame.half).min(smaller)
     }
@@ -540,14 +558,16 @@ fn centred_box(half: [f64; 2]) -> [Point; 4] {
 
 impl Hull for RotatedBoxes {
     fn hull_area(&self, i: usize, other: &Self, j: usize) -> f64 {
-        let (a, b) = (&self.frames[i], &other.frames[j]);
-        hull_area(&centred_box(a.half), &a.corners_of(b))
+        let (frame, moved) = self.frames[i].measuring_pair(&other.frames[j]);
+        hull_area(&centred_box(frame.half), &frame.corners_of(moved))
     }
 
     #[inline]
     fn intersection_bound(&self, i: usize, other: &Self, j: usize) -> f64 {
         let (a, b) = (&self.frames[i], &other.frames[j]);
-        a.shared_bound(b).min(a.area()).min(b.area())
+        // Boxes along the axes are measured from their corners, which rounding can set a hair
+        // apart from the half sides the bound uses: their intersection is the bound.
+        a.aligned_intersection(b).unwrap_or_else(|| a.shared_bound(b)).min(a.area()).min(b.area())
     }
 
     fn is_convex(&self, _i: usize) -> bool {

@@ -1,7 +1,9 @@
 //! Inputs that `cargo fuzz` (the `fuzz/` crate) found to break a promise of this crate, each
 //! kept as a test once fixed. The reproducers themselves are in `fuzz/regressions/`.
 
-use softkit_geom::{KeypointInstance, Keypoints, Measure, OksNms, oks};
+use softkit_geom::{
+    Hull, Intersect, KeypointInstance, Keypoints, Measure, OksNms, RotatedBoxes, RotatedFormat, ShapeMeasure, oks,
+};
 
 fn pose(keypoints: Vec<f64>, area: f64) -> KeypointInstance {
     KeypointInstance { keypoints, area, bbox: [0.0, 0.0, 1.0, 1.0] }
@@ -41,4 +43,19 @@ fn oks_is_a_number_at_the_extremes_of_f64() {
     let gt = [1e300, 0.0, 2.0];
     let value = oks(&[-1e300, 0.0, 2.0], &gt, [0.0, 0.0, 1.0, 1.0], 1e308, &sigmas);
     assert!(value.is_finite() && (0.0..=1.0).contains(&value), "{value}");
+}
+
+/// `fuzz/regressions/engine/rotated-tiny-box-exceeds`: a box along the axes whose sides
+/// (`2^-52`) are below the precision of its centre (`x = 1 + 2^-52`) has corners that round a
+/// whole ulp apart, so its area, from the corners, was twice the bound hard NMS used to rule
+/// pairs out: `overlap(i, i)` was 1 but `exceeds(i, i, 0.9)` said no.
+#[test]
+fn a_box_below_the_precision_of_its_centre_exceeds_itself() {
+    let eps = f64::EPSILON;
+    let boxes = RotatedBoxes::new(&[[1.0 + eps, 0.0, eps, eps, eps]], RotatedFormat::Radians).unwrap();
+    assert!(boxes.intersection_bound(0, &boxes, 0) >= boxes.intersection(0, &boxes, 0));
+    for measure in [ShapeMeasure::Iou, ShapeMeasure::IoMin] {
+        assert_eq!(measure.between(&boxes, 0, &boxes, 0), 1.0);
+        assert!(measure.exceeds(&boxes, 0, &boxes, 0, 0.9), "{measure:?}");
+    }
 }
