@@ -1,9 +1,10 @@
 //! The `softkit` command line: `softkit nms` suppresses a detection file, `softkit eval` scores
-//! COCO results, `softkit ablate` scores every suppression policy on the same candidates, and
+//! COCO results, `softkit fuse` merges several models' detections (WBF, NMW), `softkit ablate` scores every suppression policy on the same candidates, and
 //! `softkit demo` shows hard NMS and Soft-NMS side by side on a simulated scene; `softkit track`
 //! follows objects through a video's detections, and `softkit mot-eval` scores the tracks.
 //!
 //! - `nms_cmd`: `softkit nms`, through the engine's per-image scope.
+//! - `fuse_cmd`: `softkit fuse`, box fusion per image across detection files.
 //! - `eval_cmd`: `softkit eval`, pycocotools' summary and the JSON report.
 //! - `ablate`: `softkit ablate`, every policy on the same candidates, one AP table.
 //! - `demo`: `softkit demo`, on the scene of `scene`.
@@ -18,6 +19,7 @@
 mod ablate;
 mod demo;
 mod eval_cmd;
+mod fuse_cmd;
 mod mot_eval_cmd;
 mod nms_cmd;
 mod plots;
@@ -45,6 +47,9 @@ enum Command {
     /// Evaluate COCO results against COCO ground truth and print pycocotools' summary (12 lines, 10
     /// for keypoints), or OVDEval's NMS-AP with --nms-ap.
     Eval(eval_cmd::EvalArgs),
+    /// Fuse several models' detection files per image and category: weighted boxes fusion (WBF)
+    /// or non-maximum weighted (NMW), in ensemble-boxes' semantics.
+    Fuse(fuse_cmd::FuseArgs),
     /// Run hard NMS at several IoU thresholds and Soft-NMS on the same candidates; print one AP table.
     Ablate(ablate::AblateArgs),
     /// Simulate a detector on a seeded scene and compare hard NMS with Soft-NMS.
@@ -60,6 +65,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Nms(args) => nms_cmd::run(&args),
         Command::Eval(args) => eval_cmd::run(&args),
+        Command::Fuse(args) => fuse_cmd::run(&args),
         Command::Ablate(args) => ablate::run(&args),
         Command::Demo(args) => demo::run(&args),
         Command::Track(args) => track_cmd::run(&args),

@@ -28,6 +28,7 @@
 //! - `mask`: run-length masks as a geometry ([`Masks`]).
 //! - `keypoints`: keypoint sets ([`Keypoints`], [`KeypointInstance`]), COCO's OKS ([`Oks`], [`oks`]) and
 //!   mmpose's symmetric OKS for pose suppression ([`OksNms`]).
+//! - `fusable`: [`Fusable`], the coordinate tuples that box fusion averages (boxes, segments).
 //! - `format`: box encodings ([`BoxFormat`], [`convert_boxes`]) and the one box validation.
 //! - `pairwise`: dense overlap matrices ([`overlap_matrix`], [`box_overlap_matrix`]).
 //! - [`interrupt`]: cooperative interruption of long loops (Ctrl-C from Python).
@@ -57,6 +58,7 @@ mod coord;
 mod envelope;
 mod error;
 mod format;
+mod fusable;
 mod geometry;
 pub mod interrupt;
 mod keypoints;
@@ -84,6 +86,7 @@ pub use coord::Coord;
 pub use envelope::Envelope;
 pub use error::GeomError;
 pub use format::{BoxFormat, convert_boxes};
+pub use fusable::Fusable;
 pub use geometry::{Bounded, Geometry, Intersect};
 pub use keypoints::{COCO_KEYPOINT_SIGMAS, KeypointInstance, Keypoints, Oks, OksNms, oks};
 pub use mask::Masks;

@@ -8,6 +8,7 @@
 //!
 //! - [`suppress`], [`suppress_batched`] and [`suppress_per_image`] work on any [`Overlap`] set
 //!   (one set; per label; per image and label, the columnar scope of detection tables).
+//! - [`fuse`] merges several models' detections (weighted boxes fusion, non-maximum weighted).
 //! - [`nms`], [`batched_nms`] and [`soft_nms`] are the familiar entry points for `[x1, y1, x2, y2]`
 //!   boxes in continuous coordinates.
 //!
@@ -20,6 +21,8 @@
 //! - `sweep`: Soft-NMS along a line, run by run.
 //! - `grid`: the spatial index, a hierarchical uniform grid over 1-, 2- or 3-D envelopes.
 //! - `merge`: the deterministic k-way merge of per-scope results.
+//! - `fusion`: fusion policies, which merge instead of dropping: [`fuse`] (WBF and NMW, in
+//!   ensemble-boxes' semantics) over several models' detections.
 //! - `boxes`: the box entry points.
 //! - `error`: [`NmsError`].
 //!
@@ -44,6 +47,7 @@
 mod boxes;
 mod engine;
 mod error;
+mod fusion;
 mod grid;
 mod hard;
 mod merge;
@@ -54,4 +58,5 @@ mod sweep;
 pub use boxes::{batched_nms, nms, soft_nms};
 pub use engine::{Kept, suppress, suppress_batched, suppress_per_image};
 pub use error::NmsError;
+pub use fusion::{Confidence, Fused, FusionError, FusionMethod, FusionParams, ModelDetections, Source, fuse};
 pub use policy::{Policy, PolicyKind, SuppressParams};

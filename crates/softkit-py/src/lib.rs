@@ -5,6 +5,7 @@
 //! the work on borrowed array memory. The `ghost_*` functions back the `softkit.ghost` submodule.
 //!
 //! - `suppression`: `nms`, `batched_nms` and `soft_nms` (per label, or per image and label).
+//! - `fusion`: `weighted_boxes_fusion` and `non_maximum_weighted` (ensemble-boxes' signatures).
 //! - `geometry`: box overlap matrices and box format conversion.
 //! - `shapes`: rotated boxes and polygons: suppression, overlap matrices, rotated-box formats.
 //! - `evaluation`: `coco_eval` (bbox, segm, keypoints) and NMS-AP.
@@ -17,6 +18,7 @@
 
 mod arrays;
 mod evaluation;
+mod fusion;
 mod geometry;
 mod ghost;
 mod guard;
@@ -33,6 +35,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(suppression::batched_nms, m)?)?;
     m.add_function(wrap_pyfunction!(suppression::soft_nms, m)?)?;
     m.add_function(wrap_pyfunction!(suppression::sort_floor, m)?)?;
+    m.add_function(wrap_pyfunction!(fusion::fuse_boxes, m)?)?;
     m.add_function(wrap_pyfunction!(geometry::box_overlap, m)?)?;
     m.add_function(wrap_pyfunction!(geometry::box_convert, m)?)?;
     m.add_function(wrap_pyfunction!(shapes::shape_soft_nms, m)?)?;

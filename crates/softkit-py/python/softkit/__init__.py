@@ -2,7 +2,8 @@
 
 Numpy arrays in (float32 or float64, any memory order; C-contiguous arrays are read without a
 copy), numpy arrays out. The names follow torchvision (``nms``, ``batched_nms``, ``box_iou``),
-plus ``soft_nms`` with the exact semantics of Bodla et al. 2017. The GIL is released while the
+plus ``soft_nms`` with the exact semantics of Bodla et al. 2017, and ensemble-boxes' ``weighted_boxes_fusion``
+and ``non_maximum_weighted`` with their signatures. The GIL is released while the
 engine runs. ``coco_eval`` scores detections (boxes, masks, keypoints) with pycocotools'
 ``COCOeval`` protocol, and ``nms_ap`` with OVDEval's NMS-AP. The submodule ``softkit.ghost``
 measures the ghost radius of cross-entropy and scales optimiser steps to stay inside it, and
@@ -27,6 +28,7 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 import numpy as np
 
 from . import _native, _shapes, ghost, track
+from ._fusion import non_maximum_weighted, weighted_boxes_fusion
 from ._arrays import array as _array
 from ._arrays import count as _count
 from ._arrays import float_array as _float_array
@@ -37,6 +39,8 @@ __all__ = [
     "nms",
     "batched_nms",
     "soft_nms",
+    "weighted_boxes_fusion",
+    "non_maximum_weighted",
     "box_iou",
     "generalized_box_iou",
     "distance_box_iou",

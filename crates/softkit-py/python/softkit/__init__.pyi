@@ -26,6 +26,24 @@ def soft_nms(
     max_output: Optional[int] = None,
     pixel_offset: float = 0.0,
 ) -> Tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
+def weighted_boxes_fusion(
+    boxes_list: Sequence[npt.ArrayLike],
+    scores_list: Sequence[npt.ArrayLike],
+    labels_list: Sequence[npt.ArrayLike],
+    weights: Optional[Sequence[float]] = None,
+    iou_thr: float = 0.55,
+    skip_box_thr: float = 0.0,
+    conf_type: str = "avg",
+    allows_overflow: bool = False,
+) -> Tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+def non_maximum_weighted(
+    boxes_list: Sequence[npt.ArrayLike],
+    scores_list: Sequence[npt.ArrayLike],
+    labels_list: Sequence[npt.ArrayLike],
+    weights: Optional[Sequence[float]] = None,
+    iou_thr: float = 0.55,
+    skip_box_thr: float = 0.0,
+) -> Tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
 def box_iou(boxes1: npt.ArrayLike, boxes2: npt.ArrayLike, *, pixel_offset: float = 0.0) -> npt.NDArray[np.float64]: ...
 def generalized_box_iou(
     boxes1: npt.ArrayLike, boxes2: npt.ArrayLike, *, pixel_offset: float = 0.0
