@@ -4,6 +4,7 @@
 use crate::convex::{Point, hull_area, intersection_area, is_convex, side, twice_signed_area};
 use crate::format::{MAX_MAGNITUDE, TOO_SMALL, area_underflows};
 use crate::rotated::ring_envelope;
+use crate::shape_measure::BOUND_MARGIN;
 use crate::{Bounded, Coord, Envelope, GeomError, Geometry, Hull, Intersect, SetView, ShapeMeasure};
 
 /// One convex piece of a polygon: a range of [`Polygons::pieces_points`] and its envelope.
@@ -535,7 +536,8 @@ impl Hull for Polygons {
 
     #[inline]
     fn intersection_bound(&self, i: usize, other: &Self, j: usize) -> f64 {
-        envelope_overlap(&self.envelopes[i], &other.envelopes[j]).min(self.areas[i]).min(other.areas[j])
+        let bound = envelope_overlap(&self.envelopes[i], &other.envelopes[j]).min(self.areas[i]).min(other.areas[j]);
+        bound * (1.0 + BOUND_MARGIN)
     }
 
     /// Whether polygon `i` is convex (a polygon of area 0 is not).

@@ -5,6 +5,7 @@ use std::f64::consts::{FRAC_PI_2, FRAC_PI_4, PI};
 
 use crate::convex::{Point, hull_area};
 use crate::format::{MAX_MAGNITUDE, TOO_LARGE, TOO_SMALL, area_underflows};
+use crate::shape_measure::BOUND_MARGIN;
 use crate::{Bounded, Coord, Envelope, GeomError, Geometry, Hull, Intersect, SetView, ShapeMeasure};
 
 /// How the five numbers of a rotated box `(cx, cy, w, h, angle)` write the angle: its unit, and
@@ -567,7 +568,8 @@ impl Hull for RotatedBoxes {
         let (a, b) = (&self.frames[i], &other.frames[j]);
         // Boxes along the axes are measured from their corners, which rounding can set a hair
         // apart from the half sides the bound uses: their intersection is the bound.
-        a.aligned_intersection(b).unwrap_or_else(|| a.shared_bound(b)).min(a.area()).min(b.area())
+        let bound = a.aligned_intersection(b).unwrap_or_else(|| a.shared_bound(b)).min(a.area()).min(b.area());
+        bound * (1.0 + BOUND_MARGIN)
     }
 
     fn is_convex(&self, _i: usize) -> bool {

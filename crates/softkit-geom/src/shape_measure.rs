@@ -21,12 +21,18 @@ pub trait Hull: Intersect {
     fn hull_area(&self, i: usize, other: &Self, j: usize) -> f64;
 
     /// An upper bound of [`intersection`](Intersect::intersection), cheaper than it: hard NMS
-    /// skips the exact clip of a pair whose bound already keeps it under the threshold.
+    /// skips the exact clip of a pair whose bound already keeps it under the threshold. The two
+    /// round differently, so a bound computed near the intersection is widened by
+    /// [`BOUND_MARGIN`] to stay above it.
     fn intersection_bound(&self, i: usize, other: &Self, j: usize) -> f64;
 
     /// Whether item `i` is convex: a convex item that contains the other is their hull.
     fn is_convex(&self, i: usize) -> bool;
 }
+
+/// The relative margin by which an intersection bound is widened: well above the rounding of the
+/// clip and of the bound (a few units in the last place), far below any threshold's resolution.
+pub(crate) const BOUND_MARGIN: f64 = 1e-9;
 
 /// Which overlap measure of rotated boxes or polygons to use, chosen at run time (a Python
 /// keyword, a CLI flag).
@@ -84,12 +90,15 @@ impl<G: Hull> Measure<G> for ShapeMeasure {
                 let iou = union_ratio(inter, area_a, area_b);
                 // A convex item containing the other is the hull: exactly, rather than rounded.
                 let contained = inter >= area_a.min(area_b);
+                let union = area_a + area_b - inter;
+                // The hull holds the union; a hull computed far from the origin of its frame can
+                // round below it, which would lift GIoU above IoU.
                 let hull = match (contained, area_a >= area_b) {
                     (true, true) if a.is_convex(i) => area_a,
                     (true, false) if b.is_convex(j) => area_b,
-                    _ => a.hull_area(i, b, j),
+                    _ => a.hull_area(i, b, j).max(union),
                 };
-                if hull > 0.0 { iou - (hull - (area_a + area_b - inter)) / hull } else { iou }
+                if hull > 0.0 { iou - (hull - union) / hull } else { iou }
             }
         }
     }
@@ -106,12 +115,12 @@ impl<G: Hull> Measure<G> for ShapeMeasure {
     fn exceeds(&self, a: &G, i: usize, b: &G, j: usize, threshold: f64) -> bool {
         // IoU and IoMin grow with the intersection, so a bound `x` on it bounds them: IoU <=
         // x / (area_a + area_b - x), IoMin <= x / min(area_a, area_b). Written without the
-        // division, and with a margin that keeps the skip clear of the exact value's rounding.
+        // division; the bound's margin keeps the skip clear of the exact value's rounding.
         let skip = match self {
             ShapeMeasure::Iou | ShapeMeasure::IoMin => {
                 let (x, area_a, area_b) = (a.intersection_bound(i, b, j), a.area(i), b.area(j));
                 let whole = if *self == ShapeMeasure::Iou { area_a + area_b - x } else { area_a.min(area_b) };
-                x * (1.0 + 1e-9) < threshold * whole
+                x < threshold * whole
             }
             ShapeMeasure::Giou => false,
         };

@@ -2,7 +2,8 @@
 //! kept as a test once fixed. The reproducers themselves are in `fuzz/regressions/`.
 
 use softkit_geom::{
-    Hull, Intersect, KeypointInstance, Keypoints, Measure, OksNms, RotatedBoxes, RotatedFormat, ShapeMeasure, oks,
+    Geometry, Hull, Intersect, KeypointInstance, Keypoints, Measure, OksNms, Polygons, RotatedBoxes, RotatedFormat,
+    ShapeMeasure, oks,
 };
 
 fn pose(keypoints: Vec<f64>, area: f64) -> KeypointInstance {
@@ -57,5 +58,32 @@ fn a_box_below_the_precision_of_its_centre_exceeds_itself() {
     for measure in [ShapeMeasure::Iou, ShapeMeasure::IoMin] {
         assert_eq!(measure.between(&boxes, 0, &boxes, 0), 1.0);
         assert!(measure.exceeds(&boxes, 0, &boxes, 0, 0.9), "{measure:?}");
+    }
+}
+
+/// `fuzz/regressions/engine/polygon-giou-above-iou`: a polygon of area 0 at `1e16` and one of
+/// area 929 near the origin. Their hull, computed in the degenerate polygon's frame, rounded to
+/// 926, below their union, so GIoU came out positive (0.003) for shapes that do not meet.
+#[test]
+fn giou_of_disjoint_shapes_is_never_positive() {
+    let near = vec![
+        [1.9980878919034746, 1.0618106789776514],
+        [1.249640671459716, 1.968338543668041],
+        [-26.231219764011062, -13.814205012896688],
+        [6.674236526609358, -29.476270110367707],
+        [31.738090797661794, -3.021165765633069],
+    ];
+    let far = vec![
+        [1e16, 1e16],
+        [1e16, 1e16],
+        [9999999999999998.0, 1.0000000000000002e16],
+        [1e16, 1e16],
+        [1.0000000000000012e16, 9999999999999972.0],
+    ];
+    let polygons = Polygons::from_rings(&[near, far]).unwrap();
+    assert_eq!(polygons.area(1), 0.0);
+    for (i, j) in [(0, 1), (1, 0)] {
+        let giou = ShapeMeasure::Giou.between(&polygons, i, &polygons, j);
+        assert!(giou <= 0.0, "GIoU {giou}");
     }
 }
