@@ -1,14 +1,17 @@
-//! `softkit ablate`: the Soft-NMS paper's experiment. Every suppression policy on the same raw
-//! candidates, each scored by COCO AP on the images that have ground truth, in one table.
+//! `softkit ablate`: the Soft-NMS paper's experiment. Every suppression policy, and WBF and NMW
+//! with the candidates as one model, on the same raw candidates, each scored by COCO AP on the
+//! images that have ground truth, in one table.
 
 use std::path::Path;
 use std::time::Instant;
 
 use clap::Args;
 use softkit_geom::BoxMeasure;
-use softkit_nms::SuppressParams;
+use softkit_io::Detections;
+use softkit_nms::{FusionParams, SuppressParams};
 
 use crate::eval_cmd::{check_outputs, write_json};
+use crate::fuse_cmd::fuse_per_image;
 use crate::nms_cmd::{box_set, suppress};
 use crate::scoring::{check_class_mapping, evaluate_on, evaluated_images, kept_results, load_ground_truth, read_input};
 
@@ -105,6 +108,25 @@ pub(crate) fn run(args: &AblateArgs) -> Result<(), String> {
             "nms_ms": millis,
         }));
     }
+    // Fusion merges what suppression drops: the candidates as one model's output.
+    for (name, params) in
+        [("WBF (one model), IoU 0.55", FusionParams::wbf()), ("NMW (one model), IoU 0.55", FusionParams::nmw())]
+    {
+        let params = params.with_skip_threshold(args.score_threshold);
+        let start = Instant::now();
+        let fused = fuse_per_image(std::slice::from_ref(&args.candidates), std::slice::from_ref(dets), &params)?;
+        let millis = start.elapsed().as_secs_f64() * 1e3;
+        let kept = top_per_image(&fused, args.max_det);
+        let results = kept_results(&fused, &kept, &gt)?;
+        let stats = evaluate_on(&gt, &results, &img_ids)?.stats().map_err(|e| e.to_string())?;
+        println!(
+            "{name:<30} {:>6.4} {:>6.4} {:>6.4} {:>6.4} {:>6.4} {:>6.4} {:>6.4} {millis:>9.1}",
+            stats[0], stats[1], stats[2], stats[3], stats[4], stats[5], stats[8]
+        );
+        rows.push(
+            serde_json::json!({ "method": name, "stats": stats.to_vec(), "kept": results.len(), "nms_ms": millis }),
+        );
+    }
     println!("\nAP is averaged over IoU 0.50:0.95; AR100 is recall with at most 100 detections per image.");
     if let Some(path) = &args.json {
         let value = serde_json::json!({
@@ -117,4 +139,16 @@ pub(crate) fn run(args: &AblateArgs) -> Result<(), String> {
         write_json(path, &value)?;
     }
     Ok(())
+}
+
+/// The first `max_det` rows of each image of `fused` (whose rows come by image, then by
+/// non-increasing score), as `(row, score)` pairs.
+fn top_per_image(fused: &Detections, max_det: usize) -> Vec<(usize, f64)> {
+    let mut kept = Vec::new();
+    let mut start = 0;
+    for group in fused.image_ids.chunk_by(|a, b| a == b) {
+        kept.extend((start..start + group.len().min(max_det)).map(|r| (r, fused.scores[r])));
+        start += group.len();
+    }
+    kept
 }

@@ -142,7 +142,11 @@ pub(crate) fn run(args: &FuseArgs) -> Result<(), String> {
 
 /// Fuses each image's detections across the models; the result lists images in ascending id,
 /// each image's fused boxes by non-increasing score.
-fn fuse_per_image(paths: &[String], models: &[Detections], params: &FusionParams) -> Result<Detections, String> {
+pub(crate) fn fuse_per_image(
+    paths: &[String],
+    models: &[Detections],
+    params: &FusionParams,
+) -> Result<Detections, String> {
     let corners: Vec<Vec<[f64; 4]>> = models.iter().map(Detections::xyxy).collect();
     // Each model's rows grouped by image: (image, row) sorted.
     let by_image: Vec<Vec<(i64, usize)>> = models

@@ -101,7 +101,10 @@ fn ablate_reproduces_the_reference_figures() {
     let written = read_json(&json);
     assert_eq!(written["images"].as_array().unwrap().len(), 11);
     let rows = written["rows"].as_array().unwrap();
-    assert_eq!(rows.len(), 11, "7 hard thresholds, linear, 3 gaussian sigmas");
+    assert_eq!(rows.len(), 13, "7 hard thresholds, linear, 3 gaussian sigmas, WBF and NMW");
+    for fusion in ["WBF (one model), IoU 0.55", "NMW (one model), IoU 0.55"] {
+        assert!(rows.iter().any(|r| r["method"] == fusion), "no row {fusion}");
+    }
     let ap = |method: &str| -> f64 {
         let row = rows.iter().find(|r| r["method"] == method).unwrap_or_else(|| panic!("no row {method}"));
         floats(&row["stats"])[0]

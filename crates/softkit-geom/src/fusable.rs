@@ -18,7 +18,7 @@ use crate::box_iou_pair;
 /// let (a, b) = ([0.0, 0.0, 2.0, 2.0], [1.0, 0.0, 3.0, 2.0]);
 /// assert!((a.iou(&b) - 1.0 / 3.0).abs() < 1e-12);
 /// assert_eq!(a.size(), 4.0);
-/// assert_eq!([2.0, 5.0].iou(&[4.0, 5.0]), 0.0); // touching segments share nothing
+/// assert_eq!([2.0, 4.0].iou(&[4.0, 5.0]), 0.0); // touching segments share nothing
 /// ```
 pub trait Fusable: Copy + Send + Sync + 'static {
     /// The coordinates' names, for error messages (`x1, y1, x2, y2` or `start, end`).
