@@ -117,15 +117,20 @@ fn check_pair<G: Hull>(g: &G, i: usize, j: usize) {
     assert!(bound >= inter, "intersection bound {bound} is below the intersection {inter}");
 }
 
-/// An item and its copy: IoU, IoMin and GIoU are 1 (when the item has a normal, finite area).
+/// An item and its copy (when it has a normal, finite area): IoU and IoMin are 1, and GIoU is
+/// the share of the convex hull that the item fills, `area / hull` (Rezatofighi et al.'s
+/// enclosing shape is convex): 1 exactly when the item is convex.
 fn check_identical<G: Hull>(g: &G, i: usize, copy: usize) {
     check_pair(g, i, copy);
     let area = g.area(i);
     if area.is_normal() {
-        for measure in [ShapeMeasure::Iou, ShapeMeasure::Giou, ShapeMeasure::IoMin] {
+        for measure in [ShapeMeasure::Iou, ShapeMeasure::IoMin] {
             let m = measure.between(g, i, g, copy);
             assert!((m - 1.0).abs() <= 1e-9, "{measure:?} of a shape with itself is {m} (area {area})");
         }
+        let giou = ShapeMeasure::Giou.between(g, i, g, copy);
+        let filled = if g.is_convex(i) { 1.0 } else { area / g.hull_area(i, g, copy).max(area) };
+        assert!((giou - filled).abs() <= 1e-9, "Giou of a shape with itself is {giou}, not {filled} (area {area})");
     }
 }
 
