@@ -496,12 +496,15 @@ impl Intersect for RotatedBoxes {
         if let Some(shared) = a.aligned_intersection(b) {
             return shared.min(smaller);
         }
-        if a.shared_bound(b) <= 0.0 {
+        let bound = a.shared_bound(b);
+        if bound <= 0.0 {
             return 0.0;
         }
         let (frame, moved) = a.measuring_pair(b);
-        // Rounding may push the area a hair past the smaller box; the contract caps it there.
-        area_in_centred_box(&frame.corners_of(moved), frame.half).min(smaller)
+        // Rounding may push the area past the smaller box, and past the bound when the moved
+        // box's corners lie far out (a box thousands of times longer than the other is wide):
+        // the area is never more than either.
+        area_in_centred_box(&frame.corners_of(moved), frame.half).min(smaller).min(bound)
     }
 }
 

@@ -87,3 +87,50 @@ fn giou_of_disjoint_shapes_is_never_positive() {
         assert!(giou <= 0.0, "GIoU {giou}");
     }
 }
+
+/// `fuzz/regressions/engine/rotated-long-bar-clip-above-bound`: a 31 x 31 box against a bar
+/// `1e34` long and 31 wide. In the small box's frame the bar's corners lie near `5e33`, where
+/// float64 cannot hold its width, and the clip said the small box lay wholly inside (IoMin 1)
+/// while the bound, computed in each box's own frame, rightly kept it under 0.5.
+#[test]
+fn a_clip_far_out_never_exceeds_the_bound() {
+    let boxes = RotatedBoxes::new(
+        &[[31.0, 31.0, 31.0, 31.0, 31.0], [1.0, 1.0, 1.0301085376869562e34, 31.0, 2.859375]],
+        RotatedFormat::Degrees,
+    )
+    .unwrap();
+    let (inter, bound) = (boxes.intersection(0, &boxes, 1), boxes.intersection_bound(0, &boxes, 1));
+    assert!(inter <= bound, "{inter} > {bound}");
+    let iomin = ShapeMeasure::IoMin.between(&boxes, 0, &boxes, 1);
+    assert!(iomin < 0.5, "IoMin {iomin}");
+    assert_eq!(ShapeMeasure::IoMin.exceeds(&boxes, 0, &boxes, 1, 0.5), iomin > 0.5);
+}
+
+/// `fuzz/regressions/convex_clip/polygon-clip-above-envelopes`: a sliver reaching `3e29` against
+/// a polygon of a few hundred units. Clipped in the small polygon's frame, the sliver's edges lost
+/// their digits and the intersection came out at 7259, where the envelopes overlap by 961.
+#[test]
+fn a_polygon_clip_never_exceeds_the_envelopes_overlap() {
+    let sliver = vec![
+        [0.015625, 31.0],
+        [31.0, 31.0],
+        [31.0, 50.171875],
+        [5898240.0, 3.1691265005705735e29],
+        [2.4898070982681294e-220, -2.54513614489631e-220],
+        [-2.54513614489631e-220, -2.54513614489631e-220],
+    ];
+    let other = vec![
+        [29.0, 29.0],
+        [29.0, -0.00390625],
+        [31.0, -465.828125],
+        [-465.828125, 12.125],
+        [31.0, 31.0],
+        [2.03125, 4.0],
+        [0.0, 0.0],
+    ];
+    let polygons = Polygons::from_rings(&[sliver, other]).unwrap();
+    for (i, j) in [(0, 1), (1, 0)] {
+        let (inter, bound) = (polygons.intersection(i, &polygons, j), polygons.intersection_bound(i, &polygons, j));
+        assert!(inter <= bound && inter <= 961.0, "{inter} > {bound}");
+    }
+}
