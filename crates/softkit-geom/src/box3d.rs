@@ -1,7 +1,7 @@
 //! 3-D boxes `(x, y, z, dx, dy, dz, heading)` (lidar detection): exact 3-D IoU as the bird's-eye
 //! rotated intersection times the overlap in height.
 
-use crate::format::{TOO_SMALL, area_underflows};
+use crate::format::{TOO_SMALL, underflowing_side};
 use crate::{Bounded, Coord, Envelope, GeomError, Geometry, Intersect, Iou, Measure, RotatedBoxes, RotatedFormat};
 
 /// Where a 3-D box's `z` sits.
@@ -100,8 +100,8 @@ impl Boxes3d {
             if let Some(axis) = (3..6).find(|&axis| b[axis] < 0.0) {
                 return Err(bad(FIELDS[axis], b[axis], "a size >= 0"));
             }
-            if area_underflows(b[3] * b[4] * b[5], b[3] > 0.0 && b[4] > 0.0 && b[5] > 0.0) {
-                return Err(bad("dx", b[3], TOO_SMALL));
+            if let Some(side) = underflowing_side(&[b[3], b[4], b[5]]) {
+                return Err(bad(FIELDS[3 + side], b[3 + side], TOO_SMALL));
             }
             let [x, y, z, dx, dy, dz, heading] = b;
             bev.push([x, y, dx, dy, heading]);

@@ -107,12 +107,12 @@ impl BoxFormat {
                 BoxFormat::Xyxy => (b[2] - b[0], b[3] - b[1]),
                 BoxFormat::Xywh | BoxFormat::Cxcywh => (b[2], b[3]),
             };
-            if area_underflows(width * height, width > 0.0 && height > 0.0) {
+            if let Some(side) = underflowing_side(&[width, height]) {
                 return Err(GeomError::Item {
                     items: "boxes",
                     index,
-                    field: "width",
-                    value: width,
+                    field: ["width", "height"][side],
+                    value: [width, height][side],
                     expected: TOO_SMALL,
                 });
             }
@@ -129,13 +129,24 @@ pub(crate) const MAX_MAGNITUDE: f64 = 1e150;
 pub(crate) const TOO_LARGE: &str =
     "a magnitude of at most 1e150, beyond which areas and distances overflow float64 (rescale the coordinates)";
 
-/// What a shape whose area (or volume) underflows is told.
-pub(crate) const TOO_SMALL: &str = "a size whose area (or volume) with the others stays above 2.2e-308, below which \
-                                    float64 loses it (rescale the coordinates)";
+/// What a shape whose side, area (or volume) underflows is told.
+pub(crate) const TOO_SMALL: &str = "a size of at least 2.2e-308 whose area (or volume) with the others stays above \
+                                    2.2e-308, below which float64 loses it (rescale the coordinates)";
 
 /// Whether a shape with positive sides has an area (or volume) too small for `f64` to hold.
 pub(crate) fn area_underflows(area: f64, positive_sides: bool) -> bool {
     positive_sides && area < f64::MIN_POSITIVE
+}
+
+/// For a shape whose sides are all positive, the side to blame when one is subnormal (it has lost
+/// digits, and half of the smallest is 0) or their product underflows: the subnormal side, else
+/// the first. `None` when the shape is representable, or has a side of 0.
+pub(crate) fn underflowing_side(sides: &[f64]) -> Option<usize> {
+    if !sides.iter().all(|&s| s > 0.0) {
+        return None;
+    }
+    let subnormal = sides.iter().position(|&s| s < f64::MIN_POSITIVE);
+    subnormal.or_else(|| area_underflows(sides.iter().product(), true).then_some(0))
 }
 
 /// Converts boxes between encodings, in `f64`.

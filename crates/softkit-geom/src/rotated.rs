@@ -4,7 +4,7 @@
 use std::f64::consts::{FRAC_PI_2, FRAC_PI_4, PI};
 
 use crate::convex::{Point, hull_area};
-use crate::format::{MAX_MAGNITUDE, TOO_LARGE, TOO_SMALL, area_underflows};
+use crate::format::{MAX_MAGNITUDE, TOO_LARGE, TOO_SMALL, underflowing_side};
 use crate::shape_measure::BOUND_MARGIN;
 use crate::{Bounded, Coord, Envelope, GeomError, Geometry, Hull, Intersect, SetView, ShapeMeasure};
 
@@ -114,8 +114,8 @@ impl RotatedFormat {
                         return bad(index, FIELDS[axis], b[axis], "a size >= 0");
                     }
                 }
-                if area_underflows(b[2] * b[3], b[2] > 0.0 && b[3] > 0.0) {
-                    return bad(index, "w", b[2], TOO_SMALL);
+                if let Some(side) = underflowing_side(&[b[2], b[3]]) {
+                    return bad(index, FIELDS[2 + side], b[2 + side], TOO_SMALL);
                 }
                 let angle = self.radians(b[4]);
                 if let Some((low, high, expected)) = self.range() {

@@ -134,3 +134,12 @@ fn a_polygon_clip_never_exceeds_the_envelopes_overlap() {
         assert!(inter <= bound && inter <= 961.0, "{inter} > {bound}");
     }
 }
+
+/// `fuzz/regressions/convex_clip/rotated-subnormal-side`: a box `1e16` by `5e-324` has a normal
+/// area (`4.9e-308`), but half of its subnormal side is 0, so it did not overlap itself (IoU 0).
+/// A subnormal side is refused like an underflowing area, and named.
+#[test]
+fn a_subnormal_side_is_refused_and_named() {
+    let err = RotatedBoxes::new(&[[1e16, 1e16, 1e16, 5e-324, 20.0]], RotatedFormat::Radians).unwrap_err();
+    assert!(err.to_string().contains("h = 5e-324") && err.to_string().contains("rescale the coordinates"), "{err}");
+}
