@@ -532,7 +532,10 @@ impl Hull for Polygons {
             return other.hull_area(j, self, i);
         }
         let shift = self.shift(i, other, j);
-        with_shifted(other.local_ring(j), shift, |ring_j| hull_area(self.local_ring(i), ring_j))
+        let hull = with_shifted(other.local_ring(j), shift, |ring_j| hull_area(self.local_ring(i), ring_j));
+        // The hull holds both polygons; rounding a vertex that lies orders of magnitude beyond
+        // the others can misjudge the hull's turns (even to a negative area).
+        hull.max(self.areas[i]).max(other.areas[j])
     }
 
     #[inline]

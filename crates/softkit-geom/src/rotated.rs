@@ -563,7 +563,8 @@ fn centred_box(half: [f64; 2]) -> [Point; 4] {
 impl Hull for RotatedBoxes {
     fn hull_area(&self, i: usize, other: &Self, j: usize) -> f64 {
         let (frame, moved) = self.frames[i].measuring_pair(&other.frames[j]);
-        hull_area(&centred_box(frame.half), &frame.corners_of(moved))
+        // The hull holds both boxes, whatever the rounding of far-out corners.
+        hull_area(&centred_box(frame.half), &frame.corners_of(moved)).max(frame.area()).max(moved.area())
     }
 
     #[inline]

@@ -143,3 +143,24 @@ fn a_subnormal_side_is_refused_and_named() {
     let err = RotatedBoxes::new(&[[1e16, 1e16, 1e16, 5e-324, 20.0]], RotatedFormat::Radians).unwrap_err();
     assert!(err.to_string().contains("h = 5e-324") && err.to_string().contains("rescale the coordinates"), "{err}");
 }
+
+/// `fuzz/regressions/convex_clip/polygon-hull-negative`: a sliver reaching `3.8e16` and a
+/// triangle near the origin had a convex hull of area `-7.2e16`. The hull holds both shapes, so
+/// it is never below either's area.
+#[test]
+fn a_hull_is_never_below_either_shape() {
+    let sliver =
+        vec![[-0.0, 30.0], [-2.860617535299773, 34.10083739213535], [-3.1151452449905396e16, 2.1768200091812184e16]];
+    let near = vec![
+        [32.81317541866845, 0.8776215428104259],
+        [26.228783907263093, 2.6260489751261273],
+        [52.375699051698774, -19.597946067157245],
+    ];
+    let polygons = Polygons::from_rings(&[sliver, near]).unwrap();
+    for (i, j) in [(0, 1), (1, 0)] {
+        let hull = polygons.hull_area(i, &polygons, j);
+        assert!(hull >= polygons.area(0) && hull >= polygons.area(1), "hull {hull}");
+        let giou = ShapeMeasure::Giou.between(&polygons, i, &polygons, j);
+        assert!((-1.0..=0.0).contains(&giou), "GIoU {giou}");
+    }
+}
