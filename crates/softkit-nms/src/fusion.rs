@@ -169,8 +169,39 @@ pub struct Fused<G> {
     pub scores: Vec<f64>,
     /// Their labels.
     pub labels: Vec<i64>,
-    /// The members of each fused item, by non-increasing weighted score (the first is the best).
-    pub sources: Vec<Vec<Source>>,
+    /// The members of every fused item, item after item (see [`Fused::sources`]).
+    pub members: Vec<Source>,
+    /// Where each item's members start in `members`, and, last, where they all end.
+    pub member_offsets: Vec<usize>,
+}
+
+impl<G> Fused<G> {
+    /// How many fused items there are.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether nothing was fused (no input, or every item skipped).
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The members of fused item `k`, by non-increasing weighted score (the first is the best).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use softkit_nms::{FusionParams, ModelDetections, Source, fuse};
+    ///
+    /// let a = ModelDetections { items: &[[0.1, 0.1, 0.5, 0.5]], scores: &[0.6], labels: &[0] };
+    /// let b = ModelDetections { items: &[[0.1, 0.1, 0.5, 0.52]], scores: &[0.9], labels: &[0] };
+    /// let fused = fuse(&[a, b], &FusionParams::wbf())?;
+    /// assert_eq!(fused.sources(0), &[Source { model: 1, index: 0 }, Source { model: 0, index: 0 }]);
+    /// # Ok::<(), softkit_nms::FusionError>(())
+    /// ```
+    pub fn sources(&self, k: usize) -> &[Source] {
+        &self.members[self.member_offsets[k]..self.member_offsets[k + 1]]
+    }
 }
 
 /// What can go wrong in a fusion. Models and items are named by position, in the words of
@@ -331,23 +362,40 @@ pub fn fuse<G: Fusable>(models: &[ModelDetections<'_, G>], params: &FusionParams
     // By label, then by non-increasing weighted score, ties in input order.
     entries
         .sort_unstable_by(|a, b| a.label.cmp(&b.label).then(b.score.total_cmp(&a.score)).then(a.source.cmp(&b.source)));
-    let labels: Vec<&[Entry<G>]> = entries.chunk_by(|a, b| a.label == b.label).collect();
-    let totals =
-        Totals { weights: &weights, sum: weights.iter().sum(), max: weights.iter().copied().fold(0.0, f64::max) };
-    let run = |group: &&[Entry<G>]| fuse_label(group, params, &totals);
-    let mut clusters: Vec<Out<G>> = if entries.len() >= PARALLEL_MIN_ITEMS && labels.len() > 1 {
-        labels.par_iter().flat_map_iter(run).collect()
+    // Each label's entries, with its share of the member lists' links.
+    let mut next_member = vec![NONE; entries.len()];
+    let mut labels: Vec<(&[Entry<G>], &mut [u32])> = Vec::new();
+    let mut links = next_member.as_mut_slice();
+    for group in entries.chunk_by(|a, b| a.label == b.label) {
+        let (mine, rest) = links.split_at_mut(group.len());
+        labels.push((group, mine));
+        links = rest;
+    }
+    let max = weights.iter().copied().fold(0.0, f64::max);
+    let totals = Totals { weights: &weights, sum: weights.iter().sum(), max };
+    let parallel = entries.len() >= PARALLEL_MIN_ITEMS && labels.len() > 1;
+    let mut clusters: Vec<Out<G>> = if parallel {
+        labels.into_par_iter().flat_map_iter(|(group, links)| fuse_label(group, links, params, &totals)).collect()
     } else {
-        labels.iter().flat_map(run).collect()
+        labels.into_iter().flat_map(|(group, links)| fuse_label(group, links, params, &totals)).collect()
     };
     clusters.sort_unstable_by(|a, b| b.score.total_cmp(&a.score).then(a.first.cmp(&b.first)));
-    let mut fused = Fused { items: Vec::new(), scores: Vec::new(), labels: Vec::new(), sources: Vec::new() };
+    let n = clusters.len();
+    let mut fused = Fused {
+        items: Vec::with_capacity(n),
+        scores: Vec::with_capacity(n),
+        labels: Vec::with_capacity(n),
+        members: Vec::with_capacity(entries.len()),
+        member_offsets: Vec::with_capacity(n + 1),
+    };
     for out in clusters {
         fused.items.push(out.item);
         fused.scores.push(out.score);
         fused.labels.push(out.label);
-        fused.sources.push(out.sources);
+        fused.member_offsets.push(fused.members.len());
+        fused.members.extend(out.members.map(|e| Source { model: e.source[0] as usize, index: e.source[1] as usize }));
     }
+    fused.member_offsets.push(fused.members.len());
     Ok(fused)
 }
 
@@ -370,26 +418,56 @@ struct Totals<'a> {
 }
 
 /// A fused cluster, ready to sort.
-struct Out<G> {
+struct Out<'a, G> {
     item: G,
     score: f64,
     label: i64,
     /// The first member's source: the tie-break between equal scores.
     first: [u32; 2],
-    sources: Vec<Source>,
+    members: Members<'a, G>,
 }
 
-/// A cluster being built.
+/// A cluster being built. Its members form a list through [`Links::next_member`].
 struct Cluster<G> {
     /// What items are matched against: the running fused item (WBF) or the first item (NMW).
     anchor: G,
-    /// Positions of the members in the label's entries.
-    members: Vec<u32>,
     /// Sum of score × coordinates, and of scores.
     weighted: G,
     conf: f64,
-    /// Grid cell the anchor is filed under.
-    cell: usize,
+    count: u32,
+    /// Positions of the first and last members in the label's entries.
+    first: u32,
+    last: u32,
+}
+
+/// No entry, cluster or cell.
+const NONE: u32 = u32::MAX;
+
+/// A cluster's members, in the order they joined (non-increasing weighted score).
+struct Members<'a, G> {
+    entries: &'a [Entry<G>],
+    next_member: &'a [u32],
+    at: u32,
+}
+
+// By hand: the derives would ask `G: Copy`, and only references are copied.
+impl<G> Clone for Members<'_, G> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<G> Copy for Members<'_, G> {}
+
+impl<'a, G> Iterator for Members<'a, G> {
+    type Item = &'a Entry<G>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let at = self.at as usize;
+        let entry = self.entries.get(at)?;
+        self.at = self.next_member[at];
+        Some(entry)
+    }
 }
 
 /// Checks the models and parameters; returns the weights.
@@ -456,50 +534,69 @@ fn check_item<G: Fusable>(item: &G, model: usize, index: usize) -> Result<(), Fu
     Ok(())
 }
 
-/// Fuses one label's entries (sorted by non-increasing score).
-fn fuse_label<G: Fusable>(entries: &[Entry<G>], params: &FusionParams, totals: &Totals<'_>) -> Vec<Out<G>> {
+/// Fuses one label's entries (sorted by non-increasing score). `next_member` is this label's
+/// share of the member lists' links, one per entry.
+fn fuse_label<'a, G: Fusable>(
+    entries: &'a [Entry<G>],
+    next_member: &'a mut [u32],
+    params: &FusionParams,
+    totals: &Totals<'_>,
+) -> Vec<Out<'a, G>> {
     let threshold = params.iou_threshold;
     let mut grid = CentreGrid::new(entries.iter().map(|e| e.item.centre()), G::AXES);
     let mut clusters: Vec<Cluster<G>> = Vec::new();
     let wbf = matches!(params.method, FusionMethod::Wbf { .. });
     for (position, entry) in entries.iter().enumerate() {
+        let position = position as u32;
         let best = if threshold < 1.0 { best_match(&grid, &clusters, &entry.item, threshold) } else { None };
         let Some(c) = best else {
-            let cell = grid.insert(clusters.len() as u32, entry.item.centre());
+            grid.insert(clusters.len() as u32, entry.item.centre());
             let weighted = scaled(&entry.item, entry.score);
             clusters.push(Cluster {
                 anchor: entry.item,
-                members: vec![position as u32],
                 weighted,
                 conf: entry.score,
-                cell,
+                count: 1,
+                first: position,
+                last: position,
             });
             continue;
         };
         let cluster = &mut clusters[c];
-        cluster.members.push(position as u32);
+        next_member[cluster.last as usize] = position;
+        cluster.last = position;
+        cluster.count += 1;
         for (sum, &v) in cluster.weighted.coords_mut().iter_mut().zip(entry.item.coords()) {
             *sum += entry.score * v;
         }
         cluster.conf += entry.score;
         if wbf {
-            cluster.anchor = mean(cluster, entries);
-            cluster.cell = grid.relocate(c as u32, cluster.cell, cluster.anchor.centre());
+            cluster.anchor = if cluster.conf > 0.0 {
+                let mut mean = cluster.weighted;
+                mean.coords_mut().iter_mut().for_each(|v| *v /= cluster.conf);
+                mean
+            } else {
+                let members = Members { entries, next_member: &*next_member, at: cluster.first };
+                weighted_mean(members.map(|e| (1.0, &e.item)))
+            };
+            grid.relocate(c as u32, cluster.anchor.centre());
         }
     }
     let label = entries.first().map_or(0, |e| e.label);
+    let next_member: &'a [u32] = next_member;
     clusters
         .into_iter()
         .map(|cluster| {
-            let members: Vec<&Entry<G>> = cluster.members.iter().map(|&p| &entries[p as usize]).collect();
+            let members = Members { entries, next_member, at: cluster.first };
+            let best = &entries[cluster.first as usize];
             let (item, score) = match params.method {
                 FusionMethod::Wbf { confidence, allows_overflow } => {
-                    (cluster.anchor, wbf_score(&members, cluster.conf, confidence, allows_overflow, totals))
+                    let score = wbf_score(members, cluster.count, cluster.conf, confidence, allows_overflow, totals);
+                    (cluster.anchor, score)
                 }
-                FusionMethod::Nmw => (nmw_item(&members), members[0].score),
+                FusionMethod::Nmw => (nmw_item(members), best.score),
             };
-            let sources = members.iter().map(|e| Source { model: e.source[0] as usize, index: e.source[1] as usize });
-            Out { item, score, label, first: members[0].source, sources: sources.collect() }
+            Out { item, score, label, first: best.source, members }
         })
         .collect()
 }
@@ -527,17 +624,8 @@ fn scaled<G: Fusable>(item: &G, w: f64) -> G {
     out
 }
 
-/// A WBF cluster's fused item: its members averaged by score, or equally when every score is 0.
-fn mean<G: Fusable>(cluster: &Cluster<G>, entries: &[Entry<G>]) -> G {
-    if cluster.conf > 0.0 {
-        let mut out = cluster.weighted;
-        out.coords_mut().iter_mut().for_each(|v| *v /= cluster.conf);
-        return out;
-    }
-    weighted_mean(cluster.members.iter().map(|&p| (1.0, &entries[p as usize].item)))
-}
-
-/// `sum(w x) / sum(w)` per coordinate, or the plain mean when the weights sum to 0.
+/// `sum(w x) / sum(w)` per coordinate, or the plain mean when the weights sum to 0 (a cluster
+/// whose scores are all 0).
 fn weighted_mean<'a, G: Fusable>(members: impl Iterator<Item = (f64, &'a G)> + Clone) -> G {
     let total: f64 = members.clone().map(|(w, _)| w).sum();
     let (mut out, equal) = (G::zero(), total <= 0.0);
@@ -554,52 +642,55 @@ fn weighted_mean<'a, G: Fusable>(members: impl Iterator<Item = (f64, &'a G)> + C
 }
 
 /// NMW's fused item: members averaged by score × IoU with the first (best) member.
-fn nmw_item<G: Fusable>(members: &[&Entry<G>]) -> G {
-    let best = &members[0].item;
-    let weights: Vec<f64> = members.iter().map(|e| e.score * e.item.iou(best)).collect();
-    weighted_mean(weights.iter().zip(members).map(|(&w, e)| (w, &e.item)))
+fn nmw_item<G: Fusable>(members: Members<'_, G>) -> G {
+    let best = members.clone().next().map_or_else(G::zero, |e| e.item);
+    weighted_mean(members.map(move |e| (e.score * e.item.iou(&best), &e.item)))
 }
 
 /// A WBF cluster's score by `confidence`.
 fn wbf_score<G>(
-    members: &[&Entry<G>],
+    members: Members<'_, G>,
+    count: u32,
     conf: f64,
     confidence: Confidence,
     allows_overflow: bool,
     totals: &Totals<'_>,
 ) -> f64 {
-    let n = members.len() as f64;
+    let n = f64::from(count);
     let mean = conf / n;
-    let cluster_weight = || members.iter().map(|e| e.weight).sum::<f64>();
-    let present = || {
-        let mut present = vec![false; totals.weights.len()];
-        members.iter().for_each(|e| present[e.source[0] as usize] = true);
-        present
+    let cluster_weight = || members.map(|e| e.weight).sum::<f64>();
+    // The summed weights of the models present in the cluster (`true`) or absent from it.
+    let models = |present: bool| {
+        let mut seen = vec![false; totals.weights.len()];
+        members.for_each(|e| seen[e.source[0] as usize] = true);
+        seen.iter().zip(totals.weights).filter(|(s, _)| **s == present).map(|(_, w)| w).sum::<f64>()
     };
     match confidence {
         Confidence::Avg if allows_overflow => mean * n / totals.sum,
         Confidence::Avg => mean * n.min(totals.weights.len() as f64) / totals.sum,
-        Confidence::Max => members.iter().map(|e| e.score).fold(f64::NEG_INFINITY, f64::max) / totals.max,
+        Confidence::Max => members.map(|e| e.score).fold(f64::NEG_INFINITY, f64::max) / totals.max,
         Confidence::BoxAndModelAvg => {
-            let models: f64 = present().iter().zip(totals.weights).filter(|(p, _)| **p).map(|(_, w)| w).sum();
             // Members all from models of weight 0 score 0 (ensemble-boxes divides 0 by 0).
             let weight = cluster_weight();
-            if weight > 0.0 { mean * n / weight * models / totals.sum } else { 0.0 }
+            if weight > 0.0 { mean * n / weight * models(true) / totals.sum } else { 0.0 }
         }
-        Confidence::AbsentModelAwareAvg => {
-            let absent: f64 = present().iter().zip(totals.weights).filter(|(p, _)| !**p).map(|(_, w)| w).sum();
-            mean * n / (cluster_weight() + absent)
-        }
+        Confidence::AbsentModelAwareAvg => mean * n / (cluster_weight() + models(false)),
     }
 }
 
-/// A uniform grid over cluster centres, on one or two axes, sized to the label's items.
+/// A uniform grid over cluster centres, on one or two axes, sized to the label's items. Each
+/// cell holds a doubly linked list of clusters, so a cluster moves without allocating.
 struct CentreGrid {
     origin: [f64; 2],
     /// Cells per unit length, per axis.
     scale: [f64; 2],
     dims: [usize; 2],
-    cells: Vec<Vec<u32>>,
+    /// The first cluster of each cell.
+    head: Vec<u32>,
+    /// Per cluster: its cell, and its neighbours in that cell's list.
+    cell: Vec<u32>,
+    prev: Vec<u32>,
+    next: Vec<u32>,
 }
 
 impl CentreGrid {
@@ -614,7 +705,15 @@ impl CentreGrid {
             n += 1;
         }
         let side = if axes == 1 { n.clamp(1, 1 << 16) } else { (n as f64).sqrt().ceil().clamp(1.0, 1024.0) as usize };
-        let mut grid = Self { origin: [0.0; 2], scale: [0.0; 2], dims: [1, 1], cells: Vec::new() };
+        let mut grid = Self {
+            origin: [0.0; 2],
+            scale: [0.0; 2],
+            dims: [1, 1],
+            head: Vec::new(),
+            cell: Vec::with_capacity(n),
+            prev: Vec::with_capacity(n),
+            next: Vec::with_capacity(n),
+        };
         for a in 0..axes {
             let span = hi[a] - lo[a];
             if span > 0.0 && span.is_finite() {
@@ -623,7 +722,7 @@ impl CentreGrid {
                 grid.scale[a] = side as f64 / span;
             }
         }
-        grid.cells = vec![Vec::new(); grid.dims[0] * grid.dims[1]];
+        grid.head = vec![NONE; grid.dims[0] * grid.dims[1]];
         grid
     }
 
@@ -635,35 +734,61 @@ impl CentreGrid {
     }
 
     #[inline]
-    fn cell(&self, centre: [f64; 2]) -> usize {
-        self.coordinate(1, centre[1]) * self.dims[0] + self.coordinate(0, centre[0])
+    fn cell_of(&self, centre: [f64; 2]) -> u32 {
+        (self.coordinate(1, centre[1]) * self.dims[0] + self.coordinate(0, centre[0])) as u32
     }
 
-    fn insert(&mut self, id: u32, centre: [f64; 2]) -> usize {
-        let cell = self.cell(centre);
-        self.cells[cell].push(id);
-        cell
+    /// Files the next cluster (`id` is how many were filed before it) under `centre`.
+    fn insert(&mut self, id: u32, centre: [f64; 2]) {
+        let cell = self.cell_of(centre);
+        self.cell.push(cell);
+        self.prev.push(NONE);
+        self.next.push(NONE);
+        self.link(id, cell);
     }
 
-    /// Files `id` under its new centre; returns its cell.
-    fn relocate(&mut self, id: u32, from: usize, centre: [f64; 2]) -> usize {
-        let to = self.cell(centre);
-        if to != from {
-            let list = &mut self.cells[from];
-            if let Some(k) = list.iter().position(|&c| c == id) {
-                list.swap_remove(k);
-            }
-            self.cells[to].push(id);
+    /// Files cluster `id` under its new centre.
+    fn relocate(&mut self, id: u32, centre: [f64; 2]) {
+        let cell = self.cell_of(centre);
+        if cell != self.cell[id as usize] {
+            self.unlink(id);
+            self.cell[id as usize] = cell;
+            self.link(id, cell);
         }
-        to
     }
 
-    /// Calls `f` with every id filed within `reach` of `centre` (and possibly a few more).
+    fn link(&mut self, id: u32, cell: u32) {
+        let head = self.head[cell as usize];
+        self.next[id as usize] = head;
+        self.prev[id as usize] = NONE;
+        if head != NONE {
+            self.prev[head as usize] = id;
+        }
+        self.head[cell as usize] = id;
+    }
+
+    fn unlink(&mut self, id: u32) {
+        let (prev, next) = (self.prev[id as usize], self.next[id as usize]);
+        if prev == NONE {
+            self.head[self.cell[id as usize] as usize] = next;
+        } else {
+            self.next[prev as usize] = next;
+        }
+        if next != NONE {
+            self.prev[next as usize] = prev;
+        }
+    }
+
+    /// Calls `f` with every cluster filed within `reach` of `centre` (and possibly a few more).
     fn visit(&self, centre: [f64; 2], reach: [f64; 2], mut f: impl FnMut(u32)) {
         let range = |a: usize| self.coordinate(a, centre[a] - reach[a])..=self.coordinate(a, centre[a] + reach[a]);
         for y in range(1) {
             for x in range(0) {
-                self.cells[y * self.dims[0] + x].iter().for_each(|&id| f(id));
+                let mut id = self.head[y * self.dims[0] + x];
+                while id != NONE {
+                    f(id);
+                    id = self.next[id as usize];
+                }
             }
         }
     }

@@ -152,7 +152,7 @@ fn check<G: Fusable + PartialEq + std::fmt::Debug>(models: &[Model<G>], params: 
     assert_eq!(fused.items.len(), expected.len(), "{params:?}");
     for (k, (label, score, item, sources)) in expected.iter().enumerate() {
         assert_eq!(fused.labels[k], *label);
-        assert_eq!(&fused.sources[k], sources, "cluster {k} under {params:?}");
+        assert_eq!(fused.sources(k), sources.as_slice(), "cluster {k} under {params:?}");
         assert!((fused.scores[k] - score).abs() <= 1e-12, "{} vs {score}", fused.scores[k]);
         for (a, b) in fused.items[k].coords().iter().zip(item.coords()) {
             assert!((a - b).abs() <= 1e-12, "{:?} vs {item:?}", fused.items[k]);
@@ -218,7 +218,7 @@ fn every_item_is_in_exactly_one_cluster() {
     let models = boxes(&mut rng, 4, 200, 5);
     let views: Vec<_> = models.iter().map(Model::view).collect();
     let fused = fuse(&views, &FusionParams::wbf()).unwrap();
-    let mut seen: Vec<Source> = fused.sources.iter().flatten().copied().collect();
+    let mut seen: Vec<Source> = fused.members.clone();
     seen.sort();
     let all: Vec<Source> = models
         .iter()
