@@ -51,7 +51,8 @@ const EPS: f64 = f64::EPSILON;
 fn exponent(dx: f64, dy: f64, sigma: f64, scale: f64) -> f64 {
     let variance = (sigma * 2.0) * (sigma * 2.0);
     let e = (dx * dx + dy * dy) / variance / scale / 2.0;
-    if e.is_nan() { exponent_rescaled(dx, dy, sigma, scale) } else { e }
+    // A subnormal variance has lost digits (and 0 gives 0 / 0): divide before squaring.
+    if e.is_nan() || variance < f64::MIN_POSITIVE { exponent_rescaled(dx, dy, sigma, scale) } else { e }
 }
 
 #[cold]
@@ -351,9 +352,10 @@ impl<'s> OksNms<'s> {
         3 * self.sigmas.len()
     }
 
-    /// The largest `(2 σ)²`: the widest keypoint Gaussian, for the distance bound.
-    fn widest_variance(&self) -> f64 {
-        self.sigmas.iter().map(|s| (2.0 * s) * (2.0 * s)).fold(0.0, f64::max)
+    /// The largest `2 σ`: the widest keypoint Gaussian, for the distance bound. Not squared:
+    /// the square of a tiny sigma underflows where the exponents do not.
+    fn widest_sigma(&self) -> f64 {
+        self.sigmas.iter().map(|s| 2.0 * s).fold(0.0, f64::max)
     }
 }
 
@@ -422,7 +424,8 @@ impl Measure<Keypoints> for OksNms<'_> {
         let gap = envelope_gap(&a.envelopes[i], &b.envelopes[j]);
         if gap > 0.0 && threshold >= 0.0 {
             let scale = nms_scale(a.area(i), b.area(j));
-            let bound = (-(gap * gap / self.widest_variance() / scale / 2.0)).exp();
+            let reach = gap / self.widest_sigma();
+            let bound = (-(reach * reach / scale / 2.0)).exp();
             if bound * (1.0 + 1e-9) < threshold {
                 return None;
             }
@@ -447,7 +450,7 @@ impl Measure<Keypoints> for OksNms<'_> {
             return None; // every pair with a counted keypoint measures above 0
         }
         let log = -threshold.ln() + 1e-9;
-        let margin = (log * 2.0 * self.widest_variance() * (g.area(i) + EPS)).sqrt() * (1.0 + 1e-9);
+        let margin = self.widest_sigma() * (log * 2.0 * (g.area(i) + EPS)).sqrt() * (1.0 + 1e-9);
         margin.is_finite().then_some(margin)
     }
 }

@@ -2,8 +2,8 @@
 //! kept as a test once fixed. The reproducers themselves are in `fuzz/regressions/`.
 
 use softkit_geom::{
-    Geometry, Hull, Intersect, KeypointInstance, Keypoints, Measure, OksNms, Polygons, RotatedBoxes, RotatedFormat,
-    ShapeMeasure, oks,
+    Geometry, Hull, Intersect, KeypointInstance, Keypoints, Measure, OksNms, Overlap, Polygons, RotatedBoxes,
+    RotatedFormat, SetView, ShapeMeasure, oks,
 };
 
 fn pose(keypoints: Vec<f64>, area: f64) -> KeypointInstance {
@@ -163,4 +163,20 @@ fn a_hull_is_never_below_either_shape() {
         let giou = ShapeMeasure::Giou.between(&polygons, i, &polygons, j);
         assert!((-1.0..=0.0).contains(&giou), "GIoU {giou}");
     }
+}
+
+/// `fuzz/regressions/engine/oks-subnormal-variance-reach`: sigmas near `1e-306` square to 0, so
+/// the reach and the distance bound, built on the squared widest sigma, were 0 and ruled out two
+/// poses `1.3e-313` apart whose OKS (computed dividing before squaring) is 0.069.
+#[test]
+fn tiny_sigmas_keep_a_reach_that_covers_their_overlap() {
+    let sigmas = [2.1482392927872e-306, 2.2250738585072014e-308];
+    let x = 1.27319791736e-313;
+    let poses = Keypoints::new(vec![pose(vec![x, 0.0, 0.0, x, 0.0, 0.0], 0.0), pose(vec![0.0; 6], 0.0)]).unwrap();
+    let set = SetView::of(poses, OksNms::new(&sigmas, None));
+    let value = set.overlap(0, 1);
+    assert!(value > 0.05, "OKS {value}");
+    let (a, b) = (set.reach(0, 1e-9).unwrap(), set.reach(1, 1e-9).unwrap());
+    assert!(a.intersects(&b));
+    assert!(set.exceeds(0, 1, 1e-9));
 }
