@@ -349,19 +349,22 @@ pub fn fuse<G: Fusable>(models: &[ModelDetections<'_, G>], params: &FusionParams
         FusionMethod::Nmw => weights.iter().copied().fold(0.0, f64::max),
         FusionMethod::Wbf { .. } => 1.0,
     };
-    let mut entries: Vec<Entry<G>> = Vec::new();
+    let mut unsorted: Vec<Entry<G>> = Vec::new();
     for (m, model) in models.iter().enumerate() {
         let weight = weights[m] / scale;
         for (k, ((item, &score), &label)) in model.items.iter().zip(model.scores).zip(model.labels).enumerate() {
             if score < params.skip_threshold || item.size() == 0.0 {
                 continue;
             }
-            entries.push(Entry { score: score * weight, weight, label, source: [m as u32, k as u32], item: *item });
+            unsorted.push(Entry { score: score * weight, weight, label, source: [m as u32, k as u32], item: *item });
         }
     }
-    // By label, then by non-increasing weighted score, ties in input order.
-    entries
-        .sort_unstable_by(|a, b| a.label.cmp(&b.label).then(b.score.total_cmp(&a.score)).then(a.source.cmp(&b.source)));
+    // By label, then by non-increasing weighted score, ties in input order (the push order).
+    // Sorting small keys, then gathering, moves far less than sorting the entries.
+    let mut order: Vec<(i64, u64, u32)> =
+        unsorted.iter().zip(0..).map(|(e, k)| (e.label, descending(e.score), k)).collect();
+    order.sort_unstable();
+    let entries: Vec<Entry<G>> = order.iter().map(|&(_, _, k)| unsorted[k as usize]).collect();
     // Each label's entries, with its share of the member lists' links.
     let mut next_member = vec![NONE; entries.len()];
     let mut labels: Vec<(&[Entry<G>], &mut [u32])> = Vec::new();
@@ -374,12 +377,14 @@ pub fn fuse<G: Fusable>(models: &[ModelDetections<'_, G>], params: &FusionParams
     let max = weights.iter().copied().fold(0.0, f64::max);
     let totals = Totals { weights: &weights, sum: weights.iter().sum(), max };
     let parallel = entries.len() >= PARALLEL_MIN_ITEMS && labels.len() > 1;
-    let mut clusters: Vec<Out<G>> = if parallel {
+    let clusters: Vec<Out<G>> = if parallel {
         labels.into_par_iter().flat_map_iter(|(group, links)| fuse_label(group, links, params, &totals)).collect()
     } else {
         labels.into_iter().flat_map(|(group, links)| fuse_label(group, links, params, &totals)).collect()
     };
-    clusters.sort_unstable_by(|a, b| b.score.total_cmp(&a.score).then(a.first.cmp(&b.first)));
+    let mut order: Vec<(u64, [u32; 2], u32)> =
+        clusters.iter().zip(0..).map(|(c, k)| (descending(c.score), c.first, k)).collect();
+    order.sort_unstable();
     let n = clusters.len();
     let mut fused = Fused {
         items: Vec::with_capacity(n),
@@ -388,7 +393,8 @@ pub fn fuse<G: Fusable>(models: &[ModelDetections<'_, G>], params: &FusionParams
         members: Vec::with_capacity(entries.len()),
         member_offsets: Vec::with_capacity(n + 1),
     };
-    for out in clusters {
+    for &(_, _, k) in &order {
+        let out = &clusters[k as usize];
         fused.items.push(out.item);
         fused.scores.push(out.score);
         fused.labels.push(out.label);
@@ -399,7 +405,15 @@ pub fn fuse<G: Fusable>(models: &[ModelDetections<'_, G>], params: &FusionParams
     Ok(fused)
 }
 
+/// A key that sorts non-negative finite numbers in decreasing order (`+ 0.0` makes -0.0 a plain 0,
+/// which sorts with its equals).
+#[inline]
+fn descending(x: f64) -> u64 {
+    u64::MAX - (x + 0.0).to_bits()
+}
+
 /// One input item, weighted.
+#[derive(Clone, Copy)]
 struct Entry<G> {
     /// Score times the model's weight.
     score: f64,
