@@ -22,8 +22,8 @@ pub trait Hull: Intersect {
 
     /// An upper bound of [`intersection`](Intersect::intersection), cheaper than it: hard NMS
     /// skips the exact clip of a pair whose bound already keeps it under the threshold. The two
-    /// round differently, so a bound computed near the intersection is widened by
-    /// [`BOUND_MARGIN`] to stay above it.
+    /// round differently, so a bound computed near the intersection is widened by a relative
+    /// 1e-9 to stay above it.
     fn intersection_bound(&self, i: usize, other: &Self, j: usize) -> f64;
 
     /// Whether item `i` is convex: a convex item that contains the other is their hull.
