@@ -149,7 +149,7 @@ def test_thin_rotated_box_overlaps_itself_fully(width):
         np.testing.assert_array_equal(f(corners(boxes), corners(boxes), geometry="polygon").diagonal(), 1.0)
 
 
-@pytest.mark.parametrize("width", [1e-16, 1e-100, 1e-308])
+@pytest.mark.parametrize("width", [1e-16, 1e-100, 1e-300])
 def test_iomin_of_a_sub_ulp_sliver_is_at_most_one(width):
     """A rotated box thinner than an ulp of its corners: its corners collapse (shapely and softkit's
     own polygon geometry say area 0, overlaps 0), and IoMin must still be a fraction."""
@@ -157,6 +157,13 @@ def test_iomin_of_a_sub_ulp_sliver_is_at_most_one(width):
     for f, _ in OVERLAPS.values():
         value = f(a, b, geometry="rotated")[0, 0]
         assert 0.0 <= value <= 1.0, (f.__name__, value)
+
+
+def test_a_subnormal_side_is_refused():
+    """A side below 2.2e-308 has lost digits, and half of the smallest is 0: refused, and named."""
+    a, b = np.array([[0.0, 0, 20, 20, 0]]), np.array([[0.0, 0, 1e-308, 8, 0.3]])
+    with pytest.raises(ValueError, match=r"boxes2: rboxes\[0\]\.w = 1e-308 is invalid.*rescale the coordinates"):
+        softkit.box_iomin(a, b, geometry="rotated")
 
 
 @pytest.mark.parametrize("case", ["identical-rotated", "identical-stars", "nested-simple-polygons"])
