@@ -349,22 +349,28 @@ pub fn fuse<G: Fusable>(models: &[ModelDetections<'_, G>], params: &FusionParams
         FusionMethod::Nmw => weights.iter().copied().fold(0.0, f64::max),
         FusionMethod::Wbf { .. } => 1.0,
     };
-    let mut unsorted: Vec<Entry<G>> = Vec::new();
+    // Sort keys: by label, then by non-increasing weighted score, ties in input order (model, then
+    // index). The entries are then built once, in that order: sorting small keys moves far less.
+    let offsets: Vec<usize> = models.iter().scan(0, |at, m| Some(std::mem::replace(at, *at + m.items.len()))).collect();
+    let mut order: Vec<(i64, u64, u32)> = Vec::new();
     for (m, model) in models.iter().enumerate() {
         let weight = weights[m] / scale;
         for (k, ((item, &score), &label)) in model.items.iter().zip(model.scores).zip(model.labels).enumerate() {
-            if score < params.skip_threshold || item.size() == 0.0 {
-                continue;
+            if score >= params.skip_threshold && item.size() != 0.0 {
+                order.push((label, descending(score * weight), (offsets[m] + k) as u32));
             }
-            unsorted.push(Entry { score: score * weight, weight, label, source: [m as u32, k as u32], item: *item });
         }
     }
-    // By label, then by non-increasing weighted score, ties in input order (the push order).
-    // Sorting small keys, then gathering, moves far less than sorting the entries.
-    let mut order: Vec<(i64, u64, u32)> =
-        unsorted.iter().zip(0..).map(|(e, k)| (e.label, descending(e.score), k)).collect();
     order.sort_unstable();
-    let entries: Vec<Entry<G>> = order.iter().map(|&(_, _, k)| unsorted[k as usize]).collect();
+    let entries: Vec<Entry<G>> = order
+        .iter()
+        .map(|&(label, _, at)| {
+            let m = offsets.partition_point(|&o| o <= at as usize) - 1;
+            let (model, k) = (&models[m], at as usize - offsets[m]);
+            let weight = weights[m] / scale;
+            Entry { score: model.scores[k] * weight, weight, label, source: [m as u32, k as u32], item: model.items[k] }
+        })
+        .collect();
     // Each label's entries, with its share of the member lists' links.
     let mut next_member = vec![NONE; entries.len()];
     let mut labels: Vec<(&[Entry<G>], &mut [u32])> = Vec::new();
