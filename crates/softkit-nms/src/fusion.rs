@@ -7,10 +7,8 @@ use rayon::prelude::*;
 use softkit_geom::Fusable;
 use thiserror::Error;
 
-/// Labels with more items than this in total run in parallel: from about a thousand boxes, the
-/// labels' work outweighs waking the pool (3 models x 1,000 boxes: 0.65 ms on one thread, 0.38 ms
-/// on two).
-const PARALLEL_MIN_ITEMS: usize = 1024;
+/// Labels with more items than this in total run in parallel.
+const PARALLEL_MIN_ITEMS: usize = 4096;
 
 /// How WBF scores a fused cluster (ensemble-boxes' `conf_type`). With `s` the weighted scores
 /// of a cluster's `n` members, `w` their models' weights, `W` the sum of all `M` models'
@@ -385,11 +383,14 @@ pub fn fuse<G: Fusable>(models: &[ModelDetections<'_, G>], params: &FusionParams
     let max = weights.iter().copied().fold(0.0, f64::max);
     let totals = Totals { weights: &weights, sum: weights.iter().sum(), max };
     let parallel = entries.len() >= PARALLEL_MIN_ITEMS && labels.len() > 1;
-    let clusters: Vec<Out<G>> = if parallel {
-        labels.into_par_iter().flat_map_iter(|(group, links)| fuse_label(group, links, params, &totals)).collect()
+    let per_label: Vec<Vec<Out<G>>> = if parallel {
+        labels.into_par_iter().map(|(group, links)| fuse_label(group, links, params, &totals)).collect()
     } else {
-        labels.into_iter().flat_map(|(group, links)| fuse_label(group, links, params, &totals)).collect()
+        labels.into_iter().map(|(group, links)| fuse_label(group, links, params, &totals)).collect()
     };
+    // Gathered at their final size: `flat_map` cannot tell it, and regrowing moved every cluster.
+    let mut clusters: Vec<Out<G>> = Vec::with_capacity(per_label.iter().map(Vec::len).sum());
+    per_label.into_iter().for_each(|label| clusters.extend(label));
     let mut order: Vec<(u64, [u32; 2], u32)> =
         clusters.iter().zip(0..).map(|(c, k)| (descending(c.score), c.first, k)).collect();
     order.sort_unstable();
