@@ -345,8 +345,9 @@ pub enum FusionError {
 /// ```
 pub fn fuse<G: Fusable>(models: &[ModelDetections<'_, G>], params: &FusionParams) -> Result<Fused<G>, FusionError> {
     let weights = check(models, params)?;
+    let max = weights.iter().copied().fold(0.0, f64::max);
     let scale = match params.method {
-        FusionMethod::Nmw => weights.iter().copied().fold(0.0, f64::max),
+        FusionMethod::Nmw => max,
         FusionMethod::Wbf { .. } => 1.0,
     };
     // Sort keys: by label, then by non-increasing weighted score, ties in input order (model, then
@@ -380,7 +381,6 @@ pub fn fuse<G: Fusable>(models: &[ModelDetections<'_, G>], params: &FusionParams
         labels.push((group, mine));
         links = rest;
     }
-    let max = weights.iter().copied().fold(0.0, f64::max);
     let totals = Totals { weights: &weights, sum: weights.iter().sum(), max };
     let parallel = entries.len() >= PARALLEL_MIN_ITEMS && labels.len() > 1;
     let per_label: Vec<Vec<Out<G>>> = if parallel {

@@ -3,6 +3,7 @@
 use numpy::{PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use softkit_geom::Fusable;
 use softkit_nms::{Confidence, FusionMethod, FusionParams, ModelDetections, fuse};
 
 use crate::arrays::{box_rows, values};
@@ -85,10 +86,9 @@ pub(crate) fn fuse_boxes<'py>(
 
 /// Normalised coordinates lie in `[0, 1]` (NaN is left to the engine, which names it).
 fn check_unit_range(items: &[[f64; 4]], model: usize) -> Result<(), String> {
-    const NAMES: [&str; 4] = ["x1", "y1", "x2", "y2"];
     for (index, item) in items.iter().enumerate() {
         if let Some(k) = item.iter().position(|v| *v < 0.0 || *v > 1.0) {
-            let (name, value) = (NAMES[k], item[k]);
+            let (name, value) = (<[f64; 4] as Fusable>::NAMES[k], item[k]);
             return Err(format!(
                 "boxes_list[{model}][{index}] {name} = {value} is outside [0, 1]: normalise the coordinates \
                  (ensemble-boxes clips them silently)"
