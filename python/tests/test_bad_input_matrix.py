@@ -151,6 +151,17 @@ CASES = [
     ("MOT metrics: max_distance as text", lambda: track.mot_metrics([[1, 1, 0, 0, 1, 1]], [[1, 1, 0, 0, 1, 1]],
                                                                    max_distance="x"), TypeError,
      ["max_distance must be a real number, got str"]),
+    # Box fusion (ensemble-boxes' signatures): refused where ensemble-boxes repairs silently.
+    ("fusion: coordinate outside [0, 1]", lambda: softkit.weighted_boxes_fusion([[[0.1, 0.1, 1.5, 0.5]]], [[0.9]], [[0]]),
+     ValueError, ["boxes_list[0][0] x2 = 1.5 is outside [0, 1]"]),
+    ("fusion: weights of the wrong length",
+     lambda: softkit.weighted_boxes_fusion([[[0.1, 0.1, 0.5, 0.5]]] * 2, [[0.9]] * 2, [[0]] * 2, weights=[1]),
+     ValueError, ["weights has 1 entries but there are 2 models"]),
+    ("fusion: NaN score", lambda: softkit.non_maximum_weighted([[[0.1, 0.1, 0.5, 0.5]]], [[np.nan]], [[0]]),
+     ValueError, ["scores_list[0][0] = NaN is invalid"]),
+    ("fusion: unknown conf_type",
+     lambda: softkit.weighted_boxes_fusion([[[0.1, 0.1, 0.5, 0.5]]], [[0.9]], [[0]], conf_type="mean"),
+     ValueError, ["conf_type = 'mean' is invalid"]),
 ]
 
 

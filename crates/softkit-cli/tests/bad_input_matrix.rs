@@ -166,6 +166,18 @@ fn cases() -> Vec<(&'static str, Vec<String>, i32, Vec<String>)> {
             1,
             words(&["--json", "is the same file as --candidates"]),
         ),
+        (
+            "fuse: --weights of the wrong length",
+            args(&["fuse", "--inputs", "/absent.json", "/absent.json", "--weights", "1", "--output", "/tmp/x.json"]),
+            1,
+            words(&["--weights has 1 values but there are 2 inputs"]),
+        ),
+        (
+            "fuse: --output is an input",
+            args(&["fuse", "--inputs", &table, "--output", &table]),
+            1,
+            words(&["--output", "--inputs"]),
+        ),
         ("demo: --objects 10^12", args(&["demo", "--objects", "1000000000000"]), 1, words(&["--objects"])),
         ("demo: --classes 0", args(&["demo", "--classes", "0"]), 1, words(&["--classes"])),
         // Files.
