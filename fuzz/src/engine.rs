@@ -213,8 +213,8 @@ fn boxes(items: &mut Items<'_>, n: usize, case: &Case) {
         1 => items.coord(),
         _ => 0.0,
     };
-    let measure = [BoxMeasure::Iou, BoxMeasure::Giou, BoxMeasure::Diou, BoxMeasure::IoMin][items.below(4)];
-    let expect = if matches!(measure, BoxMeasure::Giou | BoxMeasure::Diou) {
+    let measure = [BoxMeasure::Iou, BoxMeasure::Giou, BoxMeasure::DIOU, BoxMeasure::IoMin][items.below(4)];
+    let expect = if matches!(measure, BoxMeasure::Giou | BoxMeasure::Diou { .. }) {
         Expect::within(-1.0, 1.0)
     } else {
         Expect::within(0.0, 1.0)
@@ -236,6 +236,7 @@ fn boxes_f32(items: &mut Items<'_>, n: usize, case: &Case) {
     let t = match params.policy {
         Policy::Hard { iou_threshold } | Policy::Linear { iou_threshold } => iou_threshold,
         Policy::Gaussian { .. } => 0.5,
+        other => unreachable!("the cases draw greedy policies only, not {other:?}"),
     };
     let set = BoxSet::new(&boxes, BoxMeasure::Iou, 0.0);
     let hard = SuppressParams::hard(t);
@@ -442,6 +443,7 @@ pub(crate) fn check_suppression<const D: usize, S: Overlap<D>>(
     let threshold = match params.policy {
         Policy::Hard { iou_threshold } | Policy::Linear { iou_threshold } => iou_threshold,
         Policy::Gaussian { .. } => 0.0,
+        other => unreachable!("the cases draw greedy policies only, not {other:?}"),
     };
     if n <= ORACLE_MAX && expect.finite {
         overlap_contract::check(set, expect, threshold);

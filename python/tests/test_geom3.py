@@ -661,7 +661,7 @@ BAD_INPUT = [
      lambda: softkit.soft_nms(CAR, [0.5, 0.4], image_ids=[1], geometry="bev")),
     ("negative max_output", ValueError, "max_output = -1 is invalid",
      lambda: softkit.soft_nms(SEG, [0.5, 0.4], max_output=-1, geometry="segment")),
-    ("unknown method", ValueError, 'method = "soft" is invalid: expected "gaussian", "linear" or "hard"',
+    ("unknown method", ValueError, 'method = "soft" is invalid: expected "gaussian", "linear", "hard", "matrix", "matrix-linear", "fast", "cluster", "cluster-spm"',
      lambda: softkit.soft_nms(SEG, [0.5, 0.4], method="soft", geometry="segment")),
     ("strings as boxes", TypeError, "boxes1 must hold numbers, got dtype <U1",
      lambda: softkit.box_iou(np.array([["a"] * 7]), CAR, geometry="box3d")),

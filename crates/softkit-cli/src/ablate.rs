@@ -8,10 +8,10 @@ use std::time::Instant;
 use clap::Args;
 use softkit_geom::BoxMeasure;
 use softkit_io::Detections;
-use softkit_nms::{FusionParams, SuppressParams};
+use softkit_nms::{FusionParams, MatrixKernel, Policy, SuppressParams, Voting, vote};
 
 use crate::eval_cmd::{check_outputs, write_json};
-use crate::fuse_cmd::fuse_per_image;
+use crate::fuse_cmd::{fuse_per_image, top_per_image};
 use crate::nms_cmd::{box_set, suppress};
 use crate::scoring::{check_class_mapping, evaluate_on, evaluated_images, kept_results, load_ground_truth, read_input};
 
@@ -36,27 +36,63 @@ pub(crate) struct AblateArgs {
     json: Option<String>,
 }
 
-/// The policies of the table, in print order.
-fn methods() -> Vec<(String, SuppressParams)> {
-    let mut out: Vec<(String, SuppressParams)> = [0.3, 0.4, 0.5, 0.6, 0.65, 0.7, 0.8]
-        .into_iter()
-        .map(|iou| (format!("hard NMS, IoU {iou}"), SuppressParams::hard(iou)))
-        .collect();
-    out.push(("Soft-NMS linear, Nt 0.3".into(), SuppressParams::linear(0.3)));
-    for sigma in [0.3, 0.5, 1.0] {
-        out.push((format!("Soft-NMS gaussian, sigma {sigma:.1}"), SuppressParams::gaussian(sigma)));
+/// One row of the table: a policy over a measure, then optionally box voting.
+struct Method {
+    name: String,
+    params: SuppressParams,
+    measure: BoxMeasure,
+    /// Voting after suppression: who votes, above which IoU.
+    voting: Option<(Voting, f64)>,
+}
+
+impl Method {
+    fn new(name: impl Into<String>, policy: Policy) -> Self {
+        Self { name: name.into(), params: SuppressParams::new(policy), measure: BoxMeasure::Iou, voting: None }
     }
+}
+
+/// The policies of the table, in print order.
+fn methods() -> Vec<Method> {
+    let mut out: Vec<Method> = [0.3, 0.4, 0.5, 0.6, 0.65, 0.7, 0.8]
+        .into_iter()
+        .map(|iou| Method::new(format!("hard NMS, IoU {iou}"), Policy::Hard { iou_threshold: iou }))
+        .collect();
+    out.push(Method::new("Soft-NMS linear, Nt 0.3", Policy::Linear { iou_threshold: 0.3 }));
+    for sigma in [0.3, 0.5, 1.0] {
+        out.push(Method::new(format!("Soft-NMS gaussian, sigma {sigma:.1}"), Policy::Gaussian { sigma }));
+    }
+    for (name, beta) in [("DIoU-NMS, IoU 0.5", 1.0), ("DIoU-NMS, IoU 0.5, beta 0.6", 0.6)] {
+        let measure = BoxMeasure::Diou { beta };
+        out.push(Method { measure, ..Method::new(name, Policy::Hard { iou_threshold: 0.5 }) });
+    }
+    out.push(Method::new("OpenCV adaptive, IoU 0.7, eta 0.9", Policy::Adaptive { iou_threshold: 0.7, eta: 0.9 }));
+    out.push(Method::new(
+        "Matrix NMS gaussian, sigma 2",
+        Policy::Matrix { kernel: MatrixKernel::Gaussian { sigma: 2.0 } },
+    ));
+    out.push(Method::new("Matrix NMS linear", Policy::Matrix { kernel: MatrixKernel::Linear }));
+    for iou in [0.5, 0.65] {
+        out.push(Method::new(format!("Fast NMS, IoU {iou}"), Policy::Fast { iou_threshold: iou }));
+    }
+    out.push(Method::new("Cluster-NMS + SPM, IoU 0.5", Policy::ClusterPenalty { iou_threshold: 0.5, sigma: 0.2 }));
+    let cluster = Method::new("Weighted Cluster-NMS, IoU 0.5", Policy::Hard { iou_threshold: 0.5 });
+    out.push(Method { voting: Some((Voting::Cluster, 0.8)), ..cluster });
+    let voted = Method::new("Soft-NMS gaussian + soft voting", Policy::Gaussian { sigma: 0.5 });
+    out.push(Method { voting: Some((Voting::Score, 0.8)), ..voted });
     out
 }
 
 pub(crate) fn run(args: &AblateArgs) -> Result<(), String> {
     // Every flag is checked before any file is read.
-    let methods: Vec<(String, SuppressParams)> = methods()
+    let methods: Vec<Method> = methods()
         .into_iter()
-        .map(|(name, params)| (name, params.with_score_threshold(args.score_threshold).with_max_output(args.max_det)))
+        .map(|m| Method {
+            params: m.params.with_score_threshold(args.score_threshold).with_max_output(args.max_det),
+            ..m
+        })
         .collect();
-    for (_, params) in &methods {
-        params.validate().map_err(|e| format!("--score-threshold: {e}"))?;
+    for method in &methods {
+        method.params.validate().map_err(|e| format!("--score-threshold: {e}"))?;
     }
     if let Some(json) = &args.json {
         let inputs = [("--candidates", Path::new(&args.candidates)), ("--gt", Path::new(&args.gt))];
@@ -87,18 +123,19 @@ pub(crate) fn run(args: &AblateArgs) -> Result<(), String> {
         args.max_det
     );
     println!(
-        "{:<30} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>9}",
+        "{:<34} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>9}",
         "method", "AP", "AP50", "AP75", "APs", "APm", "APl", "AR100", "nms (ms)"
     );
     let mut rows = Vec::new();
-    for (name, params) in methods {
+    for Method { name, params, measure, voting } in methods {
         let start = Instant::now();
-        let kept = suppress(&args.candidates, dets, &params, BoxMeasure::Iou, 0.0)?;
+        let kept = suppress(&args.candidates, dets, &params, measure, 0.0)?;
+        let voted = voting.map(|(voting, threshold)| voted(dets, &kept, voting, threshold)).transpose()?;
         let millis = start.elapsed().as_secs_f64() * 1e3;
-        let results = kept_results(dets, &kept, &gt)?;
+        let results = kept_results(voted.as_ref().unwrap_or(dets), &kept, &gt)?;
         let stats = evaluate_on(&gt, &results, &img_ids)?.stats().map_err(|e| e.to_string())?;
         println!(
-            "{name:<30} {:>6.4} {:>6.4} {:>6.4} {:>6.4} {:>6.4} {:>6.4} {:>6.4} {millis:>9.1}",
+            "{name:<34} {:>6.4} {:>6.4} {:>6.4} {:>6.4} {:>6.4} {:>6.4} {:>6.4} {millis:>9.1}",
             stats[0], stats[1], stats[2], stats[3], stats[4], stats[5], stats[8]
         );
         rows.push(serde_json::json!({
@@ -120,7 +157,7 @@ pub(crate) fn run(args: &AblateArgs) -> Result<(), String> {
         let results = kept_results(&fused, &kept, &gt)?;
         let stats = evaluate_on(&gt, &results, &img_ids)?.stats().map_err(|e| e.to_string())?;
         println!(
-            "{name:<30} {:>6.4} {:>6.4} {:>6.4} {:>6.4} {:>6.4} {:>6.4} {:>6.4} {millis:>9.1}",
+            "{name:<34} {:>6.4} {:>6.4} {:>6.4} {:>6.4} {:>6.4} {:>6.4} {:>6.4} {millis:>9.1}",
             stats[0], stats[1], stats[2], stats[3], stats[4], stats[5], stats[8]
         );
         rows.push(
@@ -141,14 +178,22 @@ pub(crate) fn run(args: &AblateArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// The first `max_det` rows of each image of `fused` (whose rows come by image, then by
-/// non-increasing score), as `(row, score)` pairs.
-fn top_per_image(fused: &Detections, max_det: usize) -> Vec<(usize, f64)> {
-    let mut kept = Vec::new();
-    let mut start = 0;
-    for group in fused.image_ids.chunk_by(|a, b| a == b) {
-        kept.extend((start..start + group.len().min(max_det)).map(|r| (r, fused.scores[r])));
-        start += group.len();
+/// `dets` with each kept row's box replaced by its vote among the rows of its image and category.
+fn voted(dets: &Detections, kept: &[(usize, f64)], voting: Voting, threshold: f64) -> Result<Detections, String> {
+    // One label per (image, category), so that votes stay within both.
+    let mut scopes: Vec<(i64, i64)> = dets.image_ids.iter().copied().zip(dets.category_ids.iter().copied()).collect();
+    scopes.sort_unstable();
+    scopes.dedup();
+    let labels: Vec<i64> = (0..dets.len())
+        .map(|r| scopes.binary_search(&(dets.image_ids[r], dets.category_ids[r])).unwrap_or_default() as i64)
+        .collect();
+    let rows: Vec<usize> = kept.iter().map(|&(r, _)| r).collect();
+    let boxes = vote(&dets.xyxy(), &dets.scores, Some(&labels), &rows, threshold, voting).map_err(|e| e.to_string())?;
+    let mut out = dets.clone();
+    out.boxes = dets.xyxy();
+    out.format = softkit_geom::BoxFormat::Xyxy;
+    for (&r, b) in rows.iter().zip(boxes) {
+        out.boxes[r] = b;
     }
-    kept
+    Ok(out)
 }

@@ -219,3 +219,15 @@ struct ImageRows {
     labels: Vec<i64>,
     rows: Vec<usize>,
 }
+
+/// The first `max_det` rows of each image of `fused` (whose rows come by image, then by
+/// non-increasing score), as `(row, score)` pairs.
+pub(crate) fn top_per_image(fused: &Detections, max_det: usize) -> Vec<(usize, f64)> {
+    let mut kept = Vec::new();
+    let mut start = 0;
+    for group in fused.image_ids.chunk_by(|a, b| a == b) {
+        kept.extend((start..start + group.len().min(max_det)).map(|r| (r, fused.scores[r])));
+        start += group.len();
+    }
+    kept
+}

@@ -8,8 +8,9 @@ use softkit_geom::{
     Box3dOrigin, BoxMeasure, BoxSet, IntersectMeasure, RotatedFormat, ShapeMeasure, check_pixel_offset,
 };
 use softkit_io::{Detections, ensure_not_an_input, write_coco_results};
-use softkit_nms::{NmsError, PolicyKind, SuppressParams, suppress_per_image};
+use softkit_nms::{FusionParams, NmsError, Policy, PolicyKind, SuppressParams, suppress_per_image};
 
+use crate::fuse_cmd::{fuse_per_image, top_per_image};
 use crate::scoring::{evaluate_on, evaluated_images, kept_results, load_gt_for, read_input};
 
 /// Arguments of `softkit nms`.
@@ -49,17 +50,28 @@ pub(crate) struct NmsArgs {
     /// `vis_thr`) [default: every keypoint counts].
     #[arg(long)]
     pub(crate) visibility_threshold: Option<f64>,
-    /// The suppression policy: `hard` (remove boxes overlapping a kept one by more than `--iou`),
-    /// `linear` (scale by `1 - IoU` above `--iou`) or `gaussian` (scale by `exp(-IoU^2 / sigma)`).
+    /// The policy: `hard` (remove boxes overlapping a kept one by more than `--iou`), `linear`
+    /// (scale by `1 - IoU` above `--iou`), `gaussian` (scale by `exp(-IoU^2 / sigma)`), `diou`
+    /// (hard NMS on DIoU, boxes), `matrix` and `matrix-linear` (SOLOv2's Matrix NMS), `fast`
+    /// (YOLACT), `cluster` (Cluster-NMS, whose result is hard NMS's), `cluster-spm` (with its score
+    /// penalty), or the fusions `wbf` and `nmw` (the input as one model, boxes).
     #[arg(long, default_value = "gaussian")]
-    pub(crate) method: PolicyKind,
-    /// IoU threshold of hard and linear NMS [default: 0.5 for hard, 0.3 (the paper's Nt) for
-    /// linear]; gaussian has none.
+    pub(crate) method: NmsMethod,
+    /// Overlap threshold [default: 0.5; 0.3 (the paper's Nt) for linear]; gaussian and matrix
+    /// have none; 0.55 for wbf and nmw.
     #[arg(long)]
     pub(crate) iou: Option<f64>,
-    /// Width of the Gaussian penalty [default: 0.5]; gaussian only.
+    /// Width of the penalty: gaussian [default: 0.5], matrix [default: 2, which multiplies, as in
+    /// SOLOv2], cluster-spm [default: 0.2].
     #[arg(long)]
     pub(crate) sigma: Option<f64>,
+    /// Hard NMS only: OpenCV's adaptive threshold, multiplied by this after each kept box while
+    /// above 0.5 (`cv2.dnn.NMSBoxes`'s `eta`) [default: 1, fixed].
+    #[arg(long)]
+    pub(crate) eta: Option<f64>,
+    /// `--method diou` only: the exponent of DIoU's distance term [default: 1, the paper's].
+    #[arg(long)]
+    pub(crate) beta: Option<f64>,
     /// Boxes whose (decayed) score falls below this are dropped.
     #[arg(long, default_value_t = 0.001)]
     pub(crate) score_threshold: f64,
@@ -99,34 +111,108 @@ pub(crate) enum GeometryArg {
     Mask,
 }
 
+/// `--method`: a suppression policy, DIoU-NMS, or a fusion of the input as one model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NmsMethod {
+    /// A policy of the engine.
+    Policy(PolicyKind),
+    /// Hard NMS on DIoU.
+    Diou,
+    /// Weighted boxes fusion.
+    Wbf,
+    /// Non-maximum weighted.
+    Nmw,
+}
+
+impl NmsMethod {
+    /// The engine's policy kind (hard for DIoU-NMS), or `None` for the fusions.
+    fn kind(self) -> Option<PolicyKind> {
+        match self {
+            NmsMethod::Policy(kind) => Some(kind),
+            NmsMethod::Diou => Some(PolicyKind::Hard),
+            NmsMethod::Wbf | NmsMethod::Nmw => None,
+        }
+    }
+}
+
+impl std::str::FromStr for NmsMethod {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "diou" => Ok(NmsMethod::Diou),
+            "wbf" => Ok(NmsMethod::Wbf),
+            "nmw" => Ok(NmsMethod::Nmw),
+            _ => s.parse().map(NmsMethod::Policy).map_err(|e| format!("{e}, \"diou\", \"wbf\", \"nmw\"")),
+        }
+    }
+}
+
+impl std::fmt::Display for NmsMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NmsMethod::Policy(kind) => kind.fmt(f),
+            NmsMethod::Diou => f.write_str("diou"),
+            NmsMethod::Wbf => f.write_str("wbf"),
+            NmsMethod::Nmw => f.write_str("nmw"),
+        }
+    }
+}
+
 impl NmsArgs {
     /// The suppression parameters, checked, with errors naming the flags as typed. A flag that the
-    /// method does not use is an error rather than silently ignored.
+    /// method does not use is an error rather than silently ignored. For the fusions, the hard
+    /// NMS placeholder that carries `--score-threshold` and `--max-det`.
     pub(crate) fn params(&self) -> Result<SuppressParams, String> {
-        match (self.method, self.iou, self.sigma) {
-            (PolicyKind::Gaussian, Some(iou), _) => {
+        let method = self.method;
+        let kind = method.kind().unwrap_or(PolicyKind::Hard);
+        let fusion = method.kind().is_none();
+        match (self.iou, self.sigma) {
+            (Some(iou), _) if kind == PolicyKind::Gaussian => {
                 return Err(format!(
                     "--iou {iou} does not apply to --method gaussian, which decays by exp(-IoU^2 / sigma) at every \
                      overlap: set --sigma, or use --method hard or linear"
                 ));
             }
-            (PolicyKind::Hard | PolicyKind::Linear, _, Some(sigma)) => {
-                return Err(format!("--sigma {sigma} applies to --method gaussian only, not --method {}", self.method));
+            (Some(iou), _) if kind.default_iou().is_none() => {
+                return Err(format!("--iou {iou} does not apply to --method {method}, which decays at every overlap"));
+            }
+            (_, Some(sigma)) if fusion || kind.default_sigma().is_none() => {
+                return Err(format!(
+                    "--sigma {sigma} applies to --method gaussian, matrix and cluster-spm only, not --method {method}"
+                ));
             }
             _ => {}
         }
-        let default_iou = if self.method == PolicyKind::Hard { 0.5 } else { 0.3 };
-        let params = SuppressParams::new(self.method.with(self.iou.unwrap_or(default_iou), self.sigma.unwrap_or(0.5)))
-            .with_score_threshold(self.score_threshold)
-            .with_max_output(self.max_det);
+        if let Some(eta) = self.eta
+            && method != NmsMethod::Policy(PolicyKind::Hard)
+        {
+            return Err(format!("--eta {eta} applies to --method hard only, not --method {method}"));
+        }
+        if let Some(beta) = self.beta
+            && method != NmsMethod::Diou
+        {
+            return Err(format!("--beta {beta} applies to --method diou only, not --method {method}"));
+        }
+        let iou = self.iou.or(kind.default_iou()).unwrap_or(0.5);
+        let policy = match self.eta {
+            Some(eta) => Policy::Adaptive { iou_threshold: iou, eta },
+            None => kind.with(iou, self.sigma.or(kind.default_sigma()).unwrap_or(0.5)),
+        };
+        let params =
+            SuppressParams::new(policy).with_score_threshold(self.score_threshold).with_max_output(self.max_det);
         params.validate().map_err(|e| {
             let flag = match &e {
                 NmsError::InvalidParameter { name: "sigma", .. } => "--sigma",
                 NmsError::InvalidParameter { name: "score_threshold", .. } => "--score-threshold",
+                NmsError::InvalidParameter { name: "eta", .. } => "--eta",
                 _ => "--iou",
             };
             format!("{flag}: {e}")
         })?;
+        if fusion && self.geometry != GeometryArg::Box {
+            return Err(format!("--method {method} fuses boxes only, not --geometry {:?}", self.geometry));
+        }
         check_pixel_offset(self.pixel_offset).map_err(|e| format!("--pixel-offset: {e}"))?;
         let keypoints = self.geometry == GeometryArg::Keypoints;
         if !keypoints && (self.sigmas.is_some() || self.visibility_threshold.is_some()) {
@@ -134,8 +220,11 @@ impl NmsArgs {
             return Err(format!("{flag} applies to --geometry keypoints only, not --geometry {:?}", self.geometry));
         }
         let measure = self.measure_name();
+        if method == NmsMethod::Diou && !matches!(measure, "iou" | "diou") {
+            return Err(format!("--measure {measure} does not apply to --method diou, which measures by DIoU"));
+        }
         if self.geometry == GeometryArg::Box {
-            measure.parse::<BoxMeasure>().map_err(|e| format!("--measure: {e}"))?;
+            self.box_measure()?;
         } else {
             let checked = match self.geometry {
                 GeometryArg::Rotated | GeometryArg::Polygon | GeometryArg::Bev => {
@@ -168,6 +257,18 @@ impl NmsArgs {
     /// The `--measure` as given, or the geometry's default.
     pub(crate) fn measure_name(&self) -> &str {
         self.measure.as_deref().unwrap_or(if self.geometry == GeometryArg::Keypoints { "oks" } else { "iou" })
+    }
+
+    /// The box measure: DIoU with `--beta` for `--method diou`, else `--measure`.
+    fn box_measure(&self) -> Result<BoxMeasure, String> {
+        if self.method == NmsMethod::Diou {
+            let beta = self.beta.unwrap_or(1.0);
+            if !(beta.is_finite() && beta > 0.0) {
+                return Err(format!("--beta {beta} is invalid: expected a finite number > 0"));
+            }
+            return Ok(BoxMeasure::Diou { beta });
+        }
+        self.measure_name().parse().map_err(|e| format!("--measure: {e}"))
     }
 }
 
@@ -212,18 +313,31 @@ pub(crate) fn run(args: &NmsArgs) -> Result<(), String> {
     if args.geometry != GeometryArg::Box {
         return crate::shape_nms::run(args, &params);
     }
-    let measure: BoxMeasure = args.measure_name().parse()?;
-    let dets = &read_input(&args.input)?;
-    let gt = load_gt_for(args.gt.as_deref(), dets.candidate_table)?;
+    let measure = args.box_measure()?;
+    let read = read_input(&args.input)?;
+    let gt = load_gt_for(args.gt.as_deref(), read.candidate_table)?;
     let start = Instant::now();
-    let kept = suppress(&args.input, dets, &params, measure, args.pixel_offset)?;
+    let (fused, kept);
+    let dets = match args.method {
+        NmsMethod::Wbf | NmsMethod::Nmw => {
+            let method = if args.method == NmsMethod::Wbf { FusionParams::wbf() } else { FusionParams::nmw() };
+            let fusion = method.with_iou_threshold(args.iou.unwrap_or(0.55)).with_skip_threshold(args.score_threshold);
+            fused = fuse_per_image(std::slice::from_ref(&args.input), std::slice::from_ref(&read), &fusion)?;
+            kept = top_per_image(&fused, args.max_det);
+            &fused
+        }
+        _ => {
+            kept = suppress(&args.input, &read, &params, measure, args.pixel_offset)?;
+            &read
+        }
+    };
     let elapsed = start.elapsed();
     if let Some(output) = &args.output {
         write_coco_results(output, dets, &kept).map_err(|e| e.to_string())?;
     }
     eprintln!(
-        "softkit nms: {} candidates in {} images -> {} kept ({:?}, {:.1} ms){}",
-        dets.len(),
+        "softkit nms: {} candidates in {} images -> {} kept ({}, {:.1} ms){}",
+        read.len(),
         input_image_count(dets),
         kept.len(),
         args.method,

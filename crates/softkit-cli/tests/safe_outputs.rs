@@ -63,7 +63,7 @@ fn flags_are_checked_first_and_named_as_typed() {
         (vec!["--iou", "0.5"], "--iou 0.5 does not apply to --method gaussian"),
         (
             vec!["--method", "hard", "--sigma", "0.5"],
-            "--sigma 0.5 applies to --method gaussian only, not --method hard",
+            "--sigma 0.5 applies to --method gaussian, matrix and cluster-spm only, not --method hard",
         ),
         (vec!["--method", "linear", "--iou", "7"], "--iou: iou_threshold = 7 is invalid"),
         (vec!["--sigma", "-1"], "--sigma: sigma = -1 is invalid"),

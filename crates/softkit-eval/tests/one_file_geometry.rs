@@ -100,6 +100,7 @@ fn greedy_reference(
                         1.0
                     }
                 }
+                other => unreachable!("a greedy reference, not {other:?}"),
             };
             current[j] *= w;
             if current[j] < params.score_threshold {

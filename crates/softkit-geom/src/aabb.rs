@@ -17,10 +17,10 @@ use crate::{
 /// let column = Boxes::new(&boxes, 0.0)?;
 /// assert_eq!(BoxMeasure::Iou.between(&column, 0, &column, 1), 0.0);
 /// assert!(BoxMeasure::Giou.between(&column, 0, &column, 1) < 0.0);
-/// assert_eq!("diou".parse::<BoxMeasure>(), Ok(BoxMeasure::Diou));
+/// assert_eq!("diou".parse::<BoxMeasure>(), Ok(BoxMeasure::DIOU));
 /// # Ok::<(), softkit_geom::GeomError>(())
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub enum BoxMeasure {
     /// Intersection over union.
     #[default]
@@ -28,11 +28,21 @@ pub enum BoxMeasure {
     /// Generalised IoU (Rezatofighi et al. 2019): IoU minus the share of the enclosing box
     /// that the union leaves empty. In `[-1, 1]`.
     Giou,
-    /// Distance IoU (Zheng et al. 2020): IoU minus the squared centre distance over the squared
-    /// diagonal of the enclosing box. In `[-1, 1]`.
-    Diou,
+    /// Distance IoU (Zheng et al. 2020): IoU minus `(d^2 / c^2)^beta`, the squared centre
+    /// distance `d^2` over the squared diagonal `c^2` of the enclosing box, to the power `beta`.
+    /// In `[-1, 1]`. The paper's DIoU and DIoU-NMS have `beta = 1` ([`BoxMeasure::DIOU`]); its
+    /// Cluster-NMS follow-up and the YOLOv4 code (`beta_nms`, 0.6) tune it.
+    Diou {
+        /// Exponent of the distance penalty, `> 0`.
+        beta: f64,
+    },
     /// Intersection over the smaller box ([`IoMin`]).
     IoMin,
+}
+
+impl BoxMeasure {
+    /// DIoU as the paper defines it, `beta = 1`.
+    pub const DIOU: BoxMeasure = BoxMeasure::Diou { beta: 1.0 };
 }
 
 impl std::str::FromStr for BoxMeasure {
@@ -42,7 +52,7 @@ impl std::str::FromStr for BoxMeasure {
         match s {
             "iou" => Ok(BoxMeasure::Iou),
             "giou" => Ok(BoxMeasure::Giou),
-            "diou" => Ok(BoxMeasure::Diou),
+            "diou" => Ok(BoxMeasure::DIOU),
             "iomin" => Ok(BoxMeasure::IoMin),
             other => Err(format!("measure = {other:?} is invalid: expected \"iou\", \"giou\", \"diou\" or \"iomin\"")),
         }
@@ -65,7 +75,7 @@ impl BoxMeasure {
         match self {
             BoxMeasure::Iou => box_iou_pair(a, b, pixel_offset),
             BoxMeasure::Giou => box_giou(a, b, pixel_offset),
-            BoxMeasure::Diou => box_diou(a, b, pixel_offset),
+            BoxMeasure::Diou { beta } => diou_with(a, b, pixel_offset, beta),
             BoxMeasure::IoMin => {
                 let smaller = box_area(a, pixel_offset).min(box_area(b, pixel_offset));
                 let inter = intersection(a, b, pixel_offset);
@@ -176,6 +186,11 @@ pub fn box_giou(a: &[f64; 4], b: &[f64; 4], pixel_offset: f64) -> f64 {
 /// assert!((d - (-4.0 / 10.0)).abs() < 1e-12);
 /// ```
 pub fn box_diou(a: &[f64; 4], b: &[f64; 4], pixel_offset: f64) -> f64 {
+    diou_with(a, b, pixel_offset, 1.0)
+}
+
+/// DIoU with the distance penalty raised to `beta` (see [`BoxMeasure::Diou`]).
+fn diou_with(a: &[f64; 4], b: &[f64; 4], pixel_offset: f64, beta: f64) -> f64 {
     let iou = box_iou_pair(a, b, pixel_offset);
     let (w, h) = enclosing(a, b, pixel_offset);
     let diagonal2 = w * w + h * h;
@@ -184,7 +199,8 @@ pub fn box_diou(a: &[f64; 4], b: &[f64; 4], pixel_offset: f64) -> f64 {
     }
     let dx = (a[0] + a[2] - b[0] - b[2]) * 0.5;
     let dy = (a[1] + a[3] - b[1] - b[3]) * 0.5;
-    iou - (dx * dx + dy * dy) / diagonal2
+    let penalty = (dx * dx + dy * dy) / diagonal2;
+    iou - if beta == 1.0 { penalty } else { penalty.powf(beta) }
 }
 
 /// Checks that every box is finite with `x1 <= x2` and `y1 <= y2`.
@@ -354,8 +370,23 @@ impl<'a, T: Coord> SetView<Boxes<'a, T>, BoxMeasure> {
     ///
     /// # Errors
     ///
-    /// As [`Boxes::new`].
+    /// As [`Boxes::new`], and [`GeomError::InvalidParameter`] for a DIoU `beta` that is not a
+    /// finite number `> 0`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use softkit_geom::{BoxMeasure, BoxSet};
+    ///
+    /// let err = BoxSet::new(&[[0.0_f64, 0.0, 1.0, 1.0]], BoxMeasure::Diou { beta: 0.0 }, 0.0).unwrap_err();
+    /// assert_eq!(err.to_string(), "beta = 0 is invalid: a finite number > 0");
+    /// ```
     pub fn new(boxes: &'a [[T; 4]], measure: BoxMeasure, pixel_offset: f64) -> Result<Self, GeomError> {
+        if let BoxMeasure::Diou { beta } = measure
+            && !(beta.is_finite() && beta > 0.0)
+        {
+            return Err(GeomError::InvalidParameter { name: "beta", value: beta, expected: "a finite number > 0" });
+        }
         Ok(SetView::of(Boxes::new(boxes, pixel_offset)?, measure))
     }
 }
@@ -392,7 +423,9 @@ mod tests {
     #[test]
     fn disjoint_envelopes_imply_nonpositive_overlap() {
         let boxes = [[0.0, 0.0, 1.0, 1.0], [1.0, 0.0, 2.0, 1.0]];
-        for measure in [BoxMeasure::Iou, BoxMeasure::Giou, BoxMeasure::Diou, BoxMeasure::IoMin] {
+        for measure in
+            [BoxMeasure::Iou, BoxMeasure::Giou, BoxMeasure::DIOU, BoxMeasure::Diou { beta: 0.6 }, BoxMeasure::IoMin]
+        {
             let set = BoxSet::new(&boxes, measure, 0.0).unwrap();
             assert!(set.overlap(0, 1) <= 0.0);
         }

@@ -5,7 +5,7 @@ use rayon::prelude::*;
 use softkit_geom::{Coord, Envelope, Overlap};
 
 use crate::grid::Grid;
-use crate::{NmsError, Policy, SuppressParams, hard, merge, soft, sweep};
+use crate::{NmsError, Policy, SuppressParams, hard, merge, parallel, soft, sweep};
 
 /// Scopes smaller than this in total run on the calling thread: spawning costs more than it saves.
 const PARALLEL_MIN_ITEMS: usize = 4096;
@@ -66,7 +66,7 @@ impl Kept {
 /// use softkit_nms::{suppress, SuppressParams};
 ///
 /// let boxes = [[0.0_f32, 0.0, 10.0, 10.0], [1.0, 1.0, 11.0, 11.0]];
-/// let set = BoxSet::new(&boxes, BoxMeasure::Diou, 0.0)?;
+/// let set = BoxSet::new(&boxes, BoxMeasure::DIOU, 0.0)?;
 /// let kept = suppress(&set, &[0.8_f32, 0.9], &SuppressParams::hard(0.5))?;
 /// assert_eq!(kept.indices, vec![1]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -265,11 +265,17 @@ fn run_scope<const D: usize, S: Overlap<D> + ?Sized>(
     let reach = |&g: &u32| set.reach(g as usize, inert);
     let envelopes = || members.iter().map(reach).collect::<Vec<Option<Envelope<D>>>>();
     let local_scores: Vec<f64> = members.iter().map(|&g| scores[g as usize]).collect();
+    let global = |a: u32| members[a as usize] as usize;
+    if !params.policy.is_greedy() {
+        let overlap = |a: u32, b: u32| set.overlap_above(global(a), global(b), inert);
+        let exceeds = |a: u32, b: u32, threshold: f64| set.exceeds(global(a), global(b), threshold);
+        let selected = parallel::select(&local_scores, &Grid::new(&envelopes()), overlap, exceeds, params);
+        return selected.into_iter().map(|(local, score)| (members[local as usize], score)).collect();
+    }
     let spans = line_spans(members.iter().map(reach));
     let selected = match params.policy {
         Policy::Hard { iou_threshold } => {
-            let exceeds =
-                |a: u32, b: u32| set.exceeds(members[a as usize] as usize, members[b as usize] as usize, iou_threshold);
+            let exceeds = |a: u32, b: u32| set.exceeds(global(a), global(b), iou_threshold);
             let limit = params.max_output.unwrap_or(usize::MAX);
             match spans {
                 Some(spans) => sweep::hard_select(&spans, &local_scores, exceeds, limit),
@@ -277,8 +283,7 @@ fn run_scope<const D: usize, S: Overlap<D> + ?Sized>(
             }
         }
         _ => {
-            let overlap =
-                |a: u32, b: u32| set.overlap_above(members[a as usize] as usize, members[b as usize] as usize, inert);
+            let overlap = |a: u32, b: u32| set.overlap_above(global(a), global(b), inert);
             match spans {
                 Some(spans) => sweep::soft_select(&spans, &local_scores, overlap, params),
                 None => {

@@ -28,6 +28,18 @@ pub enum NmsError {
         /// The length it must have.
         expected: usize,
     },
+    /// An index names no item.
+    #[error("{field}[{position}] = {value} names no item: there are {len}")]
+    UnknownIndex {
+        /// The list of indices.
+        field: &'static str,
+        /// Where in it.
+        position: usize,
+        /// The index.
+        value: usize,
+        /// How many items there are.
+        len: usize,
+    },
     /// A score is NaN or infinite.
     #[error("scores[{index}] = {value} is not finite")]
     NonFiniteScore {

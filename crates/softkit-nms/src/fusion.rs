@@ -246,6 +246,18 @@ pub enum FusionError {
         /// Its value.
         high_value: f64,
     },
+    /// A size (of a 3-D box) is negative.
+    #[error("boxes_list[{model}][{index}] {name} = {value} is negative: expected a size >= 0")]
+    NegativeSize {
+        /// The model.
+        model: usize,
+        /// The item.
+        index: usize,
+        /// The size's name.
+        name: &'static str,
+        /// Its value.
+        value: f64,
+    },
     /// A score is NaN, infinite or negative.
     #[error("scores_list[{model}][{index}] = {value} is invalid: expected a finite score >= 0")]
     Score {
@@ -543,7 +555,7 @@ fn check<G: Fusable>(models: &[ModelDetections<'_, G>], params: &FusionParams) -
     Ok(weights)
 }
 
-fn check_item<G: Fusable>(item: &G, model: usize, index: usize) -> Result<(), FusionError> {
+pub(crate) fn check_item<G: Fusable>(item: &G, model: usize, index: usize) -> Result<(), FusionError> {
     let c = item.coords();
     if let Some(k) = c.iter().position(|v| !v.is_finite()) {
         return Err(FusionError::NonFiniteCoordinate { model, index, name: G::NAMES[k], value: c[k] });
@@ -553,6 +565,9 @@ fn check_item<G: Fusable>(item: &G, model: usize, index: usize) -> Result<(), Fu
             let (low, high) = (G::NAMES[lo], G::NAMES[hi]);
             return Err(FusionError::Inverted { model, index, low, low_value: c[lo], high, high_value: c[hi] });
         }
+    }
+    if let Some(&k) = G::SIZES.iter().find(|&&k| c[k] < 0.0) {
+        return Err(FusionError::NegativeSize { model, index, name: G::NAMES[k], value: c[k] });
     }
     Ok(())
 }
@@ -594,7 +609,7 @@ fn fuse_label<'a, G: Fusable>(
         }
         cluster.conf += entry.score;
         if wbf {
-            cluster.anchor = if cluster.conf > 0.0 {
+            let mean = if cluster.conf > 0.0 {
                 let mut mean = cluster.weighted;
                 mean.coords_mut().iter_mut().for_each(|v| *v /= cluster.conf);
                 mean
@@ -602,6 +617,7 @@ fn fuse_label<'a, G: Fusable>(
                 let members = Members { entries, next_member: &*next_member, at: cluster.first };
                 weighted_mean(members.map(|e| (1.0, &e.item)))
             };
+            cluster.anchor = with_unaveraged_of(mean, &entries[cluster.first as usize].item);
             grid.relocate(c as u32, cluster.anchor.centre());
         }
     }
@@ -649,7 +665,7 @@ fn scaled<G: Fusable>(item: &G, w: f64) -> G {
 
 /// `sum(w x) / sum(w)` per coordinate, or the plain mean when the weights sum to 0 (a cluster
 /// whose scores are all 0).
-fn weighted_mean<'a, G: Fusable>(members: impl Iterator<Item = (f64, &'a G)> + Clone) -> G {
+pub(crate) fn weighted_mean<'a, G: Fusable>(members: impl Iterator<Item = (f64, &'a G)> + Clone) -> G {
     let total: f64 = members.clone().map(|(w, _)| w).sum();
     let (mut out, equal) = (G::zero(), total <= 0.0);
     let mut count = 0.0;
@@ -664,10 +680,17 @@ fn weighted_mean<'a, G: Fusable>(members: impl Iterator<Item = (f64, &'a G)> + C
     out
 }
 
+/// `mean` with the coordinates that fusion does not average ([`Fusable::AVERAGED`]) taken from
+/// `best`.
+pub(crate) fn with_unaveraged_of<G: Fusable>(mut mean: G, best: &G) -> G {
+    mean.coords_mut()[G::AVERAGED..].copy_from_slice(&best.coords()[G::AVERAGED..]);
+    mean
+}
+
 /// NMW's fused item: members averaged by score × IoU with the first (best) member.
 fn nmw_item<G: Fusable>(members: Members<'_, G>) -> G {
     let best = members.clone().next().map_or_else(G::zero, |e| e.item);
-    weighted_mean(members.map(move |e| (e.score * e.item.iou(&best), &e.item)))
+    with_unaveraged_of(weighted_mean(members.map(move |e| (e.score * e.item.iou(&best), &e.item))), &best)
 }
 
 /// A WBF cluster's score by `confidence`.

@@ -20,7 +20,7 @@ pub(crate) fn score_of_key(key: u64) -> f64 {
 }
 
 /// Item indices by non-increasing score, ties to the lower index.
-fn visiting_order(scores: &[f64]) -> Vec<u32> {
+pub(crate) fn visiting_order(scores: &[f64]) -> Vec<u32> {
     // Scores that came in as f32 (the common case) fit a 32-bit key beside the 32-bit index, and
     // a sort of plain u64 runs at the speed of sorting the scores themselves.
     if scores.iter().all(|&s| f64::from(s as f32) == s) {

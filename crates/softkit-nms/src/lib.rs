@@ -17,12 +17,16 @@
 //! - `engine`: the scopes and [`Kept`].
 //! - `policy`: [`Policy`] (the decay table), [`PolicyKind`] (its names) and [`SuppressParams`].
 //! - `hard`: hard NMS, one sort then neighbour removal.
+//! - `parallel`: the policies decided from the overlaps with higher-ranked items at once (Matrix,
+//!   Fast, Cluster-NMS's penalty, OpenCV's adaptive threshold), in one pass over the index.
 //! - `soft`: Soft-NMS with a lazy max-heap.
 //! - `sweep`: Soft-NMS along a line, run by run.
 //! - `grid`: the spatial index, a hierarchical uniform grid over 1-, 2- or 3-D envelopes.
 //! - `merge`: the deterministic k-way merge of per-scope results.
 //! - `fusion`: fusion policies, which merge instead of dropping: [`fuse`] (WBF and NMW, in
 //!   ensemble-boxes' semantics) over several models' detections.
+//! - `voting`: [`vote`], box voting after suppression (Detectron's soft voting, Weighted
+//!   Cluster-NMS).
 //! - `boxes`: the box entry points.
 //! - `error`: [`NmsError`].
 //!
@@ -51,12 +55,15 @@ mod fusion;
 mod grid;
 mod hard;
 mod merge;
+mod parallel;
 mod policy;
 mod soft;
 mod sweep;
+mod voting;
 
 pub use boxes::{batched_nms, nms, soft_nms};
 pub use engine::{Kept, suppress, suppress_batched, suppress_per_image};
 pub use error::NmsError;
 pub use fusion::{Confidence, Fused, FusionError, FusionMethod, FusionParams, ModelDetections, Source, fuse};
-pub use policy::{Policy, PolicyKind, SuppressParams};
+pub use policy::{MatrixKernel, Policy, PolicyKind, SuppressParams};
+pub use voting::{Voting, vote};

@@ -2,11 +2,12 @@
 
 use crate::NmsError;
 
-/// The suppression policy: the weight `w(overlap)` by which a selected item multiplies the score
-/// of every remaining item.
+/// The suppression policy: how a selected item lowers the score of the items it overlaps.
 ///
-/// These are the semantics of Bodla et al. 2017 (reference code `cpu_soft_nms`), with an
-/// overlap of zero or less never changing a score:
+/// An overlap of zero or less never changes a score, under every policy (a negative DIoU or GIoU
+/// included). Three greedy policies follow Bodla et al. 2017 (reference code `cpu_soft_nms`): each
+/// step selects the highest current score and multiplies every remaining item's score by the
+/// weight `w(o)` of its overlap `o` with the selected one.
 ///
 /// | policy | `w(o)` |
 /// |---|---|
@@ -14,18 +15,34 @@ use crate::NmsError;
 /// | `Linear { iou_threshold: nt }` | `1 - o` if `o > nt`, else `1` |
 /// | `Gaussian { sigma }` | `exp(-o^2 / sigma)` |
 ///
-/// Other libraries differ: TensorFlow and ONNX use `exp(-o^2 / (2 sigma))` (pass `2 * sigma` to
-/// reproduce them), and mmcv compares with `>=` instead of `>`.
+/// The others decide from the overlaps with the items ranked above (by input score, ties to the
+/// lower index), all at once, as their papers' matrix forms do:
+///
+/// | policy | an item `j` keeps | its score becomes |
+/// |---|---|---|
+/// | `Adaptive { iou_threshold, eta }` (OpenCV `NMSBoxes`) | if no kept item overlaps it by more than the threshold *now*; the threshold is multiplied by `eta` after each kept item while it is above 0.5 | `s_j` |
+/// | `Matrix { kernel }` (SOLOv2) | if its new score reaches `score_threshold` | `s_j * min_i f(o_ij) / f(c_i)`, over items `i` above `j`; `c_i` is the largest overlap of `i` with an item above it |
+/// | `Fast { iou_threshold }` (YOLACT) | if no item above it, kept or not, overlaps it by more than the threshold | `s_j` |
+/// | `ClusterPenalty { iou_threshold, sigma }` (Cluster-NMS with the score penalty, Zheng et al.) | if its new score reaches `score_threshold` | `s_j * prod_i exp(-o_ij^2 / sigma)`, over the items `i` above `j` that hard NMS keeps |
+///
+/// Every policy runs per scope: with labels, `Adaptive` lowers each label's threshold on its own,
+/// as `cv2.dnn.NMSBoxes` called per class does (OpenCV's `NMSBoxesBatched` shares one threshold
+/// across classes). Plain Cluster-NMS iterates to exactly hard NMS's result (the paper's
+/// theorem), which is `Hard`. Other libraries differ: TensorFlow and ONNX use `exp(-o^2 / (2 sigma))` (pass
+/// `2 * sigma` to reproduce them), and mmcv compares with `>=` instead of `>`.
 ///
 /// # Examples
 ///
 /// ```
-/// use softkit_nms::Policy;
+/// use softkit_nms::{MatrixKernel, Policy};
 ///
 /// assert_eq!(Policy::Linear { iou_threshold: 0.3 }.weight(0.5), 0.5);
 /// assert_eq!(Policy::Linear { iou_threshold: 0.3 }.weight(0.2), 1.0);
 /// assert!((Policy::Gaussian { sigma: 0.5 }.weight(0.5) - (-0.5_f64).exp()).abs() < 1e-15);
 /// assert_eq!(Policy::Hard { iou_threshold: 0.5 }.weight(0.6), 0.0);
+/// // Matrix NMS's kernel before compensation: SOLOv2 multiplies by sigma.
+/// let matrix = Policy::Matrix { kernel: MatrixKernel::Gaussian { sigma: 2.0 } };
+/// assert!((matrix.weight(0.5) - (-0.5_f64).exp()).abs() < 1e-15);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Policy {
@@ -44,18 +61,81 @@ pub enum Policy {
         /// Width of the Gaussian penalty, `> 0`; the paper uses 0.5.
         sigma: f64,
     },
+    /// OpenCV's hard NMS with an adaptive threshold (`cv::dnn::NMSBoxes` with `eta < 1`).
+    Adaptive {
+        /// The starting threshold.
+        iou_threshold: f64,
+        /// Factor in `(0, 1]` applied to the threshold after each kept item while it exceeds 0.5.
+        eta: f64,
+    },
+    /// Matrix NMS (Wang et al. 2020, SOLOv2): every score decays at once from the overlap matrix.
+    Matrix {
+        /// The decay function.
+        kernel: MatrixKernel,
+    },
+    /// Fast NMS (Bolya et al. 2019, YOLACT): an item goes if any higher-scored item overlaps it
+    /// by more than the threshold, whether or not that item was kept itself.
+    Fast {
+        /// Overlap above which an item is removed.
+        iou_threshold: f64,
+    },
+    /// Cluster-NMS with the score penalty mechanism (Zheng et al. 2021): hard NMS decides which
+    /// items penalise, and every item's score is multiplied by `exp(-o^2 / sigma)` for each kept
+    /// item above it.
+    ClusterPenalty {
+        /// The hard NMS threshold that decides the penalising items.
+        iou_threshold: f64,
+        /// Width of the penalty, `> 0`; the paper uses 0.2.
+        sigma: f64,
+    },
+}
+
+/// Matrix NMS's decay function `f` of an overlap (SOLOv2's `kernel`).
+///
+/// # Examples
+///
+/// ```
+/// use softkit_nms::MatrixKernel;
+///
+/// assert_eq!(MatrixKernel::Linear.decay(0.25), 0.75);
+/// assert_eq!(MatrixKernel::Gaussian { sigma: 2.0 }.decay(0.0), 1.0);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum MatrixKernel {
+    /// `f(o) = 1 - o`.
+    Linear,
+    /// `f(o) = exp(-sigma * o^2)`; SOLOv2 uses `sigma = 2`. Note that sigma *multiplies* here, as
+    /// in SOLOv2's code, where Soft-NMS divides.
+    Gaussian {
+        /// Strength of the decay, `> 0`.
+        sigma: f64,
+    },
+}
+
+impl MatrixKernel {
+    /// `f(overlap)`.
+    #[inline]
+    pub fn decay(&self, overlap: f64) -> f64 {
+        match *self {
+            MatrixKernel::Linear => 1.0 - overlap,
+            MatrixKernel::Gaussian { sigma } => (-sigma * overlap * overlap).exp(),
+        }
+    }
 }
 
 impl Policy {
     /// The factor applied to a remaining item's score when an item it overlaps by `overlap`
-    /// is selected.
+    /// is selected: for `Adaptive`, `Fast` and `ClusterPenalty` the factor of one pair at the
+    /// starting threshold, and for `Matrix` the kernel before its compensation.
     #[inline]
     pub fn weight(&self, overlap: f64) -> f64 {
         if overlap <= 0.0 {
             return 1.0;
         }
         match *self {
-            Policy::Hard { iou_threshold } => {
+            Policy::Hard { iou_threshold }
+            | Policy::Adaptive { iou_threshold, .. }
+            | Policy::Fast { iou_threshold } => {
                 if overlap > iou_threshold {
                     0.0
                 } else {
@@ -69,7 +149,8 @@ impl Policy {
                     1.0
                 }
             }
-            Policy::Gaussian { sigma } => (-overlap * overlap / sigma).exp(),
+            Policy::Gaussian { sigma } | Policy::ClusterPenalty { sigma, .. } => (-overlap * overlap / sigma).exp(),
+            Policy::Matrix { kernel } => kernel.decay(overlap),
         }
     }
 
@@ -79,49 +160,89 @@ impl Policy {
     /// never reaches zero (OKS) skip the pairs that cannot decay anything.
     pub(crate) fn inert_up_to(&self) -> f64 {
         match *self {
-            Policy::Hard { iou_threshold } | Policy::Linear { iou_threshold } => iou_threshold,
-            Policy::Gaussian { sigma } => sigma.sqrt() * GAUSSIAN_INERT * (1.0 - 1e-9),
+            Policy::Hard { iou_threshold } | Policy::Linear { iou_threshold } | Policy::Fast { iou_threshold } => {
+                iou_threshold
+            }
+            // The threshold falls by `eta` while above 0.5, so it ends at no less than `0.5 eta`.
+            Policy::Adaptive { iou_threshold, eta } => iou_threshold.min(0.5 * eta),
+            Policy::Gaussian { sigma } | Policy::ClusterPenalty { sigma, .. } => {
+                sigma.sqrt() * GAUSSIAN_INERT * (1.0 - 1e-9)
+            }
+            Policy::Matrix { kernel: MatrixKernel::Gaussian { sigma } } => {
+                (1.0 / sigma).sqrt() * GAUSSIAN_INERT * (1.0 - 1e-9)
+            }
+            Policy::Matrix { kernel: MatrixKernel::Linear } => 0.0,
         }
     }
 
     fn validate(&self) -> Result<(), NmsError> {
-        match *self {
-            Policy::Hard { iou_threshold } | Policy::Linear { iou_threshold } => {
-                if !(0.0..=1.0).contains(&iou_threshold) {
-                    return Err(NmsError::InvalidParameter {
-                        name: "iou_threshold",
-                        value: iou_threshold,
-                        expected: "a number in [0, 1]",
-                    });
-                }
+        let threshold = |iou_threshold: f64| {
+            if (0.0..=1.0).contains(&iou_threshold) {
+                Ok(())
+            } else {
+                Err(NmsError::InvalidParameter {
+                    name: "iou_threshold",
+                    value: iou_threshold,
+                    expected: "a number in [0, 1]",
+                })
             }
-            Policy::Gaussian { sigma } => {
-                if !(sigma.is_finite() && sigma > 0.0) {
-                    return Err(NmsError::InvalidParameter {
-                        name: "sigma",
-                        value: sigma,
-                        expected: "a finite number > 0",
-                    });
+        };
+        let width = |sigma: f64| {
+            if sigma.is_finite() && sigma > 0.0 {
+                Ok(())
+            } else {
+                Err(NmsError::InvalidParameter { name: "sigma", value: sigma, expected: "a finite number > 0" })
+            }
+        };
+        match *self {
+            Policy::Hard { iou_threshold } | Policy::Linear { iou_threshold } | Policy::Fast { iou_threshold } => {
+                threshold(iou_threshold)
+            }
+            Policy::Gaussian { sigma } | Policy::Matrix { kernel: MatrixKernel::Gaussian { sigma } } => width(sigma),
+            Policy::Matrix { kernel: MatrixKernel::Linear } => Ok(()),
+            Policy::ClusterPenalty { iou_threshold, sigma } => threshold(iou_threshold).and(width(sigma)),
+            Policy::Adaptive { iou_threshold, eta } => {
+                threshold(iou_threshold)?;
+                if eta > 0.0 && eta <= 1.0 {
+                    Ok(())
+                } else {
+                    Err(NmsError::InvalidParameter { name: "eta", value: eta, expected: "a number in (0, 1]" })
                 }
             }
         }
-        Ok(())
+    }
+
+    /// Whether the policy is greedy (one selection at a time, [`Policy::weight`] applied to the
+    /// rest) rather than decided from the overlap matrix at once.
+    pub(crate) fn is_greedy(&self) -> bool {
+        matches!(self, Policy::Hard { .. } | Policy::Linear { .. } | Policy::Gaussian { .. })
     }
 }
 
-/// The name of a greedy policy, as Python keywords and CLI flags give it: `"hard"`, `"linear"` or
-/// `"gaussian"`. One parser, so that every front end accepts and refuses the same names.
+/// The name of a policy, as Python keywords and CLI flags give it. One parser, so that every front
+/// end accepts and refuses the same names.
+///
+/// | name | policy |
+/// |---|---|
+/// | `hard`, `linear`, `gaussian` | [`Policy::Hard`], [`Policy::Linear`], [`Policy::Gaussian`] |
+/// | `matrix`, `matrix-linear` | [`Policy::Matrix`] with the Gaussian or the linear kernel |
+/// | `fast` | [`Policy::Fast`] |
+/// | `cluster` | plain Cluster-NMS, whose fixed point is hard NMS: [`Policy::Hard`] |
+/// | `cluster-spm` | [`Policy::ClusterPenalty`] |
 ///
 /// # Examples
 ///
 /// ```
-/// use softkit_nms::{Policy, PolicyKind};
+/// use softkit_nms::{MatrixKernel, Policy, PolicyKind};
 ///
 /// let kind: PolicyKind = "linear".parse()?;
 /// assert_eq!(kind.with(0.3, 0.5), Policy::Linear { iou_threshold: 0.3 });
 /// assert_eq!(kind.to_string(), "linear");
+/// let matrix: PolicyKind = "matrix".parse()?;
+/// assert_eq!(matrix.default_sigma(), Some(2.0));
+/// assert_eq!(matrix.with(0.5, 2.0), Policy::Matrix { kernel: MatrixKernel::Gaussian { sigma: 2.0 } });
 /// let err = "cubic".parse::<PolicyKind>().unwrap_err();
-/// assert_eq!(err, r#"method = "cubic" is invalid: expected "gaussian", "linear" or "hard""#);
+/// assert!(err.starts_with(r#"method = "cubic" is invalid: expected "gaussian", "linear", "hard""#));
 /// # Ok::<(), String>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -132,15 +253,42 @@ pub enum PolicyKind {
     Linear,
     /// [`Policy::Gaussian`].
     Gaussian,
+    /// [`Policy::Matrix`] with [`MatrixKernel::Gaussian`].
+    Matrix,
+    /// [`Policy::Matrix`] with [`MatrixKernel::Linear`].
+    MatrixLinear,
+    /// [`Policy::Fast`].
+    Fast,
+    /// Plain Cluster-NMS: [`Policy::Hard`], its fixed point.
+    Cluster,
+    /// [`Policy::ClusterPenalty`].
+    ClusterSpm,
 }
 
 impl PolicyKind {
-    /// The policy of this kind: `iou_threshold` parameterises hard and linear, `sigma` gaussian.
+    /// Every kind, in the order the error message lists them.
+    pub const ALL: [PolicyKind; 8] = [
+        PolicyKind::Gaussian,
+        PolicyKind::Linear,
+        PolicyKind::Hard,
+        PolicyKind::Matrix,
+        PolicyKind::MatrixLinear,
+        PolicyKind::Fast,
+        PolicyKind::Cluster,
+        PolicyKind::ClusterSpm,
+    ];
+
+    /// The policy of this kind: `iou_threshold` parameterises the kinds with a threshold
+    /// ([`PolicyKind::default_iou`] is `Some`), `sigma` those with a width.
     pub fn with(self, iou_threshold: f64, sigma: f64) -> Policy {
         match self {
-            PolicyKind::Hard => Policy::Hard { iou_threshold },
+            PolicyKind::Hard | PolicyKind::Cluster => Policy::Hard { iou_threshold },
             PolicyKind::Linear => Policy::Linear { iou_threshold },
             PolicyKind::Gaussian => Policy::Gaussian { sigma },
+            PolicyKind::Matrix => Policy::Matrix { kernel: MatrixKernel::Gaussian { sigma } },
+            PolicyKind::MatrixLinear => Policy::Matrix { kernel: MatrixKernel::Linear },
+            PolicyKind::Fast => Policy::Fast { iou_threshold },
+            PolicyKind::ClusterSpm => Policy::ClusterPenalty { iou_threshold, sigma },
         }
     }
 
@@ -150,6 +298,32 @@ impl PolicyKind {
             PolicyKind::Hard => "hard",
             PolicyKind::Linear => "linear",
             PolicyKind::Gaussian => "gaussian",
+            PolicyKind::Matrix => "matrix",
+            PolicyKind::MatrixLinear => "matrix-linear",
+            PolicyKind::Fast => "fast",
+            PolicyKind::Cluster => "cluster",
+            PolicyKind::ClusterSpm => "cluster-spm",
+        }
+    }
+
+    /// The paper's threshold, for the kinds that have one: 0.3 (Soft-NMS's `Nt`) for linear,
+    /// 0.5 for the hard kinds.
+    pub fn default_iou(self) -> Option<f64> {
+        match self {
+            PolicyKind::Linear => Some(0.3),
+            PolicyKind::Hard | PolicyKind::Fast | PolicyKind::Cluster | PolicyKind::ClusterSpm => Some(0.5),
+            PolicyKind::Gaussian | PolicyKind::Matrix | PolicyKind::MatrixLinear => None,
+        }
+    }
+
+    /// The paper's width, for the kinds that have one: 0.5 for Soft-NMS, 2 for Matrix NMS
+    /// (SOLOv2), 0.2 for Cluster-NMS's penalty.
+    pub fn default_sigma(self) -> Option<f64> {
+        match self {
+            PolicyKind::Gaussian => Some(0.5),
+            PolicyKind::Matrix => Some(2.0),
+            PolicyKind::ClusterSpm => Some(0.2),
+            _ => None,
         }
     }
 }
@@ -158,12 +332,10 @@ impl std::str::FromStr for PolicyKind {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "hard" => Ok(PolicyKind::Hard),
-            "linear" => Ok(PolicyKind::Linear),
-            "gaussian" => Ok(PolicyKind::Gaussian),
-            other => Err(format!(r#"method = {other:?} is invalid: expected "gaussian", "linear" or "hard""#)),
-        }
+        PolicyKind::ALL.into_iter().find(|kind| kind.name() == s).ok_or_else(|| {
+            let names: Vec<String> = PolicyKind::ALL.iter().map(|kind| format!("{:?}", kind.name())).collect();
+            format!("method = {s:?} is invalid: expected {}", names.join(", "))
+        })
     }
 }
 
@@ -204,6 +376,12 @@ const GAUSSIAN_INERT: f64 = 1.0 / (1u64 << 30) as f64;
 /// The paper's default `score_threshold` for Soft-NMS.
 const SOFT_SCORE_THRESHOLD: f64 = 0.001;
 
+/// SOLOv2's `update_thr`, below which Matrix NMS drops an item.
+const MATRIX_SCORE_THRESHOLD: f64 = 0.05;
+
+/// Cluster-NMS's score threshold after the penalty (Zheng et al.'s code keeps `scores > 0.01`).
+const CLUSTER_SCORE_THRESHOLD: f64 = 0.01;
+
 impl SuppressParams {
     /// Hard NMS at `iou_threshold`, keeping every score (torchvision semantics).
     pub fn hard(iou_threshold: f64) -> Self {
@@ -220,8 +398,9 @@ impl SuppressParams {
         Self::new(Policy::Gaussian { sigma })
     }
 
-    /// A policy with its paper's default `score_threshold`: none for hard NMS (torchvision's
-    /// semantics), 0.001 for Soft-NMS.
+    /// A policy with its paper's default `score_threshold`: none for the hard policies
+    /// (torchvision's semantics), 0.001 for Soft-NMS, 0.05 for Matrix NMS (SOLOv2's `update_thr`)
+    /// and 0.01 for Cluster-NMS's penalty.
     ///
     /// # Examples
     ///
@@ -231,8 +410,12 @@ impl SuppressParams {
     /// assert_eq!(SuppressParams::new(Policy::Gaussian { sigma: 0.5 }), SuppressParams::gaussian(0.5));
     /// ```
     pub fn new(policy: Policy) -> Self {
-        let score_threshold =
-            if matches!(policy, Policy::Hard { .. }) { f64::NEG_INFINITY } else { SOFT_SCORE_THRESHOLD };
+        let score_threshold = match policy {
+            Policy::Hard { .. } | Policy::Adaptive { .. } | Policy::Fast { .. } => f64::NEG_INFINITY,
+            Policy::Matrix { .. } => MATRIX_SCORE_THRESHOLD,
+            Policy::ClusterPenalty { .. } => CLUSTER_SCORE_THRESHOLD,
+            Policy::Linear { .. } | Policy::Gaussian { .. } => SOFT_SCORE_THRESHOLD,
+        };
         Self { policy, score_threshold, max_output: None }
     }
 

@@ -537,7 +537,7 @@ fn diou_measure_matches_reference() {
     let mut rng = Rng::new(14);
     for n in [40, 1500] {
         let (boxes, scores) = scene(&mut rng, &SceneSpec::dense(n));
-        let set = BoxSet::new(&boxes, BoxMeasure::Diou, 0.0).unwrap();
+        let set = BoxSet::new(&boxes, BoxMeasure::DIOU, 0.0).unwrap();
         let overlap = |i: usize, j: usize| box_diou(&boxes[i], &boxes[j], 0.0);
         for thr in [0.0, 0.3, 0.6] {
             let kept = suppress(&set, &scores, &SuppressParams::hard(thr)).unwrap();

@@ -1,12 +1,12 @@
 //! `weighted_boxes_fusion` and `non_maximum_weighted`: box fusion over several models.
 
-use numpy::{PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
+use numpy::{PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use softkit_geom::Fusable;
-use softkit_nms::{Confidence, FusionMethod, FusionParams, ModelDetections, fuse};
+use softkit_nms::{Confidence, FusionMethod, FusionParams, ModelDetections, Voting, fuse, vote};
 
-use crate::arrays::{box_rows, values};
+use crate::arrays::values;
 use crate::geometry::flat_to_rows;
 use crate::guard::{Size, compute};
 
@@ -54,16 +54,39 @@ pub(crate) struct Models<'py> {
     counts: Vec<[usize; 3]>,
 }
 
-/// Fuses the models' boxes. Coordinates must be normalised to `[0, 1]`, as ensemble-boxes
-/// expects (it clips them silently).
+/// Fuses the models' items: `[x1, y1, x2, y2]` boxes (`geometry="box"`), `[start, end]`
+/// segments or 3-D boxes `[x, y, z, dx, dy, dz, heading]`. Boxes must be normalised to `[0, 1]`,
+/// as ensemble-boxes expects (it clips them silently).
 #[pyfunction]
 pub(crate) fn fuse_boxes<'py>(
     py: Python<'py>,
     models: Models<'py>,
     options: FuseOptions,
+    geometry: &str,
 ) -> PyResult<FusedArrays<'py>> {
+    match geometry {
+        "box" => fuse_rows::<4>(py, models, options, check_unit_range),
+        "segment" => fuse_rows::<2>(py, models, options, |_, _| Ok(())),
+        "box3d" => fuse_rows::<7>(py, models, options, |_, _| Ok(())),
+        other => Err(PyValueError::new_err(format!(
+            "geometry = {other:?} is invalid: fusion takes \"box\", \"segment\" or \"box3d\""
+        ))),
+    }
+}
+
+/// Fuses rows of `W` coordinates, after checking each model's rows with `check`.
+fn fuse_rows<'py, const W: usize>(
+    py: Python<'py>,
+    models: Models<'py>,
+    options: FuseOptions,
+    check: fn(&[[f64; W]], usize) -> Result<(), String>,
+) -> PyResult<FusedArrays<'py>>
+where
+    [f64; W]: Fusable,
+{
     let params = options.params()?;
-    let (rows, scores, labels) = (box_rows(&models.boxes), values(&models.scores), values(&models.labels));
+    let rows = rows_of::<W>(&models.boxes)?;
+    let (scores, labels) = (values(&models.scores), values(&models.labels));
     let totals = models.counts.iter().fold([0; 3], |t, c| [t[0] + c[0], t[1] + c[1], t[2] + c[2]]);
     if totals != [rows.len(), scores.len(), labels.len()] {
         return Err(PyValueError::new_err("the per-model counts do not add up to the concatenated arrays"));
@@ -72,7 +95,7 @@ pub(crate) fn fuse_boxes<'py>(
         let (mut split, mut at) = (Vec::with_capacity(models.counts.len()), [0; 3]);
         for (m, c) in models.counts.iter().enumerate() {
             let items = &rows[at[0]..at[0] + c[0]];
-            check_unit_range(items, m)?;
+            check(items, m)?;
             let (scores, labels) = (&scores[at[1]..at[1] + c[1]], &labels[at[2]..at[2] + c[2]]);
             split.push(ModelDetections { items, scores, labels });
             at = [at[0] + c[0], at[1] + c[1], at[2] + c[2]];
@@ -80,8 +103,18 @@ pub(crate) fn fuse_boxes<'py>(
         fuse(&split, &params).map_err(|e| e.to_string())
     })?;
     let flat: Vec<f64> = fused.items.iter().flatten().copied().collect();
-    let boxes = flat_to_rows(py, flat, fused.items.len(), 4)?;
+    let boxes = flat_to_rows(py, flat, fused.items.len(), W)?;
     Ok((boxes, PyArray1::from_vec(py, fused.scores), PyArray1::from_vec(py, fused.labels)))
+}
+
+/// An `(N, W)` C-contiguous float64 array as rows (the wrapper makes it contiguous).
+fn rows_of<'a, const W: usize>(array: &'a PyReadonlyArray2<'_, f64>) -> PyResult<&'a [[f64; W]]> {
+    let width = array.shape()[1];
+    if width != W {
+        return Err(PyValueError::new_err(format!("rows must have {W} coordinates, got {width}")));
+    }
+    let flat = array.as_slice().map_err(|_| PyValueError::new_err("coordinates must be C-contiguous"))?;
+    Ok(flat.as_chunks::<W>().0)
 }
 
 /// Normalised coordinates lie in `[0, 1]` (NaN is left to the engine, which names it).
@@ -96,4 +129,51 @@ fn check_unit_range(items: &[[f64; 4]], model: usize) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The voted coordinates of each kept item (`softkit.box_voting`).
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn vote_boxes<'py>(
+    py: Python<'py>,
+    boxes: PyReadonlyArray2<'py, f64>,
+    scores: PyReadonlyArray1<'py, f64>,
+    labels: Option<PyReadonlyArray1<'py, i64>>,
+    keep: PyReadonlyArray1<'py, i64>,
+    iou_threshold: f64,
+    voting: &str,
+    geometry: &str,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let voting: Voting = voting.parse().map_err(PyValueError::new_err)?;
+    let (scores, labels) = (values(&scores), labels.as_ref().map(values));
+    let keep = values(&keep);
+    if let Some(position) = keep.iter().position(|&k| k < 0) {
+        let value = keep[position];
+        return Err(PyValueError::new_err(format!("keep[{position}] = {value} names no item: indices are >= 0")));
+    }
+    let keep: Vec<usize> = keep.iter().map(|&k| k as usize).collect();
+    fn voted<const W: usize>(
+        py: Python<'_>,
+        rows: &[[f64; W]],
+        args: (&[f64], Option<&[i64]>, &[usize], f64, Voting),
+    ) -> PyResult<Vec<f64>>
+    where
+        [f64; W]: Fusable,
+    {
+        let (scores, labels, keep, threshold, voting) = args;
+        let out = compute(py, Size::Items(rows.len()), || vote(rows, scores, labels, keep, threshold, voting))?;
+        Ok(out.into_iter().flatten().collect())
+    }
+    let args = (&*scores, labels.as_deref(), &keep[..], iou_threshold, voting);
+    let (flat, width) = match geometry {
+        "box" => (voted::<4>(py, rows_of::<4>(&boxes)?, args)?, 4),
+        "segment" => (voted::<2>(py, rows_of::<2>(&boxes)?, args)?, 2),
+        "box3d" => (voted::<7>(py, rows_of::<7>(&boxes)?, args)?, 7),
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "geometry = {other:?} is invalid: voting takes \"box\", \"segment\" or \"box3d\""
+            )));
+        }
+    };
+    flat_to_rows(py, flat, keep.len(), width)
 }

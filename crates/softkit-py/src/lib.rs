@@ -5,7 +5,8 @@
 //! the work on borrowed array memory. The `ghost_*` functions back the `softkit.ghost` submodule.
 //!
 //! - `suppression`: `nms`, `batched_nms` and `soft_nms` (per label, or per image and label).
-//! - `fusion`: `weighted_boxes_fusion` and `non_maximum_weighted` (ensemble-boxes' signatures).
+//! - `fusion`: `weighted_boxes_fusion` and `non_maximum_weighted` (ensemble-boxes' signatures), and
+//!   `box_voting`.
 //! - `geometry`: box overlap matrices and box format conversion.
 //! - `shapes`: rotated boxes and polygons: suppression, overlap matrices, rotated-box formats.
 //! - `evaluation`: `coco_eval` (bbox, segm, keypoints) and NMS-AP.
@@ -36,6 +37,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(suppression::soft_nms, m)?)?;
     m.add_function(wrap_pyfunction!(suppression::sort_floor, m)?)?;
     m.add_function(wrap_pyfunction!(fusion::fuse_boxes, m)?)?;
+    m.add_function(wrap_pyfunction!(fusion::vote_boxes, m)?)?;
     m.add_function(wrap_pyfunction!(geometry::box_overlap, m)?)?;
     m.add_function(wrap_pyfunction!(geometry::box_convert, m)?)?;
     m.add_function(wrap_pyfunction!(shapes::shape_soft_nms, m)?)?;

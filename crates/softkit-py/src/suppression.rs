@@ -4,7 +4,7 @@ use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use softkit_geom::{BoxMeasure, BoxSet, Coord, Overlap};
-use softkit_nms::{Kept, NmsError, PolicyKind, SuppressParams, suppress, suppress_batched, suppress_per_image};
+use softkit_nms::{Kept, NmsError, Policy, PolicyKind, SuppressParams, suppress, suppress_batched, suppress_per_image};
 
 use crate::arrays::{BoxArray, ScoreArray, values, with_boxes, with_scores};
 use crate::guard::{Size, compute};
@@ -95,14 +95,27 @@ pub(crate) struct SoftNmsOptions<'py> {
     max_output: Option<usize>,
     pixel_offset: f64,
     pub(crate) measure: String,
+    /// OpenCV's adaptive threshold factor; 1 leaves the threshold fixed.
+    eta: f64,
+    /// DIoU's distance exponent; 1 is the paper's DIoU.
+    beta: f64,
 }
 
 impl SoftNmsOptions<'_> {
     /// The engine's parameters from the keyword options.
     pub(crate) fn params(&self) -> PyResult<SuppressParams> {
         let kind: PolicyKind = self.method.parse().map_err(PyValueError::new_err)?;
-        let params =
-            SuppressParams::new(kind.with(self.iou_threshold, self.sigma)).with_score_threshold(self.score_threshold);
+        let policy = match kind {
+            _ if self.eta == 1.0 => kind.with(self.iou_threshold, self.sigma),
+            PolicyKind::Hard => Policy::Adaptive { iou_threshold: self.iou_threshold, eta: self.eta },
+            _ => {
+                let eta = self.eta;
+                return Err(PyValueError::new_err(format!(
+                    "eta = {eta} applies to method='hard' only, not method='{kind}'"
+                )));
+            }
+        };
+        let params = SuppressParams::new(policy).with_score_threshold(self.score_threshold);
         Ok(match self.max_output {
             Some(k) => params.with_max_output(k),
             None => params,
@@ -120,7 +133,16 @@ pub(crate) fn soft_nms<'py>(
 ) -> PyResult<KeptArrays<'py>> {
     let params = options.params()?;
     let scope = Scope { labels: options.labels, image_ids: options.image_ids };
-    let measure: BoxMeasure = options.measure.parse().map_err(PyValueError::new_err)?;
+    let measure = match options.measure.parse().map_err(PyValueError::new_err)? {
+        BoxMeasure::Diou { .. } => BoxMeasure::Diou { beta: options.beta },
+        _ if options.beta != 1.0 => {
+            let (beta, measure) = (options.beta, &options.measure);
+            return Err(PyValueError::new_err(format!(
+                "beta = {beta} applies to measure='diou' only, not {measure:?}"
+            )));
+        }
+        other => other,
+    };
     let kept = run(py, boxes, scores, scope, params, measure, options.pixel_offset)?;
     Ok((indices(py, kept.indices), PyArray1::from_vec(py, kept.scores)))
 }

@@ -419,7 +419,7 @@ fn other_measures_and_score_fusion_track_too() {
     let (objects, frames, _) = crowd_scene(99);
     for config in [
         TrackerConfig { measure: softkit_geom::BoxMeasure::Giou, ..TrackerConfig::default() },
-        TrackerConfig { measure: softkit_geom::BoxMeasure::Diou, fuse_score: true, ..TrackerConfig::default() },
+        TrackerConfig { measure: softkit_geom::BoxMeasure::DIOU, fuse_score: true, ..TrackerConfig::default() },
         // A threshold of 1 or more makes every pair a candidate (the dense path).
         TrackerConfig { measure: softkit_geom::BoxMeasure::Giou, match_threshold: 1.2, ..TrackerConfig::default() },
     ] {

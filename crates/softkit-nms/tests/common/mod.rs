@@ -59,6 +59,7 @@ impl From<&SuppressParams> for RefParams {
             Policy::Hard { iou_threshold } => RefPolicy::Hard(iou_threshold),
             Policy::Linear { iou_threshold } => RefPolicy::Linear(iou_threshold),
             Policy::Gaussian { sigma } => RefPolicy::Gaussian(sigma),
+            other => unreachable!("the greedy reference runs greedy policies, not {other:?}"),
         };
         Self { policy, score_threshold: p.score_threshold, max_output: p.max_output.unwrap_or(usize::MAX) }
     }

@@ -28,7 +28,7 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 import numpy as np
 
 from . import _native, _shapes, ghost, track
-from ._fusion import non_maximum_weighted, weighted_boxes_fusion
+from ._fusion import box_voting, non_maximum_weighted, weighted_boxes_fusion
 from ._arrays import array as _array
 from ._arrays import count as _count
 from ._arrays import float_array as _float_array
@@ -39,6 +39,11 @@ __all__ = [
     "nms",
     "batched_nms",
     "soft_nms",
+    "diou_nms",
+    "matrix_nms",
+    "fast_nms",
+    "cluster_nms",
+    "box_voting",
     "weighted_boxes_fusion",
     "non_maximum_weighted",
     "box_iou",
@@ -86,6 +91,7 @@ _GEOMETRY_DOC = """
 def _kept(geometry, boxes, scores, rbox_format, box_origin, options, poses=None) -> Tuple[np.ndarray, np.ndarray]:
     """Runs the suppression ``options`` describe on any geometry; ``poses`` holds the keypoint
     keywords (areas, sigmas, visibility_threshold)."""
+    poses = poses or {}
     if _shapes.check_geometry(geometry) == "box":
         b = _float_array(boxes, "boxes", 2)
         n = b.shape[0]
@@ -100,6 +106,8 @@ def _kept(geometry, boxes, scores, rbox_format, box_origin, options, poses=None)
         n = _shapes.count(b)
     if geometry != "box" and options["pixel_offset"] != 0.0:
         raise ValueError(f"pixel_offset = {options['pixel_offset']} is only defined for geometry='box'")
+    if geometry != "box" and options["beta"] != 1.0:
+        raise ValueError(f"beta = {options['beta']} is only defined for measure='diou' on geometry='box'")
     if options["measure"] is None:
         options["measure"] = "oks" if geometry == "keypoints" else "iou"
     s = _float_array(scores, "scores", 1)
@@ -117,17 +125,33 @@ def _kept(geometry, boxes, scores, rbox_format, box_origin, options, poses=None)
     return _native.shape_soft_nms(b, s, options)
 
 
-def _hard_options(iou_threshold: float, labels=None) -> dict:
+def _options(
+    method: str,
+    *,
+    sigma: float = 0.5,
+    iou_threshold: float = 0.5,
+    score_threshold: float = float("-inf"),
+    labels=None,
+    image_ids=None,
+    max_output: Optional[int] = None,
+    pixel_offset: float = 0.0,
+    measure: Optional[str] = None,
+    eta: float = 1.0,
+    beta: float = 1.0,
+) -> dict:
+    """The engine's keyword options, each checked and named as the caller spelled it."""
     return {
-        "method": "hard",
-        "sigma": 0.5,
+        "method": str(method),
+        "sigma": _number(sigma, "sigma"),
         "iou_threshold": _number(iou_threshold, "iou_threshold"),
-        "score_threshold": float("-inf"),
+        "score_threshold": _number(score_threshold, "score_threshold"),
         "labels": labels,
-        "image_ids": None,
-        "max_output": None,
-        "pixel_offset": 0.0,
-        "measure": None,
+        "image_ids": image_ids,
+        "max_output": None if max_output is None else _count(max_output, "max_output"),
+        "pixel_offset": _number(pixel_offset, "pixel_offset"),
+        "measure": None if measure is None else str(measure),
+        "eta": _number(eta, "eta"),
+        "beta": _number(beta, "beta"),
     }
 
 
@@ -136,6 +160,7 @@ def nms(
     scores,
     iou_threshold: float,
     *,
+    eta: float = 1.0,
     geometry: str = "box",
     rbox_format: str = "radians",
     box_origin: str = "centre",
@@ -146,7 +171,9 @@ def nms(
     """Hard NMS with torchvision's semantics, on any geometry.
 
     Visits boxes by non-increasing score (ties to the lower index) and keeps one unless a kept box
-    overlaps it with IoU > ``iou_threshold``.
+    overlaps it with IoU > ``iou_threshold``. With ``eta < 1`` the threshold adapts as OpenCV's
+    ``cv2.dnn.NMSBoxes`` does: after each kept box it is multiplied by ``eta`` while it is above
+    0.5, and each box is checked against every kept box at the threshold of its turn.
     {geometry}
     Returns the kept indices (int64) by non-increasing score.
 
@@ -157,10 +184,11 @@ def nms(
     >>> softkit.nms(rboxes, np.array([0.9, 0.8]), 0.5, geometry="rotated").tolist()
     [0, 1]
     """
-    if geometry == "box":
+    if geometry == "box" and eta == 1.0:
         return _native.nms(_float_array(boxes, "boxes", 2), _float_array(scores, "scores", 1), _number(iou_threshold, "iou_threshold"))
     poses = {"areas": areas, "sigmas": sigmas, "visibility_threshold": visibility_threshold}
-    return _kept(geometry, boxes, scores, rbox_format, box_origin, _hard_options(iou_threshold), poses)[0]
+    options = _options("hard", iou_threshold=iou_threshold, eta=eta)
+    return _kept(geometry, boxes, scores, rbox_format, box_origin, options, poses)[0]
 
 
 def batched_nms(
@@ -189,7 +217,8 @@ def batched_nms(
         s = _float_array(scores, "scores", 1)
         return _native.batched_nms(b, s, _labels(labels, b.shape[0]), _number(iou_threshold, "iou_threshold"))
     poses = {"areas": areas, "sigmas": sigmas, "visibility_threshold": visibility_threshold}
-    return _kept(geometry, boxes, scores, rbox_format, box_origin, _hard_options(iou_threshold, labels), poses)[0]
+    options = _options("hard", iou_threshold=iou_threshold, labels=labels)
+    return _kept(geometry, boxes, scores, rbox_format, box_origin, options, poses)[0]
 
 
 def soft_nms(
@@ -208,6 +237,7 @@ def soft_nms(
     rbox_format: str = "radians",
     box_origin: str = "centre",
     measure: Optional[str] = None,
+    beta: float = 1.0,
     areas=None,
     sigmas=None,
     visibility_threshold: Optional[float] = None,
@@ -229,7 +259,11 @@ def soft_nms(
     the legacy "+1" area convention of the paper's code (boxes only). TensorFlow's
     ``exp(-iou**2 / (2 sigma))`` is ``sigma=2 * s`` here. ``measure`` replaces IoU: ``"giou"``,
     ``"diou"`` (boxes), or ``"iomin"`` (intersection over the smaller shape, StarDist's overlap);
-    the default is ``"iou"``, and ``"oks"`` for keypoints.
+    the default is ``"iou"``, and ``"oks"`` for keypoints. ``beta`` raises DIoU's distance term
+    to a power (``iou - (d**2 / c**2) ** beta``, Zheng et al.; 1 is the paper's DIoU).
+    ``method`` also names the rest of the family, with the same scopes and geometries:
+    ``"matrix"``, ``"matrix-linear"``, ``"fast"``, ``"cluster"`` and ``"cluster-spm"`` (see
+    :func:`matrix_nms`, :func:`fast_nms` and :func:`cluster_nms`, whose defaults are their papers').
     {geometry}
     Returns ``(indices, scores)``: kept indices (int64) in selection order and their **decayed**
     scores (float64); ensemble-boxes returns the original scores instead.
@@ -248,19 +282,194 @@ def soft_nms(
     >>> keep.tolist(), round(float(s[1]), 6)
     ([0, 1], 0.533333)
     """
-    options = {
-        "method": str(method),
-        "sigma": _number(sigma, "sigma"),
-        "iou_threshold": _number(iou_threshold, "iou_threshold"),
-        "score_threshold": _number(score_threshold, "score_threshold"),
-        "labels": labels,
-        "image_ids": image_ids,
-        "max_output": None if max_output is None else _count(max_output, "max_output"),
-        "pixel_offset": _number(pixel_offset, "pixel_offset"),
-        "measure": None if measure is None else str(measure),
-    }
+    options = _options(
+        method,
+        sigma=sigma,
+        iou_threshold=iou_threshold,
+        score_threshold=score_threshold,
+        labels=labels,
+        image_ids=image_ids,
+        max_output=max_output,
+        pixel_offset=pixel_offset,
+        measure=measure,
+        beta=beta,
+    )
     poses = {"areas": areas, "sigmas": sigmas, "visibility_threshold": visibility_threshold}
     return _kept(geometry, boxes, scores, rbox_format, box_origin, options, poses)
+
+
+def diou_nms(
+    boxes,
+    scores,
+    iou_threshold: float = 0.5,
+    *,
+    beta: float = 1.0,
+    labels=None,
+    image_ids=None,
+    max_output: Optional[int] = None,
+    pixel_offset: float = 0.0,
+) -> np.ndarray:
+    """DIoU-NMS (Zheng et al. 2020): hard NMS on ``DIoU = IoU - (d**2 / c**2) ** beta``, where ``d``
+    is the distance between the boxes' centres and ``c`` the diagonal of the box enclosing both.
+    Two overlapping boxes whose centres lie apart survive where plain NMS would drop one (heavy
+    occlusion). ``beta = 1`` is the paper's; YOLOv4's ``beta_nms`` is 0.6. ``labels`` and
+    ``image_ids`` scope it as in :func:`soft_nms`. Returns the kept indices (int64) by score.
+
+    >>> import numpy as np, softkit
+    >>> b = np.array([[0., 0, 10, 10], [4, 0, 14, 10]])  # IoU 0.43, centres 4 apart
+    >>> softkit.nms(b, np.array([0.9, 0.8]), 0.4).tolist(), softkit.diou_nms(b, np.array([0.9, 0.8]), 0.4).tolist()
+    ([0], [0, 1])
+    """
+    options = _options(
+        "hard",
+        iou_threshold=iou_threshold,
+        labels=labels,
+        image_ids=image_ids,
+        max_output=max_output,
+        pixel_offset=pixel_offset,
+        measure="diou",
+        beta=beta,
+    )
+    return _kept("box", boxes, scores, "radians", "centre", options)[0]
+
+
+def matrix_nms(
+    boxes,
+    scores,
+    *,
+    kernel: str = "gaussian",
+    sigma: float = 2.0,
+    score_threshold: float = 0.05,
+    labels=None,
+    image_ids=None,
+    max_output: Optional[int] = None,
+    pixel_offset: float = 0.0,
+    geometry: str = "box",
+    rbox_format: str = "radians",
+    box_origin: str = "centre",
+    measure: Optional[str] = None,
+) -> Tuple[np.ndarray, np.ndarray]:
+    """Matrix NMS (SOLOv2, Wang et al. 2020): every score decays at once, in parallel, from the
+    overlaps with the higher-scored boxes.
+
+    With boxes ranked by score (ties to the lower index), box ``j``'s score is multiplied by
+    ``min_i f(iou_ij) / f(c_i)`` over the boxes ``i`` above it, where ``c_i`` is box ``i``'s
+    largest IoU with a box above ``i`` (how much ``i`` is itself suppressed), and
+    ``f(x) = exp(-sigma * x**2)`` (``kernel="gaussian"``; sigma *multiplies*, as in SOLOv2) or
+    ``1 - x`` (``"linear"``). Boxes whose new score is below ``score_threshold`` (SOLOv2's
+    ``update_thr``) are dropped. ``labels`` keeps classes apart (SOLOv2's label matrix). Masks
+    (``geometry="mask"``) are the paper's case; every geometry of :func:`nms` works.
+
+    Returns ``(indices, scores)`` by non-increasing new score.
+
+    >>> import numpy as np, softkit
+    >>> b = np.array([[0., 0, 10, 10], [0, 5, 10, 15], [0, 10, 10, 20]])
+    >>> keep, s = softkit.matrix_nms(b, np.array([0.9, 0.8, 0.7]), kernel="linear")
+    >>> keep.tolist(), s.round(4).tolist()  # box 1 is itself suppressed, so box 2 keeps its score
+    ([0, 2, 1], [0.9, 0.7, 0.5333])
+    """
+    if kernel not in ("gaussian", "linear"):
+        raise ValueError(f"kernel = {kernel!r} is invalid: expected \"gaussian\" or \"linear\"")
+    options = _options(
+        "matrix" if kernel == "gaussian" else "matrix-linear",
+        sigma=sigma,
+        score_threshold=score_threshold,
+        labels=labels,
+        image_ids=image_ids,
+        max_output=max_output,
+        pixel_offset=pixel_offset,
+        measure=measure,
+    )
+    return _kept(geometry, boxes, scores, rbox_format, box_origin, options)
+
+
+def fast_nms(
+    boxes,
+    scores,
+    iou_threshold: float = 0.5,
+    *,
+    labels=None,
+    image_ids=None,
+    max_output: Optional[int] = None,
+    pixel_offset: float = 0.0,
+    geometry: str = "box",
+    rbox_format: str = "radians",
+    box_origin: str = "centre",
+    measure: Optional[str] = None,
+) -> np.ndarray:
+    """Fast NMS (YOLACT, Bolya et al. 2019): a box goes if any higher-scored box overlaps it by
+    more than ``iou_threshold``, whether or not that box was kept itself. It removes at least
+    what :func:`nms` removes, in one parallel step. Returns the kept indices (int64) by score.
+
+    >>> import numpy as np, softkit
+    >>> b = np.array([[0., 0, 10, 10], [0, 5, 10, 15], [0, 10, 10, 20]])  # a chain
+    >>> softkit.nms(b, np.array([0.9, 0.8, 0.7]), 0.3).tolist(), softkit.fast_nms(b, np.array([0.9, 0.8, 0.7]), 0.3).tolist()
+    ([0, 2], [0])
+    """
+    options = _options(
+        "fast",
+        iou_threshold=iou_threshold,
+        labels=labels,
+        image_ids=image_ids,
+        max_output=max_output,
+        pixel_offset=pixel_offset,
+        measure=measure,
+    )
+    return _kept(geometry, boxes, scores, rbox_format, box_origin, options)[0]
+
+
+def cluster_nms(
+    boxes,
+    scores,
+    iou_threshold: float = 0.5,
+    *,
+    variant: str = "plain",
+    sigma: float = 0.2,
+    score_threshold: Optional[float] = None,
+    labels=None,
+    image_ids=None,
+    max_output: Optional[int] = None,
+    pixel_offset: float = 0.0,
+    geometry: str = "box",
+    rbox_format: str = "radians",
+    box_origin: str = "centre",
+    measure: Optional[str] = None,
+) -> Tuple[np.ndarray, np.ndarray]:
+    """Cluster-NMS (Zheng et al. 2021), on any geometry.
+
+    ``variant="plain"`` iterates Fast NMS on the boxes that survive until nothing changes; the
+    paper proves that this ends exactly at :func:`nms`'s result, which softkit computes directly.
+    ``variant="spm"`` adds the score penalty: every box's score is multiplied by
+    ``exp(-iou**2 / sigma)`` for each box above it that hard NMS keeps, and boxes below
+    ``score_threshold`` (default 0.01, the paper's code) are dropped. With ``measure="diou"`` it is
+    Cluster-DIoU-NMS. Weighted Cluster-NMS refines the kept boxes' coordinates:
+    ``box_voting(boxes, scores, keep, iou_threshold=0.8, voting="cluster")``.
+
+    Returns ``(indices, scores)`` by non-increasing score (the penalised scores for ``"spm"``).
+
+    >>> import numpy as np, softkit
+    >>> b = np.array([[0., 0, 10, 10], [0, 5, 10, 15], [50, 50, 60, 60]])
+    >>> keep, s = softkit.cluster_nms(b, np.array([0.9, 0.8, 0.7]), 0.5, variant="spm")
+    >>> keep.tolist(), s.round(4).tolist()
+    ([0, 2, 1], [0.9, 0.7, 0.459])
+    """
+    methods = {"plain": "cluster", "spm": "cluster-spm"}
+    if variant not in methods:
+        raise ValueError(f"variant = {variant!r} is invalid: expected \"plain\" or \"spm\"")
+    if score_threshold is None:
+        score_threshold = 0.01 if variant == "spm" else float("-inf")
+    options = _options(
+        methods[variant],
+        sigma=sigma,
+        iou_threshold=iou_threshold,
+        score_threshold=score_threshold,
+        labels=labels,
+        image_ids=image_ids,
+        max_output=max_output,
+        pixel_offset=pixel_offset,
+        measure=measure,
+    )
+    return _kept(geometry, boxes, scores, rbox_format, box_origin, options)
 
 
 for _f in (nms, soft_nms):

@@ -21,6 +21,8 @@ def weighted_boxes_fusion(
     skip_box_thr: float = 0.0,
     conf_type: str = "avg",
     allows_overflow: bool = False,
+    *,
+    geometry: str = "box",
 ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Weighted boxes fusion (Solovyev et al. 2021), as ``ensemble_boxes.weighted_boxes_fusion``.
 
@@ -37,6 +39,12 @@ def weighted_boxes_fusion(
     Returns ``(boxes, scores, labels)`` by non-increasing score: float64 ``(M, 4)`` and
     ``(M,)`` arrays, the labels as floats, as ensemble-boxes returns them. softkit computes in
     float64 where ensemble-boxes sums coordinates in float32, so results agree to about 1e-7.
+
+    ``geometry`` extends fusion beyond ensemble-boxes: ``"segment"`` fuses ``(N_i, 2)`` time
+    segments ``[start, end]`` by temporal IoU, and ``"box3d"`` fuses ``(N_i, 7)`` 3-D boxes
+    ``[x, y, z, dx, dy, dz, heading]`` (``z`` at the centre) by 3-D IoU, averaging position and
+    sizes and taking the heading of each cluster's best box. Neither needs normalised
+    coordinates.
 
     Bad input is an error where ensemble-boxes repairs it with a printed warning: coordinates
     outside ``[0, 1]`` (it clips), ``x2 < x1`` (it swaps), NaN, a negative score, lists of
@@ -56,7 +64,8 @@ def weighted_boxes_fusion(
         )
     options = _options("wbf", weights, iou_thr, skip_box_thr)
     options.update(conf_type=str(conf_type), allows_overflow=bool(allows_overflow))
-    return _fused(_native.fuse_boxes(_models(boxes_list, scores_list, labels_list), options))
+    models = _models(boxes_list, scores_list, labels_list, _width(geometry))
+    return _fused(_native.fuse_boxes(models, options, geometry))
 
 
 def non_maximum_weighted(
@@ -66,13 +75,15 @@ def non_maximum_weighted(
     weights: Optional[Sequence[float]] = None,
     iou_thr: float = 0.55,
     skip_box_thr: float = 0.0,
+    *,
+    geometry: str = "box",
 ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Non-maximum weighted fusion (Zhou et al. 2017), as ``ensemble_boxes.non_maximum_weighted``.
 
     Like :func:`weighted_boxes_fusion`, but a box is matched against each cluster's first (best)
     box, the fused box weighs each member by ``score * IoU`` with that best box, and the fused
-    score is the best box's. The weights are divided by their maximum first. Same input, output
-    and errors as :func:`weighted_boxes_fusion`.
+    score is the best box's. The weights are divided by their maximum first. Same input, output,
+    ``geometry`` and errors as :func:`weighted_boxes_fusion`.
 
     >>> import softkit
     >>> boxes = [[[0.10, 0.10, 0.50, 0.50]], [[0.12, 0.10, 0.52, 0.50]]]
@@ -82,7 +93,56 @@ def non_maximum_weighted(
     """
     options = _options("nmw", weights, iou_thr, skip_box_thr)
     options.update(conf_type="avg", allows_overflow=False)
-    return _fused(_native.fuse_boxes(_models(boxes_list, scores_list, labels_list), options))
+    models = _models(boxes_list, scores_list, labels_list, _width(geometry))
+    return _fused(_native.fuse_boxes(models, options, geometry))
+
+
+def box_voting(boxes, scores, keep, *, iou_threshold: float = 0.8, labels=None, voting: str = "score", geometry: str = "box") -> np.ndarray:
+    """Refines kept boxes by voting: each kept box becomes a weighted mean of the boxes around it.
+
+    ``keep`` holds the kept indices into ``boxes`` (from :func:`nms`, :func:`soft_nms`, ...);
+    returns their voted coordinates, ``(len(keep), W)`` float64, in the order of ``keep``. With
+    ``labels``, only boxes of the kept box's label vote. ``voting``:
+
+    - ``"score"``: soft voting as Detectron's ``box_voting`` (``scoring_method='ID'``): every
+      box with IoU ``>= iou_threshold`` with the kept one (itself included), weighted by score;
+    - ``"cluster"``: Weighted Cluster-NMS (Zheng et al. 2021): the kept box weighted by its
+      score, and each lower-scored box with IoU ``> iou_threshold`` weighted by IoU times score.
+      ``box_voting(b, s, nms(b, s, 0.5), iou_threshold=0.8, voting="cluster")`` is their
+      weighted Cluster-NMS.
+
+    ``geometry`` is ``"box"`` (``[x1, y1, x2, y2]``), ``"segment"`` or ``"box3d"`` (the heading
+    stays the kept box's). Scores must be finite and ``>= 0``.
+
+    >>> import numpy as np, softkit
+    >>> b = np.array([[0., 0, 10, 10], [1, 0, 11, 10], [50, 50, 60, 60]])
+    >>> s = np.array([0.9, 0.3, 0.8])
+    >>> softkit.box_voting(b, s, softkit.nms(b, s, 0.5), iou_threshold=0.5).round(3).tolist()
+    [[0.25, 0.0, 10.25, 10.0], [50.0, 50.0, 60.0, 60.0]]
+    """
+    width = _width(geometry)
+    rows = _floats(boxes, "boxes")
+    if rows.size == 0:
+        rows = rows.reshape(0, width)
+    if rows.ndim != 2 or rows.shape[1] != width:
+        raise ValueError(f"boxes must have shape (N, {width}) for geometry={geometry!r}, got {rows.shape}")
+    s = _floats(scores, "scores").reshape(-1)
+    k = array(keep, "keep").reshape(-1)
+    if k.dtype.kind not in "iu":
+        raise TypeError(f"keep must hold integer indices, got dtype {k.dtype}")
+    l = None if labels is None else _integers(labels, "labels")
+    return _native.vote_boxes(
+        np.ascontiguousarray(rows), s, l, k.astype(np.int64), number(iou_threshold, "iou_threshold"), str(voting), geometry
+    )
+
+
+_WIDTHS = {"box": 4, "segment": 2, "box3d": 7}
+
+
+def _width(geometry) -> int:
+    if geometry not in _WIDTHS:
+        raise ValueError(f"geometry = {geometry!r} is invalid: expected \"box\", \"segment\" or \"box3d\"")
+    return _WIDTHS[geometry]
 
 
 def _options(method: str, weights, iou_thr, skip_box_thr) -> dict:
@@ -96,7 +156,7 @@ def _options(method: str, weights, iou_thr, skip_box_thr) -> dict:
     }
 
 
-def _models(boxes_list, scores_list, labels_list) -> dict:
+def _models(boxes_list, scores_list, labels_list, width: int) -> dict:
     """The models' arrays concatenated, with each model's row counts; the engine checks them."""
     lists = {"boxes_list": boxes_list, "scores_list": scores_list, "labels_list": labels_list}
     for name, value in lists.items():
@@ -110,9 +170,9 @@ def _models(boxes_list, scores_list, labels_list) -> dict:
     for m in range(models):
         b = _floats(boxes_list[m], f"boxes_list[{m}]")
         if b.size == 0:
-            b = b.reshape(0, 4)
-        if b.ndim != 2 or b.shape[1] != 4:
-            raise ValueError(f"boxes_list[{m}] must have shape (N, 4), got {b.shape}")
+            b = b.reshape(0, width)
+        if b.ndim != 2 or b.shape[1] != width:
+            raise ValueError(f"boxes_list[{m}] must have shape (N, {width}), got {b.shape}")
         s = _floats(scores_list[m], f"scores_list[{m}]").reshape(-1)
         l = _integers(labels_list[m], f"labels_list[{m}]")
         boxes.append(b)
@@ -120,7 +180,7 @@ def _models(boxes_list, scores_list, labels_list) -> dict:
         labels.append(l)
         counts.append([len(b), len(s), len(l)])
     return {
-        "boxes": np.ascontiguousarray(np.concatenate(boxes) if boxes else np.zeros((0, 4))),
+        "boxes": np.ascontiguousarray(np.concatenate(boxes) if boxes else np.zeros((0, width))),
         "scores": np.concatenate(scores) if scores else np.zeros(0),
         "labels": np.concatenate(labels) if labels else np.zeros(0, dtype=np.int64),
         "counts": counts,
