@@ -159,6 +159,14 @@ impl std::fmt::Display for NmsMethod {
     }
 }
 
+impl std::fmt::Display for GeometryArg {
+    /// The name as typed on the command line (`box3d`, not `Box3d`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let value = self.to_possible_value().expect("no variant is skipped");
+        f.write_str(value.get_name())
+    }
+}
+
 impl NmsArgs {
     /// The suppression parameters, checked, with errors naming the flags as typed. A flag that the
     /// method does not use is an error rather than silently ignored. For the fusions, the hard
@@ -211,13 +219,13 @@ impl NmsArgs {
             format!("{flag}: {e}")
         })?;
         if fusion && self.geometry != GeometryArg::Box {
-            return Err(format!("--method {method} fuses boxes only, not --geometry {:?}", self.geometry));
+            return Err(format!("--method {method} fuses boxes only, not --geometry {}", self.geometry));
         }
         check_pixel_offset(self.pixel_offset).map_err(|e| format!("--pixel-offset: {e}"))?;
         let keypoints = self.geometry == GeometryArg::Keypoints;
         if !keypoints && (self.sigmas.is_some() || self.visibility_threshold.is_some()) {
             let flag = if self.sigmas.is_some() { "--sigmas" } else { "--visibility-threshold" };
-            return Err(format!("{flag} applies to --geometry keypoints only, not --geometry {:?}", self.geometry));
+            return Err(format!("{flag} applies to --geometry keypoints only, not --geometry {}", self.geometry));
         }
         let measure = self.measure_name();
         if method == NmsMethod::Diou && !matches!(measure, "iou" | "diou") {
@@ -236,7 +244,7 @@ impl NmsArgs {
                 GeometryArg::Keypoints => Ok(()),
                 _ => measure.parse::<IntersectMeasure>().map(drop),
             };
-            checked.map_err(|e| format!("--measure: {e} for --geometry {:?}", self.geometry))?;
+            checked.map_err(|e| format!("--measure: {e} for --geometry {}", self.geometry))?;
             if self.pixel_offset != 0.0 {
                 return Err(format!("--pixel-offset {} applies to --geometry box only", self.pixel_offset));
             }

@@ -66,7 +66,7 @@ fn cases() -> Vec<(&'static str, Vec<String>, i32, Vec<String>)> {
             "nms: --sigma with hard",
             args(&["nms", "--input", "/absent.json", "--method", "hard", "--sigma", "0.5"]),
             1,
-            words(&["--sigma 0.5 applies to --method gaussian only"]),
+            words(&["--sigma 0.5 applies to --method gaussian, matrix and cluster-spm only, not --method hard"]),
         ),
         (
             "nms: --sigma 0",
@@ -110,6 +110,63 @@ fn cases() -> Vec<(&'static str, Vec<String>, i32, Vec<String>)> {
             args(&["nms", "--input", "/absent.json", "--iou", "half"]),
             2,
             words(&["--iou", "half"]),
+        ),
+        (
+            "nms: unknown method lists the valid names",
+            args(&["nms", "--input", "/absent.json", "--method", "cubic"]),
+            2,
+            words(&[
+                "--method",
+                r#"method = "cubic" is invalid: expected "gaussian", "linear", "hard", "matrix", "matrix-linear", "fast", "cluster", "cluster-spm", "diou", "wbf", "nmw""#,
+            ]),
+        ),
+        (
+            "nms: --eta with gaussian",
+            args(&["nms", "--input", "/absent.json", "--method", "gaussian", "--eta", "0.9"]),
+            1,
+            words(&["--eta 0.9 applies to --method hard only, not --method gaussian"]),
+        ),
+        (
+            "nms: --eta 1.5",
+            args(&["nms", "--input", "/absent.json", "--method", "hard", "--eta", "1.5"]),
+            1,
+            words(&["--eta", "eta = 1.5 is invalid", "(0, 1]"]),
+        ),
+        (
+            "nms: --beta with hard",
+            args(&["nms", "--input", "/absent.json", "--method", "hard", "--beta", "0.6"]),
+            1,
+            words(&["--beta 0.6 applies to --method diou only, not --method hard"]),
+        ),
+        (
+            "nms: --beta 0",
+            args(&["nms", "--input", "/absent.json", "--method", "diou", "--beta", "0"]),
+            1,
+            words(&["--beta 0 is invalid", "> 0"]),
+        ),
+        (
+            "nms: --iou with matrix",
+            args(&["nms", "--input", "/absent.json", "--method", "matrix", "--iou", "0.5"]),
+            1,
+            words(&["--iou 0.5 does not apply to --method matrix"]),
+        ),
+        (
+            "nms: --sigma with fast",
+            args(&["nms", "--input", "/absent.json", "--method", "fast", "--sigma", "0.3"]),
+            1,
+            words(&["--sigma 0.3 applies to --method gaussian, matrix and cluster-spm only, not --method fast"]),
+        ),
+        (
+            "nms: wbf on rotated boxes",
+            args(&["nms", "--input", "/absent.json", "--method", "wbf", "--geometry", "rotated"]),
+            1,
+            words(&["--method wbf fuses boxes only, not --geometry"]),
+        ),
+        (
+            "nms: --measure giou with diou",
+            args(&["nms", "--input", "/absent.json", "--method", "diou", "--measure", "giou"]),
+            1,
+            words(&["--measure giou does not apply to --method diou"]),
         ),
         ("nms: missing --input", args(&["nms"]), 2, words(&["--input"])),
         (

@@ -101,7 +101,12 @@ fn ablate_reproduces_the_reference_figures() {
     let written = read_json(&json);
     assert_eq!(written["images"].as_array().unwrap().len(), 11);
     let rows = written["rows"].as_array().unwrap();
-    assert_eq!(rows.len(), 13, "7 hard thresholds, linear, 3 gaussian sigmas, WBF and NMW");
+    assert_eq!(
+        rows.len(),
+        23,
+        "7 hard thresholds, linear, 3 gaussian sigmas, 2 DIoU, OpenCV adaptive, 2 Matrix, 2 Fast, Cluster-NMS + SPM, \
+         weighted Cluster-NMS, soft voting, WBF and NMW"
+    );
     for fusion in ["WBF (one model), IoU 0.55", "NMW (one model), IoU 0.55"] {
         assert!(rows.iter().any(|r| r["method"] == fusion), "no row {fusion}");
     }

@@ -40,6 +40,14 @@ pub enum NmsError {
         /// How many items there are.
         len: usize,
     },
+    /// A score that weights a mean (box voting) is negative.
+    #[error("scores[{index}] = {value} is negative: voting weights boxes by their scores, which must be >= 0")]
+    NegativeScore {
+        /// Index of the score.
+        index: usize,
+        /// The offending value.
+        value: f64,
+    },
     /// A score is NaN or infinite.
     #[error("scores[{index}] = {value} is not finite")]
     NonFiniteScore {

@@ -328,6 +328,14 @@ pub enum FusionError {
 /// Items with equal weighted scores are visited in input order (model, then index). A cluster
 /// whose scores are all 0 averages its members equally (ensemble-boxes divides by 0 there).
 ///
+/// # Cross-modal fusion
+///
+/// Paired sensors (DroneVehicle's RGB and infrared cameras) are two models whose weights come from
+/// the caller, for example from an illumination estimate: fuse with
+/// `FusionParams::wbf().with_weights(vec![w_rgb, w_ir])`, then suppress the fused items with
+/// [`suppress_batched`](crate::suppress_batched) over their labels to remove what the clusters
+/// left overlapping. 3-D boxes (`[f64; 7]`) fuse LiDAR and camera detections the same way.
+///
 /// # Runtime and Performance
 ///
 /// Each label's clusters are indexed by the centre of their running fused item in a uniform grid,

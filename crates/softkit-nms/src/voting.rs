@@ -153,12 +153,8 @@ fn check<G: Fusable>(
     if let Some(index) = scores.iter().position(|s| !s.is_finite()) {
         return Err(NmsError::NonFiniteScore { index, value: scores[index] });
     }
-    if let Some(&value) = scores.iter().find(|&&s| s < 0.0) {
-        return Err(NmsError::InvalidParameter {
-            name: "scores",
-            value,
-            expected: "scores >= 0, which weight the vote",
-        });
+    if let Some(index) = scores.iter().position(|&s| s < 0.0) {
+        return Err(NmsError::NegativeScore { index, value: scores[index] });
     }
     if let Some(position) = kept.iter().position(|&k| k >= items.len()) {
         return Err(NmsError::UnknownIndex { field: "keep", position, value: kept[position], len: items.len() });

@@ -123,7 +123,7 @@ fn voting_names_bad_input() {
     assert_eq!(err(good, &[0.9, 0.8], &[0], 0.5), "scores has 2 entries but boxes has 1");
     assert_eq!(err(good, &[0.9], &[3], 0.5), "keep[0] = 3 names no item: there are 1");
     assert_eq!(err(good, &[f64::NAN], &[0], 0.5), "scores[0] = NaN is not finite");
-    assert!(err(good, &[-0.5], &[0], 0.5).starts_with("scores = -0.5 is invalid"));
+    assert!(err(good, &[-0.5], &[0], 0.5).starts_with("scores[0] = -0.5 is negative"));
     assert!(err(good, &[0.5], &[0], 1.5).starts_with("iou_threshold = 1.5 is invalid"));
 }
 

@@ -425,6 +425,7 @@ def cluster_nms(
     *,
     variant: str = "plain",
     sigma: float = 0.2,
+    beta: float = 1.0,
     score_threshold: Optional[float] = None,
     labels=None,
     image_ids=None,
@@ -442,7 +443,7 @@ def cluster_nms(
     ``variant="spm"`` adds the score penalty: every box's score is multiplied by
     ``exp(-iou**2 / sigma)`` for each box above it that hard NMS keeps, and boxes below
     ``score_threshold`` (default 0.01, the paper's code) are dropped. With ``measure="diou"`` it is
-    Cluster-DIoU-NMS. Weighted Cluster-NMS refines the kept boxes' coordinates:
+    Cluster-DIoU-NMS, whose distance term ``beta`` raises to a power as in :func:`diou_nms`. Weighted Cluster-NMS refines the kept boxes' coordinates:
     ``box_voting(boxes, scores, keep, iou_threshold=0.8, voting="cluster")``.
 
     Returns ``(indices, scores)`` by non-increasing score (the penalised scores for ``"spm"``).
@@ -468,6 +469,7 @@ def cluster_nms(
         max_output=max_output,
         pixel_offset=pixel_offset,
         measure=measure,
+        beta=beta,
     )
     return _kept(geometry, boxes, scores, rbox_format, box_origin, options)
 

@@ -44,7 +44,9 @@ def weighted_boxes_fusion(
     segments ``[start, end]`` by temporal IoU, and ``"box3d"`` fuses ``(N_i, 7)`` 3-D boxes
     ``[x, y, z, dx, dy, dz, heading]`` (``z`` at the centre) by 3-D IoU, averaging position and
     sizes and taking the heading of each cluster's best box. Neither needs normalised
-    coordinates.
+    coordinates. Every geometry scores clusters by the 2-D rule, including ``conf_type="max"``
+    (the best score over the largest weight); ensemble-boxes' own ``weighted_boxes_fusion_3d``
+    scales its "max" by ``min(models, members) / models`` instead.
 
     Bad input is an error where ensemble-boxes repairs it with a printed warning: coordinates
     outside ``[0, 1]`` (it clips), ``x2 < x1`` (it swaps), NaN, a negative score, lists of
@@ -112,7 +114,8 @@ def box_voting(boxes, scores, keep, *, iou_threshold: float = 0.8, labels=None, 
       weighted Cluster-NMS.
 
     ``geometry`` is ``"box"`` (``[x1, y1, x2, y2]``), ``"segment"`` or ``"box3d"`` (the heading
-    stays the kept box's). Scores must be finite and ``>= 0``.
+    stays the kept box's). Scores must be finite and ``>= 0``; where every voter scores 0, the
+    voted box is their plain mean (Detectron's ``np.average`` raises there).
 
     >>> import numpy as np, softkit
     >>> b = np.array([[0., 0, 10, 10], [1, 0, 11, 10], [50, 50, 60, 60]])
