@@ -625,7 +625,8 @@ fn fuse_label<'a, G: Fusable>(
                 let members = Members { entries, next_member: &*next_member, at: cluster.first };
                 weighted_mean(members.map(|e| (1.0, &e.item)))
             };
-            cluster.anchor = with_unaveraged_of(mean, &entries[cluster.first as usize].item);
+            // The anchor already holds the best member's unaveraged coordinates (a 3-D heading).
+            cluster.anchor = with_unaveraged_of(mean, &cluster.anchor);
             grid.relocate(c as u32, cluster.anchor.centre());
         }
     }
