@@ -4,7 +4,7 @@
 use softkit_geom::{COCO_KEYPOINT_SIGMAS, Iou, Keypoints, Masks, Measure, Oks, PairView, XywhBoxes};
 use softkit_io::{CocoGeometry, CocoGroundTruth, CocoResults};
 
-use crate::{DtRecord, EvalError, EvalInput, Evaluation, GtRecord, Params, evaluate};
+use crate::{DtRecord, EvalError, EvalInput, Evaluation, GtRecord, ImageEval, Params, evaluate, evaluate_images};
 
 /// Evaluates `dt` against `gt` by `measure` on the geometry `G`, as pycocotools' `COCOeval`
 /// followed by `evaluate()` and `accumulate()`: the one entry point behind [`evaluate_bbox`],
@@ -46,41 +46,105 @@ pub fn evaluate_coco<G: CocoGeometry, M: Measure<G>>(
     measure: &M,
     params: &Params,
 ) -> Result<Evaluation, EvalError> {
-    let (anns, dets) = (gt.annotations(), dt.detections());
-    let selection = params.selection();
-    let gt_rows: Vec<usize> =
-        (0..anns.len()).filter(|&i| selection.includes(anns[i].image_id, anns[i].category_id)).collect();
-    let dt_rows: Vec<usize> =
-        (0..dets.len()).filter(|&i| selection.includes(dets[i].image_id, dets[i].category_id)).collect();
-    let gt_geometry = G::from_annotations(gt, &gt_rows)?;
-    let dt_geometry = G::from_results(dt, gt, &dt_rows)?;
-    let gts = gt_rows
-        .iter()
-        .map(|&i| {
-            let a = &anns[i];
-            let ignore = a.iscrowd || G::ignored(gt, i)?;
-            Ok(GtRecord {
-                id: a.id,
-                image_id: a.image_id,
-                category_id: a.category_id,
-                area: a.area,
-                iscrowd: a.iscrowd,
-                ignore,
-            })
-        })
-        .collect::<Result<Vec<GtRecord>, EvalError>>()?;
-    let dts: Vec<DtRecord> = dt_rows
-        .iter()
-        .enumerate()
-        .map(|(k, &i)| {
-            let d = &dets[i];
-            let area = if G::OWN_RESULT_AREA { dt_geometry.area(k) } else { dt.areas()[i] };
-            DtRecord { image_id: d.image_id, category_id: d.category_id, area, score: d.score }
-        })
-        .collect();
+    let records = CocoRecords::<G>::new(gt, dt, params)?;
     let cat_ids = gt.category_ids();
-    let input = EvalInput { image_ids: gt.image_ids(), category_ids: &cat_ids, gts: &gts, dts: &dts };
-    evaluate(&input, &PairView::new(dt_geometry, gt_geometry, measure), params)
+    let input = EvalInput { image_ids: gt.image_ids(), category_ids: &cat_ids, gts: &records.gts, dts: &records.dts };
+    evaluate(&input, &PairView::new(records.dt_geometry, records.gt_geometry, measure), params)
+}
+
+/// pycocotools' `evalImgs` for COCO files: [`evaluate_images`] over what [`evaluate_coco`] reads.
+/// Detections are numbered from 1 in file order, as `loadRes` numbers them, unless `dt_ids`
+/// gives one id per result.
+///
+/// # Errors
+///
+/// As [`evaluate_coco`], and a `dt_ids` whose length is not the number of results.
+///
+/// # Examples
+///
+/// ```
+/// use softkit_eval::{CocoGroundTruth, CocoResults, Params, evaluate_coco_images};
+/// use softkit_geom::{Iou, XywhBoxes};
+///
+/// let gt = CocoGroundTruth::from_json_str(
+///     r#"{"images": [{"id": 1}], "categories": [{"id": 1}],
+///         "annotations": [{"id": 5, "image_id": 1, "category_id": 1, "area": 100, "iscrowd": 0,
+///                          "bbox": [0, 0, 10, 10]}]}"#,
+/// )?;
+/// let dt = CocoResults::from_json_str(
+///     r#"[{"image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 8], "score": 0.9}]"#, &gt)?;
+/// let images = evaluate_coco_images::<XywhBoxes, _>(&gt, &dt, &Iou, &Params::default(), None)?;
+/// let all = images[0].as_ref().unwrap();
+/// assert_eq!((all.dt_ids[0], all.gt_ids[0], all.dt_matches[0]), (1, 5, 5.0));
+/// # Ok::<(), softkit_eval::EvalError>(())
+/// ```
+pub fn evaluate_coco_images<G: CocoGeometry, M: Measure<G>>(
+    gt: &CocoGroundTruth,
+    dt: &CocoResults,
+    measure: &M,
+    params: &Params,
+    dt_ids: Option<&[i64]>,
+) -> Result<Vec<Option<ImageEval>>, EvalError> {
+    let n = dt.detections().len();
+    if let Some(ids) = dt_ids
+        && ids.len() != n
+    {
+        let reason = format!("has {} ids but there are {n} results", ids.len());
+        return Err(EvalError::Params { field: "dt_ids", reason });
+    }
+    let records = CocoRecords::<G>::new(gt, dt, params)?;
+    let ids: Vec<i64> = records.dt_rows.iter().map(|&i| dt_ids.map_or(i as i64 + 1, |ids| ids[i])).collect();
+    let cat_ids = gt.category_ids();
+    let input = EvalInput { image_ids: gt.image_ids(), category_ids: &cat_ids, gts: &records.gts, dts: &records.dts };
+    evaluate_images(&input, &ids, &PairView::new(records.dt_geometry, records.gt_geometry, measure), params)
+}
+
+/// The evaluated items of COCO files as the matching loop reads them.
+struct CocoRecords<G> {
+    gts: Vec<GtRecord>,
+    dts: Vec<DtRecord>,
+    /// Each record's position among the results.
+    dt_rows: Vec<usize>,
+    gt_geometry: G,
+    dt_geometry: G,
+}
+
+impl<G: CocoGeometry> CocoRecords<G> {
+    fn new(gt: &CocoGroundTruth, dt: &CocoResults, params: &Params) -> Result<Self, EvalError> {
+        let (anns, dets) = (gt.annotations(), dt.detections());
+        let selection = params.selection();
+        let gt_rows: Vec<usize> =
+            (0..anns.len()).filter(|&i| selection.includes(anns[i].image_id, anns[i].category_id)).collect();
+        let dt_rows: Vec<usize> =
+            (0..dets.len()).filter(|&i| selection.includes(dets[i].image_id, dets[i].category_id)).collect();
+        let gt_geometry = G::from_annotations(gt, &gt_rows)?;
+        let dt_geometry = G::from_results(dt, gt, &dt_rows)?;
+        let gts = gt_rows
+            .iter()
+            .map(|&i| {
+                let a = &anns[i];
+                let ignore = a.iscrowd || G::ignored(gt, i)?;
+                Ok(GtRecord {
+                    id: a.id,
+                    image_id: a.image_id,
+                    category_id: a.category_id,
+                    area: a.area,
+                    iscrowd: a.iscrowd,
+                    ignore,
+                })
+            })
+            .collect::<Result<Vec<GtRecord>, EvalError>>()?;
+        let dts: Vec<DtRecord> = dt_rows
+            .iter()
+            .enumerate()
+            .map(|(k, &i)| {
+                let d = &dets[i];
+                let area = if G::OWN_RESULT_AREA { dt_geometry.area(k) } else { dt.areas()[i] };
+                DtRecord { image_id: d.image_id, category_id: d.category_id, area, score: d.score }
+            })
+            .collect();
+        Ok(Self { gts, dts, dt_rows, gt_geometry, dt_geometry })
+    }
 }
 
 /// Evaluates box detections against COCO ground truth, as pycocotools' `COCOeval` with

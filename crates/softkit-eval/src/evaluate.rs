@@ -6,7 +6,7 @@ use rayon::prelude::*;
 
 use crate::accumulate::{BitsScratch, CurveScratch, MAX_BIT_THRESHOLDS, Ranking, StateBits, pr_curve, pr_curves_bits};
 use crate::group_order::{IdIndex, stable_sort_by_small_key};
-use crate::matching::{DtState, ImageMatch, MatchScratch, match_image};
+use crate::matching::{DtState, ImageMatch, MatchOut, MatchScratch, match_image};
 use crate::params::Resolved;
 use softkit_geom::PairOverlap;
 
@@ -155,11 +155,13 @@ impl Evaluation {
 }
 
 /// One image (and category, when `use_cats`) with at least one ground truth or detection.
-struct Group {
+pub(crate) struct Group {
     /// Category position (0 when `use_cats` is off).
-    k: usize,
-    gts: Range<usize>,
-    dts: Range<usize>,
+    pub(crate) k: usize,
+    /// Image position in the sorted image ids.
+    pub(crate) image: usize,
+    pub(crate) gts: Range<usize>,
+    pub(crate) dts: Range<usize>,
 }
 
 /// The matching outcome of one group, for every area range: a view into flat arrays that hold
@@ -175,14 +177,16 @@ struct GroupEval<'a> {
 
 /// Per-thread buffers for matching one group.
 #[derive(Default)]
-struct GroupScratch {
-    matching: MatchScratch,
-    dts: Vec<usize>,
-    ious: Vec<f64>,
-    gt_ids: Vec<i64>,
-    gt_crowd: Vec<bool>,
-    gt_ignore: Vec<bool>,
-    dt_area_out: Vec<bool>,
+pub(crate) struct GroupScratch {
+    pub(crate) matching: MatchScratch,
+    /// The group's detections (input positions) by descending score, cut to the largest maxDets.
+    pub(crate) dts: Vec<usize>,
+    /// Overlaps, `D x G` row-major, ground truth in input order.
+    pub(crate) ious: Vec<f64>,
+    pub(crate) gt_ids: Vec<i64>,
+    pub(crate) gt_crowd: Vec<bool>,
+    pub(crate) gt_ignore: Vec<bool>,
+    pub(crate) dt_area_out: Vec<bool>,
 }
 
 /// Runs the full COCO protocol (pycocotools' `evaluate` then `accumulate`) with `overlap` as the
@@ -215,17 +219,7 @@ struct GroupScratch {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn evaluate<O: PairOverlap>(input: &EvalInput<'_>, overlap: &O, params: &Params) -> Result<Evaluation, EvalError> {
-    for (i, d) in input.dts.iter().enumerate() {
-        for (field, value) in [("score", d.score), ("area", d.area)] {
-            if !value.is_finite() {
-                return Err(EvalError::NonFinite { item: format!("dts[{i}]"), field, value });
-            }
-        }
-    }
-    if let Some((i, g)) = input.gts.iter().enumerate().find(|(_, g)| g.area.is_nan()) {
-        return Err(EvalError::NonFinite { item: format!("gts[{i}]"), field: "area", value: g.area });
-    }
-    let p = params.resolve(input.image_ids, input.category_ids)?;
+    let p = checked(input, params)?;
     let (gt_order, dt_order, groups) = group(input, &p);
     let max_det = *p.max_dets.last().expect("resolve checks max_dets is not empty");
 
@@ -268,15 +262,30 @@ pub fn evaluate<O: PairOverlap>(input: &EvalInput<'_>, overlap: &O, params: &Par
     Ok(accumulate(p, &groups, &evals))
 }
 
+/// Checks the records' numbers and resolves the parameters against the input.
+pub(crate) fn checked(input: &EvalInput<'_>, params: &Params) -> Result<Resolved, EvalError> {
+    for (i, d) in input.dts.iter().enumerate() {
+        for (field, value) in [("score", d.score), ("area", d.area)] {
+            if !value.is_finite() {
+                return Err(EvalError::NonFinite { item: format!("dts[{i}]"), field, value });
+            }
+        }
+    }
+    if let Some((i, g)) = input.gts.iter().enumerate().find(|(_, g)| g.area.is_nan()) {
+        return Err(EvalError::NonFinite { item: format!("gts[{i}]"), field: "area", value: g.area });
+    }
+    params.resolve(input.image_ids, input.category_ids)
+}
+
 /// What matching every group shares: the input, the measure and the parameters.
-struct Matcher<'a, O> {
-    input: &'a EvalInput<'a>,
-    overlap: &'a O,
-    p: &'a Resolved,
-    max_det: usize,
+pub(crate) struct Matcher<'a, O> {
+    pub(crate) input: &'a EvalInput<'a>,
+    pub(crate) overlap: &'a O,
+    pub(crate) p: &'a Resolved,
+    pub(crate) max_det: usize,
     /// Ground truth and detections sorted by group, as positions in the input.
-    gt_order: &'a [usize],
-    dt_order: &'a [usize],
+    pub(crate) gt_order: &'a [usize],
+    pub(crate) dt_order: &'a [usize],
 }
 
 /// One group's slices of the output arrays.
@@ -289,8 +298,35 @@ struct GroupOut<'o> {
 impl<O: PairOverlap> Matcher<'_, O> {
     /// Matches one group: pycocotools' `evaluateImg` for every area range.
     fn evaluate_group(&self, grp: &Group, scratch: &mut GroupScratch, out: GroupOut<'_>) {
-        let Matcher { input, overlap, p, max_det, gt_order, dt_order } = *self;
+        let (input, p) = (self.input, self.p);
         let GroupOut { scores_out, states, n_pos } = out;
+        let gts = self.prepare(grp, scratch);
+        let dts = &scratch.dts;
+        let ious = &scratch.ious;
+        let (n_area, n_thr) = (p.area_rngs.len(), p.iou_thrs.len());
+        debug_assert!(scores_out.len() == dts.len() && states.len() == dts.len() * n_area * n_thr);
+        for (out, &d) in scores_out.iter_mut().zip(dts.iter()) {
+            *out = input.dts[d].score;
+        }
+        for (a, rng) in p.area_rngs.iter().enumerate() {
+            let gt_ignore = &mut scratch.gt_ignore;
+            gt_ignore.clear();
+            gt_ignore.extend(gts.iter().map(|&g| input.gts[g].ignore || rng.excludes(input.gts[g].area)));
+            let dt_area_out = &mut scratch.dt_area_out;
+            dt_area_out.clear();
+            dt_area_out.extend(dts.iter().map(|&d| rng.excludes(input.dts[d].area)));
+            n_pos[a] = gt_ignore.iter().filter(|&&ig| !ig).count();
+            let m = ImageMatch { ious, gt_ids: &scratch.gt_ids, gt_crowd: &scratch.gt_crowd, gt_ignore, dt_area_out };
+            let out = MatchOut { states, matches: None, stride: n_area * n_thr, offset: a * n_thr };
+            match_image(&m, &p.iou_thrs, &mut scratch.matching, out);
+        }
+    }
+
+    /// Fills `scratch` with the group's detections by descending score (cut to the largest
+    /// maxDets), its overlaps, and its ground truth's ids and crowd flags; returns the ground
+    /// truth (input positions, in input order).
+    pub(crate) fn prepare(&self, grp: &Group, scratch: &mut GroupScratch) -> &[usize] {
+        let Matcher { input, overlap, max_det, gt_order, dt_order, .. } = *self;
         let gts = &gt_order[grp.gts.clone()];
         let dts = &mut scratch.dts;
         dts.clear();
@@ -309,28 +345,13 @@ impl<O: PairOverlap> Matcher<'_, O> {
         scratch.gt_ids.extend(gts.iter().map(|&g| input.gts[g].id));
         scratch.gt_crowd.clear();
         scratch.gt_crowd.extend(gts.iter().map(|&g| input.gts[g].iscrowd));
-        let (n_area, n_thr) = (p.area_rngs.len(), p.iou_thrs.len());
-        debug_assert!(scores_out.len() == dts.len() && states.len() == dts.len() * n_area * n_thr);
-        for (out, &d) in scores_out.iter_mut().zip(dts.iter()) {
-            *out = input.dts[d].score;
-        }
-        for (a, rng) in p.area_rngs.iter().enumerate() {
-            let gt_ignore = &mut scratch.gt_ignore;
-            gt_ignore.clear();
-            gt_ignore.extend(gts.iter().map(|&g| input.gts[g].ignore || rng.excludes(input.gts[g].area)));
-            let dt_area_out = &mut scratch.dt_area_out;
-            dt_area_out.clear();
-            dt_area_out.extend(dts.iter().map(|&d| rng.excludes(input.dts[d].area)));
-            n_pos[a] = gt_ignore.iter().filter(|&&ig| !ig).count();
-            let m = ImageMatch { ious, gt_ids: &scratch.gt_ids, gt_crowd: &scratch.gt_crowd, gt_ignore, dt_area_out };
-            match_image(&m, &p.iou_thrs, &mut scratch.matching, states, n_area * n_thr, a * n_thr);
-        }
+        gts
     }
 }
 
 /// Sorts ground truth and detections into groups, pycocotools' `_gts[imgId, catId]` lists (or,
 /// with `use_cats` off, per-image lists concatenated in category order).
-fn group(input: &EvalInput<'_>, p: &Resolved) -> (Vec<usize>, Vec<usize>, Vec<Group>) {
+pub(crate) fn group(input: &EvalInput<'_>, p: &Resolved) -> (Vec<usize>, Vec<usize>, Vec<Group>) {
     let img_pos = IdIndex::new(&p.img_ids);
     let cat_pos = IdIndex::new(&p.cat_ids);
     let (n_img, n_cat) = (p.img_ids.len() as u64, p.cat_ids.len() as u64);
@@ -366,8 +387,8 @@ fn group(input: &EvalInput<'_>, p: &Resolved) -> (Vec<usize>, Vec<usize>, Vec<Gr
         while di < dts.len() && dts[di].0 == key {
             di += 1;
         }
-        let k = if p.use_cats { (key / n_img) as usize } else { 0 };
-        groups.push(Group { k, gts: g0..gi, dts: d0..di });
+        let (k, image) = if p.use_cats { ((key / n_img) as usize, (key % n_img) as usize) } else { (0, key as usize) };
+        groups.push(Group { k, image, gts: g0..gi, dts: d0..di });
     }
     let strip = |v: Vec<(u64, usize)>| v.into_iter().map(|(_, idx)| idx).collect();
     (strip(gts), strip(dts), groups)

@@ -27,6 +27,7 @@
 //!   class at one IoU threshold, 11-point or area under the curve.
 //! - `params`: pycocotools' `Params` ([`Params`], [`AreaRange`], [`linspace`]).
 //! - `matching`: pycocotools' `evaluateImg`, one image and category at a time.
+//! - `images`: its records, pycocotools' `evalImgs` ([`evaluate_images`], [`ImageEval`]).
 //! - `accumulate`: precision/recall curves, pycocotools' `accumulate`.
 //! - `summary`: the summary numbers and AP per category ([`STAT_NAMES`], [`ClassAp`]).
 //! - `group_order`: grouping records by image and category in input order.
@@ -67,6 +68,7 @@ mod coco;
 mod error;
 mod evaluate;
 mod group_order;
+mod images;
 mod matching;
 mod nms_ap;
 mod params;
@@ -75,9 +77,13 @@ mod summary;
 mod voc;
 
 pub use activitynet::{ActivityNetEvaluation, activitynet_thresholds, evaluate_activitynet};
-pub use coco::{evaluate_bbox, evaluate_coco, evaluate_keypoints, evaluate_keypoints_with_sigmas, evaluate_segm};
+pub use coco::{
+    evaluate_bbox, evaluate_coco, evaluate_coco_images, evaluate_keypoints, evaluate_keypoints_with_sigmas,
+    evaluate_segm,
+};
 pub use error::EvalError;
 pub use evaluate::{DtRecord, EvalInput, Evaluation, GtRecord, evaluate};
+pub use images::{ImageEval, evaluate_images};
 pub use nms_ap::{NMS_AP_IOU_THRESHOLD, evaluate_nms_ap, nms_ap_filter};
 pub use params::{AreaRange, Params, linspace};
 pub use r40::evaluate_r40;

@@ -26,6 +26,19 @@ pub(crate) struct ImageMatch<'a> {
     pub(crate) dt_area_out: &'a [bool],
 }
 
+/// Where [`match_image`] writes: detection `d` at threshold `t` goes to `d * stride + offset +
+/// t` of `states` (and of `matches`, the matched ground truth's position, or [`NO_MATCH`]), so
+/// that one call per area range can fill a `[D, A, T]` array (`stride = A * T`, `offset = a * T`).
+pub(crate) struct MatchOut<'a> {
+    pub(crate) states: &'a mut [DtState],
+    pub(crate) matches: Option<&'a mut [u32]>,
+    pub(crate) stride: usize,
+    pub(crate) offset: usize,
+}
+
+/// A detection that matched no ground truth, in [`MatchOut::matches`].
+pub(crate) const NO_MATCH: u32 = u32::MAX;
+
 /// Reusable buffers for [`match_image`].
 #[derive(Default)]
 pub(crate) struct MatchScratch {
@@ -35,10 +48,8 @@ pub(crate) struct MatchScratch {
     row_max: Vec<f64>,
 }
 
-/// Matches detections to ground truth at every threshold and writes one state per
-/// `(detection, threshold)` into `states`: detection `d` at threshold `t` goes to
-/// `states[d * stride + offset + t]`, so that one call per area range can fill a `[D, A, T]`
-/// array (`stride = A * T`, `offset = a * T`).
+/// Matches detections to ground truth at every threshold and writes one state (and optionally
+/// the matched ground truth) per `(detection, threshold)` into `out`.
 ///
 /// The rules, in pycocotools' order:
 /// - Ground truth is visited non-ignored first, each group in input order (a stable sort).
@@ -48,14 +59,13 @@ pub(crate) struct MatchScratch {
 /// - Once the detection holds a non-ignored match, the search stops at the first ignored one.
 /// - A detection matched to an ignored ground truth is ignored, and so is an unmatched one whose
 ///   area is outside the range.
-pub(crate) fn match_image(
-    m: &ImageMatch<'_>,
-    iou_thrs: &[f64],
-    scratch: &mut MatchScratch,
-    states: &mut [DtState],
-    stride: usize,
-    offset: usize,
-) {
+pub(crate) fn match_image(m: &ImageMatch<'_>, iou_thrs: &[f64], scratch: &mut MatchScratch, out: MatchOut<'_>) {
+    let MatchOut { states, mut matches, stride, offset } = out;
+    if let Some(matches) = matches.as_deref_mut() {
+        for d in 0..m.dt_area_out.len() {
+            matches[d * stride + offset..d * stride + offset + iou_thrs.len()].fill(NO_MATCH);
+        }
+    }
     let n_gt = m.gt_ids.len();
     let n_dt = m.dt_area_out.len();
     debug_assert_eq!(m.ious.len(), n_gt * n_dt);
@@ -118,6 +128,9 @@ pub(crate) fn match_image(
             let ignored = best.is_some_and(|g| m.gt_ignore[g]) || (!matched && m.dt_area_out[d]);
             if let Some(g) = best {
                 taken[g] = true;
+                if let Some(matches) = matches.as_deref_mut() {
+                    matches[d * stride + offset + t] = g as u32;
+                }
             }
             states[d * stride + offset + t] = if ignored {
                 DtState::Ignored
@@ -147,7 +160,8 @@ mod tests {
         // match_image writes `[D, T]`; the expectations read `[T, D]`.
         let (nt, nd) = (thrs.len(), area_out.len());
         let mut states = vec![Ig; nt * nd];
-        match_image(&m, thrs, &mut MatchScratch::default(), &mut states, nt, 0);
+        let out = MatchOut { states: &mut states, matches: None, stride: nt, offset: 0 };
+        match_image(&m, thrs, &mut MatchScratch::default(), out);
         (0..nt * nd).map(|i| states[(i % nd) * nt + i / nd]).collect()
     }
 
@@ -221,7 +235,8 @@ mod tests {
             dt_area_out: &[false, false],
         };
         let mut states = vec![Ig; 2 * 5];
-        match_image(&m, &[0.5, 0.95], &mut MatchScratch::default(), &mut states, 5, 3);
+        let out = MatchOut { states: &mut states, matches: None, stride: 5, offset: 3 };
+        match_image(&m, &[0.5, 0.95], &mut MatchScratch::default(), out);
         assert_eq!(states, [Ig, Ig, Ig, Tp, Fp, Ig, Ig, Ig, Fp, Fp]);
     }
 

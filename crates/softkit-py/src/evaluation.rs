@@ -5,14 +5,16 @@
 use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray2};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyList};
 use softkit_eval::{
-    AreaRange, DtRecord, EvalError, EvalInput, Evaluation, GtRecord, KEYPOINT_STAT_NAMES, Params, STAT_NAMES,
-    VocParams, activitynet_thresholds, evaluate_activitynet, evaluate_bbox, evaluate_coco, evaluate_keypoints,
-    evaluate_r40, evaluate_segm, evaluate_voc_coco, nms_ap_filter,
+    AreaRange, DtRecord, EvalError, EvalInput, Evaluation, GtRecord, ImageEval, KEYPOINT_STAT_NAMES, Params,
+    STAT_NAMES, VocParams, activitynet_thresholds, evaluate_activitynet, evaluate_bbox, evaluate_coco,
+    evaluate_coco_images, evaluate_keypoints_with_sigmas, evaluate_r40, evaluate_segm, evaluate_voc_coco,
+    nms_ap_filter,
 };
 use softkit_geom::{
-    BevIou, Box3dOrigin, Boxes3d, Geometry, Iou, PairView, Polygons, RotatedBoxes, Segments, XywhBoxes,
+    BevIou, Box3dOrigin, Boxes3d, COCO_KEYPOINT_SIGMAS, Geometry, Iou, Keypoints, Masks, Oks, PairView, Polygons,
+    RotatedBoxes, Segments, XywhBoxes,
 };
 use softkit_io::{CocoGroundTruth, CocoResults, IoError, integer_id};
 
@@ -143,26 +145,39 @@ pub(crate) struct RawParams {
     use_cats: bool,
     img_ids: Option<Vec<i64>>,
     cat_ids: Option<Vec<i64>>,
+    /// pycocotools' `kpt_oks_sigmas` (keypoints; `None`: COCO's 17).
+    kpt_oks_sigmas: Option<Vec<f64>>,
 }
 
-fn run<'py>(py: Python<'py>, gt: Source, dt: Source, kind: Kind, raw: RawParams) -> PyResult<Bound<'py, PyDict>> {
+impl RawParams {
+    /// The evaluator's parameters, with `kind`'s defaults for what is `None`.
+    fn params(&mut self, kind: Kind) -> Result<Params, EvalError> {
+        let defaults = if kind == Kind::Keypoints { Params::keypoints() } else { Params::default() };
+        Ok(Params {
+            img_ids: self.img_ids.take(),
+            cat_ids: self.cat_ids.take(),
+            area_rngs: area_ranges(self.area_rng.take(), self.area_rng_lbl.take(), &defaults.area_rngs)?,
+            iou_thrs: self.iou_thrs.take().unwrap_or(defaults.iou_thrs),
+            rec_thrs: self.rec_thrs.take().unwrap_or(defaults.rec_thrs),
+            max_dets: self.max_dets.take().unwrap_or(defaults.max_dets),
+            use_cats: self.use_cats,
+        })
+    }
+
+    fn sigmas(&self) -> &[f64] {
+        self.kpt_oks_sigmas.as_deref().unwrap_or(&COCO_KEYPOINT_SIGMAS)
+    }
+}
+
+fn run<'py>(py: Python<'py>, gt: Source, dt: Source, kind: Kind, mut raw: RawParams) -> PyResult<Bound<'py, PyDict>> {
     // Parsing, checking and evaluating all run without the GIL.
     let outcome = compute(py, Size::Unbounded, move || {
-        let defaults = if kind == Kind::Keypoints { Params::keypoints() } else { Params::default() };
-        let params = Params {
-            img_ids: raw.img_ids,
-            cat_ids: raw.cat_ids,
-            area_rngs: area_ranges(raw.area_rng, raw.area_rng_lbl, &defaults.area_rngs)?,
-            iou_thrs: raw.iou_thrs.unwrap_or(defaults.iou_thrs),
-            rec_thrs: raw.rec_thrs.unwrap_or(defaults.rec_thrs),
-            max_dets: raw.max_dets.unwrap_or(defaults.max_dets),
-            use_cats: raw.use_cats,
-        };
+        let params = raw.params(kind)?;
         let (gt, dt, notes) = load(&gt, &dt)?;
         let (evaluation, kept) = match kind {
             Kind::Bbox => (evaluate_bbox(&gt, &dt, &params)?, None),
             Kind::Segm => (evaluate_segm(&gt, &dt, &params)?, None),
-            Kind::Keypoints => (evaluate_keypoints(&gt, &dt, &params)?, None),
+            Kind::Keypoints => (evaluate_keypoints_with_sigmas(&gt, &dt, &params, raw.sigmas())?, None),
             Kind::Rotated => (evaluate_coco::<RotatedBoxes, _>(&gt, &dt, &Iou, &params)?, None),
             Kind::Polygon => (evaluate_coco::<Polygons, _>(&gt, &dt, &Iou, &params)?, None),
             Kind::Box3d => (evaluate_coco::<Boxes3d, _>(&gt, &dt, &Iou, &params)?, None),
@@ -218,7 +233,85 @@ pub(crate) fn coco_eval<'py>(
     kind: &str,
     params: RawParams,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let kind = match kind {
+    run(py, Source::new(gt, gt_is_path, "gt"), Source::new(dt, dt_is_path, "dt"), kind_of(kind)?, params)
+}
+
+/// pycocotools' `evalImgs` for `kind` ("bbox", "segm" or "keypoints"): a list over categories,
+/// area ranges and images of `None` or a dict with pycocotools' keys and dtypes. `dt_ids` gives
+/// the results' ids (default: 1, 2, ... in order, as `loadRes` numbers them).
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn coco_eval_images<'py>(
+    py: Python<'py>,
+    gt: String,
+    gt_is_path: bool,
+    dt: String,
+    dt_is_path: bool,
+    kind: &str,
+    mut params: RawParams,
+    dt_ids: Option<Vec<i64>>,
+) -> PyResult<Bound<'py, PyList>> {
+    let kind = kind_of(kind)?;
+    let (gt, dt) = (Source::new(gt, gt_is_path, "gt"), Source::new(dt, dt_is_path, "dt"));
+    let (images, notes) = compute(py, Size::Unbounded, move || {
+        let p = params.params(kind)?;
+        let (gt, dt, notes) = load(&gt, &dt)?;
+        let ids = dt_ids.as_deref();
+        let images = match kind {
+            Kind::Bbox => evaluate_coco_images::<XywhBoxes, _>(&gt, &dt, &Iou, &p, ids)?,
+            Kind::Segm => evaluate_coco_images::<Masks, _>(&gt, &dt, &Iou, &p, ids)?,
+            Kind::Keypoints => {
+                // The evaluation checks the keypoints (counts, use_cats) that the records assume.
+                evaluate_keypoints_with_sigmas(&gt, &dt, &p, params.sigmas())?;
+                evaluate_coco_images::<Keypoints, _>(&gt, &dt, &Oks::new(params.sigmas()), &p, ids)?
+            }
+            _ => {
+                let reason = "evalImgs exist for \"bbox\", \"segm\" and \"keypoints\"".to_string();
+                return Err(EvalError::Params { field: "iou_type", reason });
+            }
+        };
+        Ok::<_, EvalError>((images, notes))
+    })?;
+    warn_each(py, &notes)?;
+    let out = PyList::empty(py);
+    for image in images {
+        match image {
+            None => out.append(py.None())?,
+            Some(e) => out.append(image_dict(py, &e)?)?,
+        }
+    }
+    Ok(out)
+}
+
+/// One `evalImgs` entry with pycocotools' keys and types: float `[T, D]` and `[T, G]` match
+/// arrays, an int `gtIgnore`, a bool `dtIgnore`, lists for the ids and scores.
+fn image_dict<'py>(py: Python<'py>, e: &ImageEval) -> PyResult<Bound<'py, PyDict>> {
+    let (d, g) = (e.dt_ids.len(), e.gt_ids.len());
+    // A record has a detection or a ground truth, whose matrix has a row per threshold.
+    let t = e.dt_matches.len().checked_div(d).unwrap_or(e.gt_matches.len() / g.max(1));
+    let out = PyDict::new(py);
+    out.set_item("image_id", e.image_id)?;
+    out.set_item("category_id", e.category_id)?;
+    out.set_item("aRng", e.area_range.to_vec())?;
+    out.set_item("maxDet", e.max_det)?;
+    out.set_item("dtIds", e.dt_ids.clone())?;
+    out.set_item("gtIds", e.gt_ids.clone())?;
+    out.set_item("dtMatches", PyArray1::from_slice(py, &e.dt_matches).reshape([t, d])?)?;
+    out.set_item("gtMatches", PyArray1::from_slice(py, &e.gt_matches).reshape([t, g])?)?;
+    out.set_item("dtScores", e.dt_scores.clone())?;
+    // numpy makes an empty list float64, a list of 0/1 flags int64.
+    if g == 0 {
+        out.set_item("gtIgnore", PyArray1::<f64>::zeros(py, 0, false))?;
+    } else {
+        let gt_ignore: Vec<i64> = e.gt_ignore.iter().map(|&ig| i64::from(ig)).collect();
+        out.set_item("gtIgnore", PyArray1::from_vec(py, gt_ignore))?;
+    }
+    out.set_item("dtIgnore", PyArray1::from_slice(py, &e.dt_ignore).reshape([t, d])?)?;
+    Ok(out)
+}
+
+fn kind_of(kind: &str) -> PyResult<Kind> {
+    Ok(match kind {
         "bbox" => Kind::Bbox,
         "segm" => Kind::Segm,
         "keypoints" => Kind::Keypoints,
@@ -229,8 +322,7 @@ pub(crate) fn coco_eval<'py>(
         "segment" => Kind::Segment,
         "nms_ap" => Kind::NmsAp,
         other => return Err(PyValueError::new_err(format!("iou_type = {other:?} is invalid: expected {IOU_TYPES}"))),
-    };
-    run(py, Source::new(gt, gt_is_path, "gt"), Source::new(dt, dt_is_path, "dt"), kind, params)
+    })
 }
 
 const IOU_TYPES: &str =

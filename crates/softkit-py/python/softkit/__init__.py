@@ -862,6 +862,7 @@ def _param_args(iou_thrs, rec_thrs, max_dets, area_rng, area_rng_lbl, use_cats, 
         "use_cats": bool(use_cats),
         "img_ids": _ints(img_ids, "img_ids"),
         "cat_ids": _ints(cat_ids, "cat_ids"),
+        "kpt_oks_sigmas": None,
     }
 
 

@@ -1,0 +1,293 @@
+"""pycocotools' object API on softkit's evaluator: ``COCO``, ``COCOeval`` and ``Params``.
+
+Change one import, and a training loop's evaluation gives the same ``stats``, ``eval`` arrays and
+``evalImgs`` as pycocotools, computed in Rust:
+
+>>> import contextlib, io
+>>> from softkit.coco import COCO, COCOeval          # was: from pycocotools... import ...
+>>> with contextlib.redirect_stdout(io.StringIO()):   # pycocotools' progress lines
+...     gt = COCO({"images": [{"id": 1}], "categories": [{"id": 1, "name": "cat"}],
+...                "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "area": 100,
+...                                 "iscrowd": 0, "bbox": [0, 0, 10, 10]}]})
+...     dt = gt.loadRes([{"image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 8], "score": 0.9}])
+...     E = COCOeval(gt, dt, "bbox")
+...     E.evaluate(); E.accumulate(); E.summarize()
+>>> E.stats[:3].round(3).tolist()      # IoU 0.8: matched at 7 of the 10 thresholds
+[0.7, 1.0, 1.0]
+>>> E.eval["precision"].shape, len(E.evalImgs)
+((10, 101, 1, 4, 3), 4)
+
+For code that cannot be edited, :func:`patch_pycocotools` makes ``pycocotools.coco`` and
+``pycocotools.cocoeval`` resolve to these classes.
+
+Differences, all on purpose: ``COCO`` also takes an already-loaded dict; ``loadRes`` names an
+unknown image id instead of failing an ``assert``, and never changes the caller's list; a
+detection's area is recomputed by ``loadRes``'s rule (``w * h`` for a box) rather than read from a
+hand-made results ``COCO``'s ``area`` field. ``ious`` is not filled (pycocotools' dict of every
+image's overlap matrix); evaluation computes the overlaps without keeping them.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import json
+import sys
+import time
+import types
+from collections import defaultdict
+from typing import Any, Callable, List, Optional
+
+import numpy as np
+
+from . import _native
+from ._coco_index import COCO
+
+__all__ = ["COCO", "COCOeval", "Params", "patch_pycocotools"]
+
+# COCO's 17 person keypoints (pycocotools' kpt_oks_sigmas).
+_KPT_OKS_SIGMAS = np.array(
+    [0.26, 0.25, 0.25, 0.35, 0.35, 0.79, 0.79, 0.72, 0.72, 0.62, 0.62, 1.07, 1.07, 0.87, 0.87, 0.89, 0.89]
+) / 10.0
+
+
+class Params:
+    """pycocotools' ``Params``: every field editable between calls.
+
+    >>> p = Params("bbox")
+    >>> p.maxDets, p.areaRngLbl, len(p.iouThrs), len(p.recThrs), p.useCats
+    ([1, 10, 100], ['all', 'small', 'medium', 'large'], 10, 101, 1)
+    """
+
+    def __init__(self, iouType: str = "segm"):
+        if iouType in ("segm", "bbox"):
+            self.setDetParams()
+        elif iouType == "keypoints":
+            self.setKpParams()
+        else:
+            raise ValueError(f"iouType = {iouType!r} is invalid: expected 'bbox', 'segm' or 'keypoints'")
+        self.iouType = iouType
+        # Deprecated in pycocotools, still read: 1 means segm, 0 bbox.
+        self.useSegm = None
+
+    def setDetParams(self) -> None:
+        self.imgIds: List[int] = []
+        self.catIds: List[int] = []
+        self.iouThrs = np.linspace(0.5, 0.95, int(np.round((0.95 - 0.5) / 0.05)) + 1, endpoint=True)
+        self.recThrs = np.linspace(0.0, 1.00, int(np.round((1.00 - 0.0) / 0.01)) + 1, endpoint=True)
+        self.maxDets = [1, 10, 100]
+        self.areaRng = [[0**2, 1e5**2], [0**2, 32**2], [32**2, 96**2], [96**2, 1e5**2]]
+        self.areaRngLbl = ["all", "small", "medium", "large"]
+        self.useCats = 1
+
+    def setKpParams(self) -> None:
+        self.imgIds = []
+        self.catIds = []
+        self.iouThrs = np.linspace(0.5, 0.95, int(np.round((0.95 - 0.5) / 0.05)) + 1, endpoint=True)
+        self.recThrs = np.linspace(0.0, 1.00, int(np.round((1.00 - 0.0) / 0.01)) + 1, endpoint=True)
+        self.maxDets = [20]
+        self.areaRng = [[0**2, 1e5**2], [32**2, 96**2], [96**2, 1e5**2]]
+        self.areaRngLbl = ["all", "medium", "large"]
+        self.useCats = 1
+        self.kpt_oks_sigmas = _KPT_OKS_SIGMAS.copy()
+
+
+class COCOeval:
+    """pycocotools' ``COCOeval``: ``evaluate()``, ``accumulate()``, ``summarize()``, with ``params``,
+    ``evalImgs``, ``eval`` and ``stats`` of the same shapes, dtypes and values.
+
+    ``evaluate()`` matches every image in Rust and fills ``evalImgs`` (a list over categories,
+    area ranges and images of ``None`` or pycocotools' dict); ``accumulate()`` fills ``eval``
+    (``params``, ``counts``, ``date``, ``precision``, ``recall``, ``scores``); ``summarize()``
+    prints pycocotools' twelve lines (ten for keypoints) and sets ``stats``.
+    """
+
+    def __init__(self, cocoGt: Optional[COCO] = None, cocoDt: Optional[COCO] = None, iouType: str = "segm"):
+        if not iouType:
+            print("iouType not specified. use default iouType segm")
+            iouType = "segm"
+        self.cocoGt = cocoGt
+        self.cocoDt = cocoDt
+        self.evalImgs: Any = defaultdict(list)
+        self.eval: dict = {}
+        self._gts: Any = defaultdict(list)
+        self._dts: Any = defaultdict(list)
+        self.params = Params(iouType=iouType)
+        self._paramsEval: Any = {}
+        self.stats: Any = []
+        self.ious: dict = {}
+        if cocoGt is not None:
+            self.params.imgIds = sorted(cocoGt.getImgIds())
+            self.params.catIds = sorted(cocoGt.getCatIds())
+        self._sources: Optional[tuple] = None
+
+    def evaluate(self) -> None:
+        """Matches every image and category (pycocotools' ``evaluate``); fills ``evalImgs``."""
+        tic = time.time()
+        print("Running per image evaluation...")
+        p = self.params
+        if p.useSegm is not None:
+            p.iouType = "segm" if p.useSegm == 1 else "bbox"
+            print(f"useSegm (deprecated) is not None. Running {p.iouType} evaluation")
+        print(f"Evaluate annotation type *{p.iouType}*")
+        p.imgIds = [int(i) for i in np.unique(p.imgIds)]
+        if p.useCats:
+            p.catIds = [int(c) for c in np.unique(p.catIds)]
+        p.maxDets = sorted(p.maxDets)
+        self.params = p
+        gt, dt, dt_ids = self._json(p.iouType)
+        self.evalImgs = _native.coco_eval_images(gt, False, dt, False, p.iouType, _native_params(p), dt_ids)
+        self._paramsEval = copy.deepcopy(self.params)
+        print(f"DONE (t={time.time() - tic:0.2f}s).")
+
+    def accumulate(self, p: Optional[Params] = None) -> None:
+        """Precision, recall and scores over thresholds, categories, area ranges and maxDets
+        (pycocotools' ``accumulate``); fills ``eval``."""
+        print("Accumulating evaluation results...")
+        tic = time.time()
+        if not self.evalImgs:
+            print("Please run evaluate() first")
+        if p is None:
+            p = self.params
+        p.catIds = p.catIds if p.useCats == 1 else [-1]
+        evaluated = self._paramsEval if isinstance(self._paramsEval, Params) else p
+        gt, dt, _ = self._json(evaluated.iouType)
+        result = _native.coco_eval(gt, False, dt, False, evaluated.iouType, _native_params(p, evaluated))
+        precision, recall, scores = result["precision"], result["recall"], result["scores"]
+        self.eval = {
+            "params": p,
+            "counts": list(precision.shape),
+            "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
+            "precision": precision,
+            "recall": recall,
+            "scores": scores,
+        }
+        print(f"DONE (t={time.time() - tic:0.2f}s).")
+
+    def summarize(self) -> None:
+        """Prints pycocotools' summary lines and sets ``stats``."""
+        if not self.eval:
+            raise RuntimeError("Please run accumulate() first")
+        p = self.params
+
+        def one(ap: int, iou: Optional[float] = None, area: str = "all", max_dets: int = 100) -> float:
+            line = " {:<18} {} @[ IoU={:<9} | area={:>6s} | maxDets={:>3d} ] = {:0.3f}"
+            title, kind = ("Average Precision", "(AP)") if ap == 1 else ("Average Recall", "(AR)")
+            iou_text = f"{p.iouThrs[0]:0.2f}:{p.iouThrs[-1]:0.2f}" if iou is None else f"{iou:0.2f}"
+            a = [i for i, label in enumerate(p.areaRngLbl) if label == area]
+            m = [i for i, d in enumerate(p.maxDets) if d == max_dets]
+            s = self.eval["precision"] if ap == 1 else self.eval["recall"]
+            if iou is not None:
+                s = s[np.where(iou == p.iouThrs)[0]]
+            s = s[:, :, :, a, m] if ap == 1 else s[:, :, a, m]
+            mean = -1 if len(s[s > -1]) == 0 else np.mean(s[s > -1])
+            print(line.format(title, kind, iou_text, area, max_dets, mean))
+            return mean
+
+        if p.iouType in ("segm", "bbox"):
+            d = p.maxDets
+            rows = [(1, None, "all", d[2]), (1, 0.5, "all", d[2]), (1, 0.75, "all", d[2])]
+            rows += [(1, None, a, d[2]) for a in ("small", "medium", "large")]
+            rows += [(0, None, "all", m) for m in d[:3]]
+            rows += [(0, None, a, d[2]) for a in ("small", "medium", "large")]
+            rows[0] = (1, None, "all", 100)
+        else:
+            rows = [(ap, iou, "all", 20) for ap in (1, 0) for iou in (None, 0.5, 0.75)]
+            rows = rows[:3] + [(1, None, "medium", 20), (1, None, "large", 20)] + rows[3:]
+            rows += [(0, None, "medium", 20), (0, None, "large", 20)]
+        self.stats = np.array([one(*row) for row in rows], dtype=np.float64)
+
+    def __str__(self) -> str:
+        self.summarize()
+        return ""
+
+    def _json(self, iou_type: str) -> tuple:
+        """The ground truth and the results as JSON text for the evaluator, and the results' ids.
+        Serialised once per evaluator (the datasets are not expected to change in between)."""
+        if self._sources is None or self._sources[0] != iou_type:
+            if self.cocoGt is None or self.cocoDt is None:
+                raise ValueError("COCOeval needs cocoGt and cocoDt to evaluate")
+            shape = {"bbox": "bbox", "segm": "segmentation", "keypoints": "keypoints"}.get(iou_type)
+            if shape is None:
+                raise ValueError(f"iouType = {iou_type!r} is invalid: expected 'bbox', 'segm' or 'keypoints'")
+            anns = self.cocoDt.dataset.get("annotations", [])
+            results = []
+            for k, a in enumerate(anns):
+                if shape not in a:
+                    raise ValueError(f"cocoDt annotations[{k}] has no {shape!r}, which iouType {iou_type!r} evaluates")
+                results.append({"image_id": a["image_id"], "category_id": a["category_id"], shape: a[shape], "score": a["score"]})
+            dt_ids = [int(a.get("id", k + 1)) for k, a in enumerate(anns)]
+            gt = json.dumps(self.cocoGt.dataset, default=_json_default)
+            self._sources = (iou_type, gt, json.dumps(results, default=_json_default), dt_ids)
+        return self._sources[1], self._sources[2], self._sources[3]
+
+
+def _json_default(obj):
+    if isinstance(obj, (np.generic, np.ndarray)):
+        return obj.tolist()
+    raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
+
+
+def _native_params(p: Params, evaluated: Optional[Params] = None) -> dict:
+    """``p`` as the evaluator reads it; images, categories and maxDets as ``evaluated`` used them."""
+    source = evaluated or p
+    sigmas = getattr(source, "kpt_oks_sigmas", None)
+    return {
+        "iou_thrs": [float(t) for t in p.iouThrs],
+        "rec_thrs": [float(r) for r in p.recThrs],
+        "max_dets": [int(m) for m in p.maxDets],
+        "area_rng": [(float(a[0]), float(a[1])) for a in p.areaRng],
+        "area_rng_lbl": [str(label) for label in p.areaRngLbl],
+        "use_cats": bool(p.useCats),
+        "img_ids": [int(i) for i in source.imgIds],
+        "cat_ids": [int(c) for c in source.catIds] if source.useCats else None,
+        "kpt_oks_sigmas": None if sigmas is None else [float(s) for s in sigmas],
+    }
+
+
+def patch_pycocotools() -> Callable[[], None]:
+    """Makes ``pycocotools.coco`` and ``pycocotools.cocoeval`` resolve to softkit's ``COCO``,
+    ``COCOeval`` and ``Params``, for code that cannot be edited (faster-coco-eval's
+    ``init_as_pycocotools``). Call it before that code imports them; pycocotools need not be
+    installed. Returns a function that puts the previous modules back.
+
+    >>> import softkit.coco
+    >>> restore = softkit.coco.patch_pycocotools()
+    >>> from pycocotools.cocoeval import COCOeval
+    >>> COCOeval is softkit.coco.COCOeval
+    True
+    >>> restore()
+    >>> from pycocotools.cocoeval import COCOeval
+    >>> COCOeval is softkit.coco.COCOeval
+    False
+    """
+    names = ("pycocotools", "pycocotools.coco", "pycocotools.cocoeval")
+    before = {name: sys.modules.get(name) for name in names}
+    package = sys.modules.get("pycocotools")
+    if package is None:
+        try:
+            import pycocotools as package  # noqa: F811 (its other modules, such as mask, stay usable)
+        except ImportError:
+            package = types.ModuleType("pycocotools")
+            package.__path__ = []  # type: ignore[attr-defined]
+            sys.modules["pycocotools"] = package
+    for name, attrs in (("coco", {"COCO": COCO}), ("cocoeval", {"COCOeval": COCOeval, "Params": Params})):
+        module = types.ModuleType(f"pycocotools.{name}", f"softkit's {', '.join(attrs)} in place of pycocotools'")
+        module.__dict__.update(attrs)
+        sys.modules[f"pycocotools.{name}"] = module
+        setattr(package, name, module)
+
+    def restore() -> None:
+        for name, module in before.items():
+            if module is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = module
+        for name in ("coco", "cocoeval"):
+            original = before[f"pycocotools.{name}"]
+            if original is None:
+                package.__dict__.pop(name, None)
+            else:
+                setattr(package, name, original)
+
+    return restore
