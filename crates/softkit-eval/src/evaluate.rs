@@ -166,13 +166,13 @@ pub(crate) struct Group {
 
 /// The matching outcome of one group, for every area range: a view into flat arrays that hold
 /// every group in order, so that one category's groups lie side by side in memory.
-struct GroupEval<'a> {
+pub(crate) struct GroupEval<'a> {
     /// Scores of the kept detections, descending (at most the largest maxDets).
-    scores: &'a [f64],
+    pub(crate) scores: &'a [f64],
     /// Non-ignored ground truth per area range.
-    n_pos: &'a [usize],
+    pub(crate) n_pos: &'a [usize],
     /// States, `[D, A, T]` row-major: one detection's outcomes are contiguous.
-    states: &'a [DtState],
+    pub(crate) states: &'a [DtState],
 }
 
 /// Per-thread buffers for matching one group.
@@ -527,7 +527,7 @@ fn accumulate_category(p: &Resolved, evals: &[GroupEval<'_>]) -> CategoryCurves 
     out
 }
 
-fn accumulate(p: Resolved, groups: &[Group], evals: &[GroupEval<'_>]) -> Evaluation {
+pub(crate) fn accumulate(p: Resolved, groups: &[Group], evals: &[GroupEval<'_>]) -> Evaluation {
     let (nt, nr, na, nm) = (p.iou_thrs.len(), p.rec_thrs.len(), p.area_rngs.len(), p.max_dets.len());
     let nk = if p.use_cats { p.cat_ids.len() } else { 1 };
     // Groups are sorted by category, then image.

@@ -3,9 +3,10 @@
 use rayon::prelude::*;
 use softkit_geom::PairOverlap;
 
-use crate::evaluate::{GroupScratch, Matcher, checked, group};
+use crate::evaluate::{Group, GroupEval, GroupScratch, Matcher, accumulate, checked, group};
+use crate::group_order::IdIndex;
 use crate::matching::{DtState, ImageMatch, MatchOut, NO_MATCH, match_image};
-use crate::{EvalError, EvalInput, Params};
+use crate::{EvalError, EvalInput, Evaluation, Params};
 
 /// The matching of one image, category and area range: one entry of pycocotools' `evalImgs`,
 /// with its fields and axis order.
@@ -173,4 +174,97 @@ fn record<O>(
         gt_ignore: order.iter().map(|&g| scratch.gt_ignore[g]).collect(),
         dt_ignore,
     }
+}
+
+/// pycocotools' `accumulate` over `evalImgs` records: the precision, recall and scores arrays of
+/// the categories, images, area ranges, maxDets and thresholds of `params`.
+///
+/// Records find their place by their ids and area range, so they may come from several
+/// evaluations (a training loop evaluates batch by batch and merges the records); a record
+/// outside `params` is skipped. `params` must name its images and categories (there is no ground
+/// truth to take them from); with `use_cats` off, records carry category `-1`.
+///
+/// # Errors
+///
+/// [`EvalError::Params`] for missing image or category ids, unusable parameters, or a record
+/// whose matrices disagree with the thresholds or with another record of its image.
+///
+/// # Examples
+///
+/// ```
+/// use softkit_eval::{DtRecord, EvalInput, GtRecord, Params, accumulate_images, evaluate, evaluate_images};
+/// use softkit_geom::{Iou, PairView, XywhBoxes};
+///
+/// let gts = [GtRecord { id: 7, image_id: 1, category_id: 1, area: 100.0, iscrowd: false, ignore: false }];
+/// let dts = [DtRecord { image_id: 1, category_id: 1, area: 100.0, score: 0.9 }];
+/// let input = EvalInput { image_ids: &[1], category_ids: &[1], gts: &gts, dts: &dts };
+/// let view = PairView::new(XywhBoxes::new(vec![[1.0, 0.0, 10.0, 10.0]])?, XywhBoxes::new(vec![[0.0, 0.0, 10.0, 10.0]])?, Iou);
+/// let images = evaluate_images(&input, &[1], &view, &Params::default())?;
+/// let params = Params { img_ids: Some(vec![1]), cat_ids: Some(vec![1]), ..Params::default() };
+/// let from_records = accumulate_images(images.iter().flatten(), &params)?;
+/// assert_eq!(from_records.precision(), evaluate(&input, &view, &Params::default())?.precision());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn accumulate_images<'a>(
+    images: impl IntoIterator<Item = &'a ImageEval>,
+    params: &Params,
+) -> Result<Evaluation, EvalError> {
+    let missing = |field| EvalError::Params { field, reason: "must be given to accumulate records".into() };
+    let img_ids = params.img_ids.as_deref().ok_or_else(|| missing("img_ids"))?;
+    let cat_ids = params.cat_ids.as_deref().ok_or_else(|| missing("cat_ids"))?;
+    let p = params.resolve(img_ids, cat_ids)?;
+    let (nt, na) = (p.iou_thrs.len(), p.area_rngs.len());
+    let (img_pos, cat_pos) = (IdIndex::new(&p.img_ids), IdIndex::new(&p.cat_ids));
+    let mut groups: std::collections::BTreeMap<(usize, usize), Accumulated> = Default::default();
+    for e in images {
+        let k = if p.use_cats { cat_pos.get(e.category_id) } else { Some(0) };
+        let a = p.area_rngs.iter().position(|r| [r.min, r.max] == e.area_range);
+        let (Some(k), Some(i), Some(a)) = (k, img_pos.get(e.image_id), a) else { continue };
+        let d = e.dt_scores.len();
+        let bad = |reason: String| EvalError::Params { field: "evalImgs", reason };
+        if e.dt_matches.len() != nt * d || e.dt_ignore.len() != nt * d || e.dt_ids.len() != d {
+            return Err(bad(format!(
+                "the record of image {} and category {} holds {} detections and {} matches, not {nt} thresholds of them",
+                e.image_id,
+                e.category_id,
+                d,
+                e.dt_matches.len()
+            )));
+        }
+        let group = groups.entry((k, i)).or_insert_with(|| Accumulated {
+            scores: e.dt_scores.clone(),
+            n_pos: vec![0; na],
+            states: vec![DtState::Ignored; d * na * nt],
+        });
+        if group.scores != e.dt_scores {
+            return Err(bad(format!(
+                "the records of image {} and category {} list different detections in different area ranges",
+                e.image_id, e.category_id
+            )));
+        }
+        group.n_pos[a] = e.gt_ignore.iter().filter(|&&ignored| !ignored).count();
+        for t in 0..nt {
+            for dt in 0..d {
+                group.states[(dt * na + a) * nt + t] = if e.dt_ignore[t * d + dt] {
+                    DtState::Ignored
+                } else if e.dt_matches[t * d + dt] != 0.0 {
+                    DtState::TruePositive
+                } else {
+                    DtState::FalsePositive
+                };
+            }
+        }
+    }
+    let keys: Vec<Group> = groups.keys().map(|&(k, image)| Group { k, image, gts: 0..0, dts: 0..0 }).collect();
+    let evals: Vec<GroupEval<'_>> =
+        groups.values().map(|g| GroupEval { scores: &g.scores, n_pos: &g.n_pos, states: &g.states }).collect();
+    Ok(accumulate(p, &keys, &evals))
+}
+
+/// One image and category rebuilt from its records, as [`GroupEval`] reads it.
+struct Accumulated {
+    scores: Vec<f64>,
+    n_pos: Vec<usize>,
+    /// `[D, A, T]`.
+    states: Vec<DtState>,
 }

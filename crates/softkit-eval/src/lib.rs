@@ -83,7 +83,7 @@ pub use coco::{
 };
 pub use error::EvalError;
 pub use evaluate::{DtRecord, EvalInput, Evaluation, GtRecord, evaluate};
-pub use images::{ImageEval, evaluate_images};
+pub use images::{ImageEval, accumulate_images, evaluate_images};
 pub use nms_ap::{NMS_AP_IOU_THRESHOLD, evaluate_nms_ap, nms_ap_filter};
 pub use params::{AreaRange, Params, linspace};
 pub use r40::evaluate_r40;

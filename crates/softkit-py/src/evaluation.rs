@@ -2,15 +2,15 @@
 //! file paths or as JSON text; the VOC protocol (DOTA), ActivityNet's temporal mAP and AP|R40 of
 //! 3-D boxes on rows of numbers.
 
-use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray2};
+use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray2, PyReadonlyArrayDyn};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use softkit_eval::{
     AreaRange, DtRecord, EvalError, EvalInput, Evaluation, GtRecord, ImageEval, KEYPOINT_STAT_NAMES, Params,
-    STAT_NAMES, VocParams, activitynet_thresholds, evaluate_activitynet, evaluate_bbox, evaluate_coco,
-    evaluate_coco_images, evaluate_keypoints_with_sigmas, evaluate_r40, evaluate_segm, evaluate_voc_coco,
-    nms_ap_filter,
+    STAT_NAMES, VocParams, accumulate_images, activitynet_thresholds, evaluate_activitynet, evaluate_bbox,
+    evaluate_coco, evaluate_coco_images, evaluate_keypoints_with_sigmas, evaluate_r40, evaluate_segm,
+    evaluate_voc_coco, nms_ap_filter,
 };
 use softkit_geom::{
     BevIou, Box3dOrigin, Boxes3d, COCO_KEYPOINT_SIGMAS, Geometry, Iou, Keypoints, Masks, Oks, PairView, Polygons,
@@ -308,6 +308,77 @@ fn image_dict<'py>(py: Python<'py>, e: &ImageEval) -> PyResult<Bound<'py, PyDict
     }
     out.set_item("dtIgnore", PyArray1::from_slice(py, &e.dt_ignore).reshape([t, d])?)?;
     Ok(out)
+}
+
+/// pycocotools' `accumulate` over `evalImgs` (a list of `None` or its dicts, as
+/// `coco_eval_images` returns them or a training loop merged them): `(precision, recall, scores)`
+/// with pycocotools' axes, for the images, categories, area ranges and maxDets of `params`.
+#[pyfunction]
+pub(crate) fn coco_accumulate<'py>(
+    py: Python<'py>,
+    eval_imgs: Vec<Option<Bound<'py, PyDict>>>,
+    mut params: RawParams,
+) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+    let records = eval_imgs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| e.as_ref().map(|e| image_eval(e).map_err(|err| named(err, i))))
+        .collect::<PyResult<Vec<ImageEval>>>()?;
+    let ev = compute(py, Size::Unbounded, move || {
+        let p = params.params(Kind::Bbox)?;
+        accumulate_images(&records, &p)
+    })?;
+    let [t, r, k, a, m] = ev.shape();
+    Ok((
+        reshaped(py, ev.precision(), &[t, r, k, a, m])?,
+        reshaped(py, ev.recall(), &[t, k, a, m])?,
+        reshaped(py, ev.scores(), &[t, r, k, a, m])?,
+    ))
+}
+
+/// `err` with the place of the record that caused it.
+fn named(err: PyErr, index: usize) -> PyErr {
+    PyValueError::new_err(format!("evalImgs[{index}]: {err}"))
+}
+
+/// One `evalImgs` dict as a record.
+fn image_eval(e: &Bound<'_, PyDict>) -> PyResult<ImageEval> {
+    let get = |key: &str| -> PyResult<Bound<'_, PyAny>> {
+        e.get_item(key)?.ok_or_else(|| PyValueError::new_err(format!("has no {key:?}")))
+    };
+    let flags =
+        |key: &str| -> PyResult<Vec<bool>> { Ok(numbers(&get(key)?, key)?.into_iter().map(|v| v != 0.0).collect()) };
+    let area: Vec<f64> = get("aRng")?.extract()?;
+    let [low, high] = area[..] else {
+        return Err(PyValueError::new_err(format!("aRng = {area:?} is not [min, max]")));
+    };
+    Ok(ImageEval {
+        image_id: get("image_id")?.extract()?,
+        category_id: get("category_id")?.extract()?,
+        area_range: [low, high],
+        max_det: get("maxDet")?.extract()?,
+        dt_ids: get("dtIds")?.extract()?,
+        gt_ids: get("gtIds")?.extract()?,
+        dt_matches: numbers(&get("dtMatches")?, "dtMatches")?,
+        gt_matches: numbers(&get("gtMatches")?, "gtMatches")?,
+        dt_scores: numbers(&get("dtScores")?, "dtScores")?,
+        gt_ignore: flags("gtIgnore")?,
+        dt_ignore: flags("dtIgnore")?,
+    })
+}
+
+/// The numbers of an array (float, integer or bool, any shape, row-major) or a list.
+fn numbers(value: &Bound<'_, PyAny>, key: &str) -> PyResult<Vec<f64>> {
+    if let Ok(a) = value.extract::<PyReadonlyArrayDyn<'_, f64>>() {
+        return Ok(a.as_array().iter().copied().collect());
+    }
+    if let Ok(a) = value.extract::<PyReadonlyArrayDyn<'_, i64>>() {
+        return Ok(a.as_array().iter().map(|&v| v as f64).collect());
+    }
+    if let Ok(a) = value.extract::<PyReadonlyArrayDyn<'_, bool>>() {
+        return Ok(a.as_array().iter().map(|&v| f64::from(u8::from(v))).collect());
+    }
+    value.extract::<Vec<f64>>().map_err(|_| PyValueError::new_err(format!("{key} is not an array of numbers")))
 }
 
 fn kind_of(kind: &str) -> PyResult<Kind> {

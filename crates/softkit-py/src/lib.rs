@@ -48,6 +48,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(shapes::rbox_convert, m)?)?;
     m.add_function(wrap_pyfunction!(evaluation::coco_eval, m)?)?;
     m.add_function(wrap_pyfunction!(evaluation::coco_eval_images, m)?)?;
+    m.add_function(wrap_pyfunction!(evaluation::coco_accumulate, m)?)?;
     m.add_function(wrap_pyfunction!(evaluation::voc_eval, m)?)?;
     m.add_function(wrap_pyfunction!(evaluation::activitynet_eval, m)?)?;
     m.add_function(wrap_pyfunction!(evaluation::r40_eval, m)?)?;

@@ -150,10 +150,12 @@ class COCOeval:
         if p is None:
             p = self.params
         p.catIds = p.catIds if p.useCats == 1 else [-1]
-        evaluated = self._paramsEval if isinstance(self._paramsEval, Params) else p
-        gt, dt, _ = self._json(evaluated.iouType)
-        result = _native.coco_eval(gt, False, dt, False, evaluated.iouType, _native_params(p, evaluated))
-        precision, recall, scores = result["precision"], result["recall"], result["scores"]
+        # From the records, as pycocotools does: a training loop may have merged several
+        # evaluations' records into evalImgs, and cocoDt then holds only the last batch.
+        images = [] if isinstance(self.evalImgs, defaultdict) else self.evalImgs
+        params = _native_params(p)
+        params["cat_ids"] = [int(c) for c in p.catIds]
+        precision, recall, scores = _native.coco_accumulate(images, params)
         self.eval = {
             "params": p,
             "counts": list(precision.shape),
@@ -228,10 +230,9 @@ def _json_default(obj):
     raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
 
 
-def _native_params(p: Params, evaluated: Optional[Params] = None) -> dict:
-    """``p`` as the evaluator reads it; images, categories and maxDets as ``evaluated`` used them."""
-    source = evaluated or p
-    sigmas = getattr(source, "kpt_oks_sigmas", None)
+def _native_params(p: Params) -> dict:
+    """``p`` as the evaluator reads it."""
+    sigmas = getattr(p, "kpt_oks_sigmas", None)
     return {
         "iou_thrs": [float(t) for t in p.iouThrs],
         "rec_thrs": [float(r) for r in p.recThrs],
@@ -239,8 +240,8 @@ def _native_params(p: Params, evaluated: Optional[Params] = None) -> dict:
         "area_rng": [(float(a[0]), float(a[1])) for a in p.areaRng],
         "area_rng_lbl": [str(label) for label in p.areaRngLbl],
         "use_cats": bool(p.useCats),
-        "img_ids": [int(i) for i in source.imgIds],
-        "cat_ids": [int(c) for c in source.catIds] if source.useCats else None,
+        "img_ids": [int(i) for i in p.imgIds],
+        "cat_ids": [int(c) for c in p.catIds] if p.useCats else None,
         "kpt_oks_sigmas": None if sigmas is None else [float(s) for s in sigmas],
     }
 
