@@ -154,7 +154,6 @@ class COCOeval:
         # evaluations' records into evalImgs, and cocoDt then holds only the last batch.
         images = [] if isinstance(self.evalImgs, defaultdict) else self.evalImgs
         params = _native_params(p)
-        params["cat_ids"] = [int(c) for c in p.catIds]
         precision, recall, scores = _native.coco_accumulate(images, params)
         self.eval = {
             "params": p,
@@ -205,8 +204,10 @@ class COCOeval:
 
     def _json(self, iou_type: str) -> tuple:
         """The ground truth and the results as JSON text for the evaluator, and the results' ids.
-        Serialised once per evaluator (the datasets are not expected to change in between)."""
-        if self._sources is None or self._sources[0] != iou_type:
+        Serialised again whenever ``cocoGt``, ``cocoDt`` or the iou type changes (a training loop
+        assigns a new ``cocoDt`` per batch)."""
+        key = (self.cocoGt, self.cocoDt, iou_type)
+        if self._sources is None or any(a is not b for a, b in zip(self._sources[0], key)):
             if self.cocoGt is None or self.cocoDt is None:
                 raise ValueError("COCOeval needs cocoGt and cocoDt to evaluate")
             shape = {"bbox": "bbox", "segm": "segmentation", "keypoints": "keypoints"}.get(iou_type)
@@ -220,7 +221,7 @@ class COCOeval:
                 results.append({"image_id": a["image_id"], "category_id": a["category_id"], shape: a[shape], "score": a["score"]})
             dt_ids = [int(a.get("id", k + 1)) for k, a in enumerate(anns)]
             gt = json.dumps(self.cocoGt.dataset, default=_json_default)
-            self._sources = (iou_type, gt, json.dumps(results, default=_json_default), dt_ids)
+            self._sources = (key, gt, json.dumps(results, default=_json_default), dt_ids)
         return self._sources[1], self._sources[2], self._sources[3]
 
 
@@ -231,17 +232,28 @@ def _json_default(obj):
 
 
 def _native_params(p: Params) -> dict:
-    """``p`` as the evaluator reads it."""
+    """``p`` as the evaluator reads it. With ``useCats`` 0 the categories still select the
+    ground truth and results, as pycocotools' ``computeIoU`` does."""
     sigmas = getattr(p, "kpt_oks_sigmas", None)
+    max_dets = []
+    for k, m in enumerate(p.maxDets):
+        if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 0:
+            raise ValueError(f"params.maxDets[{k}] = {m!r} is invalid: expected an integer >= 0")
+        max_dets.append(int(m))
+    ranges = [(float(a[0]), float(a[1])) for a in p.areaRng]
+    # Only summarize() reads the labels, so ranges without their labels still evaluate.
+    labels = [str(label) for label in p.areaRngLbl]
+    if len(labels) != len(ranges):
+        labels = [f"areaRng[{k}]" for k in range(len(ranges))]
     return {
         "iou_thrs": [float(t) for t in p.iouThrs],
         "rec_thrs": [float(r) for r in p.recThrs],
-        "max_dets": [int(m) for m in p.maxDets],
-        "area_rng": [(float(a[0]), float(a[1])) for a in p.areaRng],
-        "area_rng_lbl": [str(label) for label in p.areaRngLbl],
+        "max_dets": max_dets,
+        "area_rng": ranges,
+        "area_rng_lbl": labels,
         "use_cats": bool(p.useCats),
         "img_ids": [int(i) for i in p.imgIds],
-        "cat_ids": [int(c) for c in p.catIds] if p.useCats else None,
+        "cat_ids": [int(c) for c in p.catIds],
         "kpt_oks_sigmas": None if sigmas is None else [float(s) for s in sigmas],
     }
 
