@@ -59,6 +59,7 @@ def _try_import(name):
 
 
 softkit, _softkit_err = _try_import("softkit")
+softkit_coco = __import__("softkit.coco").coco if softkit is not None and hasattr(softkit, "__path__") else None
 pycocotools, _pycoco_err = _try_import("pycocotools")
 if pycocotools is not None:
     from pycocotools.coco import COCO as PyCOCO
@@ -186,6 +187,18 @@ def run_softkit(gt: Path, dt: Path) -> list[float]:
     return [float(s) for s in softkit.coco_eval(str(gt), str(dt), iou_type="bbox")["stats"]]
 
 
+def run_softkit_object_api(gt: Path, dt: Path) -> list[float]:
+    """pycocotools' object API on softkit (``softkit.coco``): the drop-in a training loop calls."""
+    with _quiet():
+        coco_gt = softkit_coco.COCO(str(gt))
+        coco_dt = coco_gt.loadRes(str(dt))
+        ev = softkit_coco.COCOeval(coco_gt, coco_dt, "bbox")
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+    return [float(s) for s in ev.stats]
+
+
 def run_softkit_load_only(gt: Path, dt: Path, first_image: int) -> list[float]:
     """Loading and checking both files, then evaluating a single image: the load share."""
     return softkit.coco_eval(str(gt), str(dt), iou_type="bbox", img_ids=[first_image])["stats"]
@@ -234,6 +247,7 @@ def bench_set(name: str, gt: Path, dt: Path, cli: Optional[Path], first_image: i
     libs: list[tuple[str, Optional[Callable], Optional[str]]] = [
         ("pycocotools", run_pycocotools if pycocotools else None, _pycoco_err),
         ("softkit.coco_eval (paths)", run_softkit if softkit else None, _softkit_err),
+        ("softkit.coco object API", run_softkit_object_api if softkit_coco else None, _softkit_err),
         ("softkit eval (CLI, end to end)", make_cli_runner(cli) if cli else None,
          "no release CLI found (cargo build --release -p softkit-cli, or --cli PATH)"),
         ("faster-coco-eval", run_faster_coco_eval if fce else None, _fce_err),

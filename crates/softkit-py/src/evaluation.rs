@@ -5,7 +5,7 @@
 use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray2, PyReadonlyArrayDyn};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::PyDict;
 use softkit_eval::{
     AreaRange, DtRecord, EvalError, EvalInput, Evaluation, GtRecord, ImageEval, KEYPOINT_STAT_NAMES, Params,
     STAT_NAMES, VocParams, accumulate_images, activitynet_thresholds, evaluate_activitynet, evaluate_bbox,
@@ -236,9 +236,10 @@ pub(crate) fn coco_eval<'py>(
     run(py, Source::new(gt, gt_is_path, "gt"), Source::new(dt, dt_is_path, "dt"), kind_of(kind)?, params)
 }
 
-/// pycocotools' `evalImgs` for `kind` ("bbox", "segm" or "keypoints"): a list over categories,
-/// area ranges and images of `None` or a dict with pycocotools' keys and dtypes. `dt_ids` gives
-/// the results' ids (default: 1, 2, ... in order, as `loadRes` numbers them).
+/// pycocotools' `evalImgs` for `kind` ("bbox", "segm" or "keypoints"), kept in Rust: an
+/// [`EvalImages`] over categories, area ranges and images, whose entries become pycocotools'
+/// dicts only when read. `dt_ids` gives the results' ids (default: 1, 2, ... in order, as
+/// `loadRes` numbers them).
 #[pyfunction]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn coco_eval_images<'py>(
@@ -250,7 +251,7 @@ pub(crate) fn coco_eval_images<'py>(
     kind: &str,
     mut params: RawParams,
     dt_ids: Option<Vec<i64>>,
-) -> PyResult<Bound<'py, PyList>> {
+) -> PyResult<EvalImages> {
     let kind = kind_of(kind)?;
     let (gt, dt) = (Source::new(gt, gt_is_path, "gt"), Source::new(dt, dt_is_path, "dt"));
     let (images, notes) = compute(py, Size::Unbounded, move || {
@@ -273,14 +274,50 @@ pub(crate) fn coco_eval_images<'py>(
         Ok::<_, EvalError>((images, notes))
     })?;
     warn_each(py, &notes)?;
-    let out = PyList::empty(py);
-    for image in images {
-        match image {
-            None => out.append(py.None())?,
-            Some(e) => out.append(image_dict(py, &e)?)?,
+    Ok(EvalImages { images })
+}
+
+/// `evalImgs` held in Rust: `len`, and entry `i` as `None` or pycocotools' dict, built on read.
+#[pyclass(module = "softkit._native", name = "EvalImages", frozen)]
+pub(crate) struct EvalImages {
+    images: Vec<Option<ImageEval>>,
+}
+
+#[pymethods]
+impl EvalImages {
+    fn __len__(&self) -> usize {
+        self.images.len()
+    }
+
+    /// Entry `index` (`0 <= index < len`; the Python wrapper handles negative indices and slices).
+    fn get<'py>(&self, py: Python<'py>, index: usize) -> PyResult<Bound<'py, PyAny>> {
+        match self.images.get(index) {
+            None => Err(pyo3::exceptions::PyIndexError::new_err(format!("evalImgs index {index} out of range"))),
+            Some(None) => Ok(py.None().into_bound(py)),
+            Some(Some(e)) => Ok(image_dict(py, e)?.into_any()),
         }
     }
-    Ok(out)
+
+    /// pycocotools' `accumulate` over these records: `(precision, recall, scores)`.
+    fn accumulate<'py>(&self, py: Python<'py>, mut params: RawParams) -> PyResult<Curves<'py>> {
+        let ev = compute(py, Size::Unbounded, || {
+            let p = params.params(Kind::Bbox)?;
+            accumulate_images(self.images.iter().flatten(), &p)
+        })?;
+        curves(py, &ev)
+    }
+}
+
+/// `(precision, recall, scores)` with pycocotools' axes.
+type Curves<'py> = (Bound<'py, PyAny>, Bound<'py, PyAny>, Bound<'py, PyAny>);
+
+fn curves<'py>(py: Python<'py>, ev: &Evaluation) -> PyResult<Curves<'py>> {
+    let [t, r, k, a, m] = ev.shape();
+    Ok((
+        reshaped(py, ev.precision(), &[t, r, k, a, m])?,
+        reshaped(py, ev.recall(), &[t, k, a, m])?,
+        reshaped(py, ev.scores(), &[t, r, k, a, m])?,
+    ))
 }
 
 /// One `evalImgs` entry with pycocotools' keys and types: float `[T, D]` and `[T, G]` match
@@ -318,7 +355,7 @@ pub(crate) fn coco_accumulate<'py>(
     py: Python<'py>,
     eval_imgs: Vec<Option<Bound<'py, PyDict>>>,
     mut params: RawParams,
-) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+) -> PyResult<Curves<'py>> {
     let records = eval_imgs
         .iter()
         .enumerate()
@@ -328,12 +365,7 @@ pub(crate) fn coco_accumulate<'py>(
         let p = params.params(Kind::Bbox)?;
         accumulate_images(&records, &p)
     })?;
-    let [t, r, k, a, m] = ev.shape();
-    Ok((
-        reshaped(py, ev.precision(), &[t, r, k, a, m])?,
-        reshaped(py, ev.recall(), &[t, k, a, m])?,
-        reshaped(py, ev.scores(), &[t, r, k, a, m])?,
-    ))
+    curves(py, &ev)
 }
 
 /// `err` with the place of the record that caused it.

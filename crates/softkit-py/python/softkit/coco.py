@@ -32,18 +32,21 @@ from __future__ import annotations
 import copy
 import datetime
 import json
+import operator
 import sys
 import time
 import types
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any, Callable, List, Optional
 
 import numpy as np
 
 from . import _native
 from ._coco_index import COCO
+from . import _mask as mask  # noqa: E402
 
-__all__ = ["COCO", "COCOeval", "Params", "patch_pycocotools"]
+__all__ = ["COCO", "COCOeval", "Params", "mask", "patch_pycocotools"]
 
 # COCO's 17 person keypoints (pycocotools' kpt_oks_sigmas).
 _KPT_OKS_SIGMAS = np.array(
@@ -136,7 +139,7 @@ class COCOeval:
         p.maxDets = sorted(p.maxDets)
         self.params = p
         gt, dt, dt_ids = self._json(p.iouType)
-        self.evalImgs = _native.coco_eval_images(gt, False, dt, False, p.iouType, _native_params(p), dt_ids)
+        self.evalImgs = _EvalImgs(_native.coco_eval_images(gt, False, dt, False, p.iouType, _native_params(p), dt_ids))
         self._paramsEval = copy.deepcopy(self.params)
         print(f"DONE (t={time.time() - tic:0.2f}s).")
 
@@ -152,9 +155,12 @@ class COCOeval:
         p.catIds = p.catIds if p.useCats == 1 else [-1]
         # From the records, as pycocotools does: a training loop may have merged several
         # evaluations' records into evalImgs, and cocoDt then holds only the last batch.
-        images = [] if isinstance(self.evalImgs, defaultdict) else self.evalImgs
         params = _native_params(p)
-        precision, recall, scores = _native.coco_accumulate(images, params)
+        if isinstance(self.evalImgs, _EvalImgs):
+            precision, recall, scores = self.evalImgs._records.accumulate(params)
+        else:
+            images = [] if isinstance(self.evalImgs, defaultdict) else list(self.evalImgs)
+            precision, recall, scores = _native.coco_accumulate(images, params)
         self.eval = {
             "params": p,
             "counts": list(precision.shape),
@@ -223,6 +229,35 @@ class COCOeval:
             gt = json.dumps(self.cocoGt.dataset, default=_json_default)
             self._sources = (key, gt, json.dumps(results, default=_json_default), dt_ids)
         return self._sources[1], self._sources[2], self._sources[3]
+
+
+class _EvalImgs(Sequence):
+    """pycocotools' ``evalImgs`` list, held in Rust: an entry becomes its dict (or ``None``) when
+    read, so that evaluating 5,000 images x 80 categories does not build 1.6 million dicts that
+    ``accumulate()`` would only read back. Indexing, slicing, iteration, ``len`` and
+    ``np.asarray`` work as on the list; ``list(evalImgs)`` gives the list itself."""
+
+    __slots__ = ("_records",)
+
+    def __init__(self, records):
+        self._records = records
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __getitem__(self, index):
+        n = len(self._records)
+        if isinstance(index, slice):
+            return [self._records.get(i) for i in range(*index.indices(n))]
+        i = operator.index(index)
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError("evalImgs index out of range")
+        return self._records.get(i)
+
+    def __repr__(self) -> str:
+        return f"<evalImgs: {len(self)} entries, held by softkit>"
 
 
 def _json_default(obj):
