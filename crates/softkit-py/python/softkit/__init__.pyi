@@ -9,7 +9,9 @@ from . import track as track
 
 __version__: str
 
-def nms(boxes: npt.ArrayLike, scores: npt.ArrayLike, iou_threshold: float) -> npt.NDArray[np.int64]: ...
+def nms(
+    boxes: npt.ArrayLike, scores: npt.ArrayLike, iou_threshold: float, *, eta: float = 1.0, **geometry: Any
+) -> npt.NDArray[np.int64]: ...
 def batched_nms(
     boxes: npt.ArrayLike, scores: npt.ArrayLike, labels: npt.ArrayLike, iou_threshold: float
 ) -> npt.NDArray[np.int64]: ...
@@ -25,7 +27,73 @@ def soft_nms(
     image_ids: Optional[npt.ArrayLike] = None,
     max_output: Optional[int] = None,
     pixel_offset: float = 0.0,
+    measure: Optional[str] = None,
+    beta: float = 1.0,
+    **geometry: Any,
 ) -> Tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
+def diou_nms(
+    boxes: npt.ArrayLike,
+    scores: npt.ArrayLike,
+    iou_threshold: float = 0.5,
+    *,
+    beta: float = 1.0,
+    labels: Optional[npt.ArrayLike] = None,
+    image_ids: Optional[npt.ArrayLike] = None,
+    max_output: Optional[int] = None,
+    pixel_offset: float = 0.0,
+) -> npt.NDArray[np.int64]: ...
+def matrix_nms(
+    boxes: Any,
+    scores: npt.ArrayLike,
+    *,
+    kernel: str = "gaussian",
+    sigma: float = 2.0,
+    score_threshold: float = 0.05,
+    labels: Optional[npt.ArrayLike] = None,
+    image_ids: Optional[npt.ArrayLike] = None,
+    max_output: Optional[int] = None,
+    pixel_offset: float = 0.0,
+    measure: Optional[str] = None,
+    **geometry: Any,
+) -> Tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
+def fast_nms(
+    boxes: Any,
+    scores: npt.ArrayLike,
+    iou_threshold: float = 0.5,
+    *,
+    labels: Optional[npt.ArrayLike] = None,
+    image_ids: Optional[npt.ArrayLike] = None,
+    max_output: Optional[int] = None,
+    pixel_offset: float = 0.0,
+    measure: Optional[str] = None,
+    **geometry: Any,
+) -> npt.NDArray[np.int64]: ...
+def cluster_nms(
+    boxes: Any,
+    scores: npt.ArrayLike,
+    iou_threshold: float = 0.5,
+    *,
+    variant: str = "plain",
+    sigma: float = 0.2,
+    beta: float = 1.0,
+    score_threshold: Optional[float] = None,
+    labels: Optional[npt.ArrayLike] = None,
+    image_ids: Optional[npt.ArrayLike] = None,
+    max_output: Optional[int] = None,
+    pixel_offset: float = 0.0,
+    measure: Optional[str] = None,
+    **geometry: Any,
+) -> Tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
+def box_voting(
+    boxes: npt.ArrayLike,
+    scores: npt.ArrayLike,
+    keep: npt.ArrayLike,
+    *,
+    iou_threshold: float = 0.8,
+    labels: Optional[npt.ArrayLike] = None,
+    voting: str = "score",
+    geometry: str = "box",
+) -> npt.NDArray[np.float64]: ...
 def weighted_boxes_fusion(
     boxes_list: Sequence[npt.ArrayLike],
     scores_list: Sequence[npt.ArrayLike],
@@ -35,6 +103,8 @@ def weighted_boxes_fusion(
     skip_box_thr: float = 0.0,
     conf_type: str = "avg",
     allows_overflow: bool = False,
+    *,
+    geometry: str = "box",
 ) -> Tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
 def non_maximum_weighted(
     boxes_list: Sequence[npt.ArrayLike],
@@ -43,6 +113,8 @@ def non_maximum_weighted(
     weights: Optional[Sequence[float]] = None,
     iou_thr: float = 0.55,
     skip_box_thr: float = 0.0,
+    *,
+    geometry: str = "box",
 ) -> Tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
 def box_iou(boxes1: npt.ArrayLike, boxes2: npt.ArrayLike, *, pixel_offset: float = 0.0) -> npt.NDArray[np.float64]: ...
 def generalized_box_iou(
