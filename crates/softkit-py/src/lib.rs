@@ -23,6 +23,7 @@ mod fusion;
 mod geometry;
 mod ghost;
 mod guard;
+mod mask;
 mod shapes;
 mod suppression;
 mod track;
@@ -59,8 +60,19 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(ghost::ghost_nearest_zero, m)?)?;
     m.add_function(wrap_pyfunction!(ghost::ghost_scale, m)?)?;
     m.add_class::<track::PyByteTracker>()?;
+    m.add_class::<evaluation::EvalImages>()?;
     m.add_function(wrap_pyfunction!(track::track_mot_metrics, m)?)?;
     m.add_function(wrap_pyfunction!(track::track_read_mot, m)?)?;
+    m.add_function(wrap_pyfunction!(mask::mask_encode, m)?)?;
+    m.add_function(wrap_pyfunction!(mask::mask_decode, m)?)?;
+    m.add_function(wrap_pyfunction!(mask::mask_area, m)?)?;
+    m.add_function(wrap_pyfunction!(mask::mask_to_bbox, m)?)?;
+    m.add_function(wrap_pyfunction!(mask::mask_merge, m)?)?;
+    m.add_function(wrap_pyfunction!(mask::mask_rle_iou, m)?)?;
+    m.add_function(wrap_pyfunction!(mask::mask_box_iou, m)?)?;
+    m.add_function(wrap_pyfunction!(mask::mask_from_bboxes, m)?)?;
+    m.add_function(wrap_pyfunction!(mask::mask_from_polygons, m)?)?;
+    m.add_function(wrap_pyfunction!(mask::mask_from_uncompressed, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
