@@ -30,6 +30,7 @@ import numpy as np
 from . import _native, _shapes, ghost, track
 from ._fusion import box_voting, non_maximum_weighted, weighted_boxes_fusion
 from ._arrays import array as _array
+from ._tensors import torch_io as _torch_io
 from ._arrays import count as _count
 from ._arrays import float_array as _float_array
 from ._arrays import labels as _labels
@@ -58,6 +59,7 @@ __all__ = [
     "r40_eval",
     "nms_ap",
     "ghost",
+    "ops",
     "track",
 ]
 __version__ = _native.__version__
@@ -559,6 +561,22 @@ def box_convert(boxes, in_fmt: str, out_fmt: str) -> np.ndarray:
     return _native.box_convert(_float_array(boxes, "boxes", 2), str(in_fmt), str(out_fmt))
 
 
+# Torch tensors in, torch tensors out (int64 indices, floats in the input's dtype), as torchvision.
+nms = _torch_io("scores")(nms)
+batched_nms = _torch_io("scores")(batched_nms)
+soft_nms = _torch_io("scores")(soft_nms)
+diou_nms = _torch_io("scores")(diou_nms)
+matrix_nms = _torch_io("scores")(matrix_nms)
+fast_nms = _torch_io("scores")(fast_nms)
+cluster_nms = _torch_io("scores")(cluster_nms)
+box_voting = _torch_io("boxes")(box_voting)
+box_iou = _torch_io("boxes1")(box_iou)
+generalized_box_iou = _torch_io("boxes1")(generalized_box_iou)
+distance_box_iou = _torch_io("boxes1")(distance_box_iou)
+box_iomin = _torch_io("boxes1")(box_iomin)
+box_convert = _torch_io("boxes")(box_convert)
+
+
 def _json_default(obj):
     """Lets ``json.dumps`` write numpy scalars and arrays, as loaded COCO data often holds them."""
     if isinstance(obj, (np.generic, np.ndarray)):
@@ -869,3 +887,7 @@ def _param_args(iou_thrs, rec_thrs, max_dets, area_rng, area_rng_lbl, use_cats, 
 def _sort_floor(scores) -> int:
     """Sorts a copy of ``scores`` in Rust: the floor of any exact greedy NMS, for benchmarks."""
     return _native.sort_floor(_float_array(scores, "scores", 1))
+
+
+# Last: softkit.ops re-exports the functions above under torchvision's signatures.
+from . import ops  # noqa: E402

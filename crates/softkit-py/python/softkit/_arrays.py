@@ -6,15 +6,18 @@ import operator
 
 import numpy as np
 
+from ._tensors import host_array
+
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 # The largest integer Rust takes (i64; also numpy's intp).
 _MAX_INT = 2**63 - 1
 
 
 def array(x, name: str) -> np.ndarray:
-    """``np.asarray(x)``, with numpy's complaints about ragged or odd input naming the argument."""
+    """``np.asarray(x)``, with numpy's complaints about ragged or odd input naming the argument.
+    Torch tensors and other ``__dlpack__`` arrays are read as ``softkit._tensors`` says."""
     try:
-        return np.asarray(x)
+        return np.asarray(host_array(x, name))
     except (ValueError, TypeError) as err:
         raise ValueError(f"{name} cannot be read as an array: {err}") from None
 
