@@ -236,7 +236,7 @@ pub(crate) fn coco_eval<'py>(
     run(py, Source::new(gt, gt_is_path, "gt"), Source::new(dt, dt_is_path, "dt"), kind_of(kind)?, params)
 }
 
-/// pycocotools' `evalImgs` for `kind` ("bbox", "segm" or "keypoints"), kept in Rust: an
+/// pycocotools' `evalImgs` for `kind` (any iou type but NMS-AP), kept in Rust: an
 /// [`EvalImages`] over categories, area ranges and images, whose entries become pycocotools'
 /// dicts only when read. `dt_ids` gives the results' ids (default: 1, 2, ... in order, as
 /// `loadRes` numbers them).
@@ -266,8 +266,13 @@ pub(crate) fn coco_eval_images<'py>(
                 evaluate_keypoints_with_sigmas(&gt, &dt, &p, params.sigmas())?;
                 evaluate_coco_images::<Keypoints, _>(&gt, &dt, &Oks::new(params.sigmas()), &p, ids)?
             }
-            _ => {
-                let reason = "evalImgs exist for \"bbox\", \"segm\" and \"keypoints\"".to_string();
+            Kind::Rotated => evaluate_coco_images::<RotatedBoxes, _>(&gt, &dt, &Iou, &p, ids)?,
+            Kind::Polygon => evaluate_coco_images::<Polygons, _>(&gt, &dt, &Iou, &p, ids)?,
+            Kind::Box3d => evaluate_coco_images::<Boxes3d, _>(&gt, &dt, &Iou, &p, ids)?,
+            Kind::Bev => evaluate_coco_images::<Boxes3d, _>(&gt, &dt, &BevIou, &p, ids)?,
+            Kind::Segment => evaluate_coco_images::<Segments, _>(&gt, &dt, &Iou, &p, ids)?,
+            Kind::NmsAp => {
+                let reason = "NMS-AP has no evalImgs: evaluate its kept results as \"bbox\"".to_string();
                 return Err(EvalError::Params { field: "iou_type", reason });
             }
         };

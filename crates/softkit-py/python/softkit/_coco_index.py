@@ -43,7 +43,15 @@ __all__ = ["COCO"]
 _U32 = 0xFFFFFFFF
 # A run length needs at most 7 characters of 5 bits for 32-bit counts; past 12 the shift leaves 64 bits.
 _MAX_RUN_CHARS = 12
-_KINDS = "caption, bbox, segmentation or keypoints"
+_KINDS = "caption, bbox, segmentation, keypoints, rbox, box3d or segment"
+
+# softkit's other geometries (``COCOeval`` iouTypes "rotated", "box3d", "bev", "segment"): the
+# result field, its length, and the area ``loadRes`` records (the evaluator computes its own).
+_SHAPES = {
+    "rbox": (5, lambda v: v[2] * v[3]),
+    "box3d": (7, lambda v: v[3] * v[4] * v[5]),
+    "segment": (2, lambda v: v[1] - v[0]),
+}
 
 
 def _is_array_like(obj: Any) -> bool:
@@ -628,6 +636,8 @@ class COCO:
                 kind = "segmentation"
             elif "keypoints" in first:
                 kind = "keypoints"
+            elif any(shape in first for shape in _SHAPES):
+                kind = next(shape for shape in _SHAPES if shape in first)
             else:
                 raise ValueError(f"result 0 holds none of {_KINDS}, so the kind of the results is unknown")
             if not all(kind in ann and "category_id" in ann for ann in anns):
@@ -641,6 +651,8 @@ class COCO:
                 _box_results(anns)
             elif kind == "segmentation":
                 _mask_results(anns)
+            elif kind in _SHAPES:
+                _shape_results(anns, kind)
             else:
                 _keypoint_results(anns)
         print("DONE (t={:0.2f}s)".format(time.time() - tic))
@@ -696,6 +708,21 @@ def _box_results(anns: List[dict]) -> None:
         if "segmentation" not in ann:
             ann["segmentation"] = [[x1, y1, x1, y2, x2, y2, x2, y1]]
         ann["area"] = area
+        ann["id"] = i + 1
+        ann["iscrowd"] = 0
+
+
+def _shape_results(anns: List[dict], kind: str) -> None:
+    """Rotated boxes, 3-D boxes and time segments: numbered from 1, not crowds, with an area."""
+    width, area = _SHAPES[kind]
+    for i, ann in enumerate(anns):
+        value = ann[kind]
+        if not _is_array_like(value) or isinstance(value, (str, bytes, dict)) or len(value) != width:
+            raise ValueError(f"result {i}: {kind!r} must be {width} numbers, got {value!r:.80}")
+        try:
+            ann["area"] = area([float(v) for v in value])
+        except (TypeError, ValueError):
+            raise ValueError(f"result {i}: {kind!r} must be {width} numbers, got {value!r:.80}") from None
         ann["id"] = i + 1
         ann["iscrowd"] = 0
 

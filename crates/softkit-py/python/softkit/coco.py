@@ -1,5 +1,10 @@
 """pycocotools' object API on softkit's evaluator: ``COCO``, ``COCOeval`` and ``Params``.
 
+Besides pycocotools' ``"bbox"``, ``"segm"`` and ``"keypoints"``, ``COCOeval`` takes softkit's
+geometries as iouTypes, with the same protocol: ``"rotated"`` (``rbox`` fields ``[cx, cy, w, h,
+angle]``), ``"box3d"`` and ``"bev"`` (``box3d`` fields ``[x, y, z, dx, dy, dz, heading]``, by 3-D
+or bird's-eye IoU) and ``"segment"`` (``segment`` fields ``[start, end]``).
+
 Change one import, and a training loop's evaluation gives the same ``stats``, ``eval`` arrays and
 ``evalImgs`` as pycocotools, computed in Rust:
 
@@ -54,6 +59,20 @@ _KPT_OKS_SIGMAS = np.array(
 ) / 10.0
 
 
+# Each iouType and the field its annotations and results hold: pycocotools' three, and softkit's
+# rotated boxes, 3-D boxes (by 3-D or bird's-eye IoU) and time segments.
+_RESULT_FIELDS = {
+    "bbox": "bbox",
+    "segm": "segmentation",
+    "keypoints": "keypoints",
+    "rotated": "rbox",
+    "box3d": "box3d",
+    "bev": "box3d",
+    "segment": "segment",
+}
+_IOU_TYPES = ", ".join(repr(t) for t in _RESULT_FIELDS)
+
+
 class Params:
     """pycocotools' ``Params``: every field editable between calls.
 
@@ -63,12 +82,12 @@ class Params:
     """
 
     def __init__(self, iouType: str = "segm"):
-        if iouType in ("segm", "bbox"):
+        if iouType in _RESULT_FIELDS and iouType != "keypoints":
             self.setDetParams()
         elif iouType == "keypoints":
             self.setKpParams()
         else:
-            raise ValueError(f"iouType = {iouType!r} is invalid: expected 'bbox', 'segm' or 'keypoints'")
+            raise ValueError(f"iouType = {iouType!r} is invalid: expected {_IOU_TYPES}")
         self.iouType = iouType
         # Deprecated in pycocotools, still read: 1 means segm, 0 bbox.
         self.useSegm = None
@@ -191,7 +210,7 @@ class COCOeval:
             print(line.format(title, kind, iou_text, area, max_dets, mean))
             return mean
 
-        if p.iouType in ("segm", "bbox"):
+        if p.iouType != "keypoints":
             d = p.maxDets
             rows = [(1, None, "all", d[2]), (1, 0.5, "all", d[2]), (1, 0.75, "all", d[2])]
             rows += [(1, None, a, d[2]) for a in ("small", "medium", "large")]
@@ -216,9 +235,9 @@ class COCOeval:
         if self._sources is None or any(a is not b for a, b in zip(self._sources[0], key)):
             if self.cocoGt is None or self.cocoDt is None:
                 raise ValueError("COCOeval needs cocoGt and cocoDt to evaluate")
-            shape = {"bbox": "bbox", "segm": "segmentation", "keypoints": "keypoints"}.get(iou_type)
+            shape = _RESULT_FIELDS.get(iou_type)
             if shape is None:
-                raise ValueError(f"iouType = {iou_type!r} is invalid: expected 'bbox', 'segm' or 'keypoints'")
+                raise ValueError(f"iouType = {iou_type!r} is invalid: expected {_IOU_TYPES}")
             anns = self.cocoDt.dataset.get("annotations", [])
             results = []
             for k, a in enumerate(anns):
