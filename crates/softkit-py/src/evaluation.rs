@@ -16,7 +16,7 @@ use softkit_geom::{
     BevIou, Box3dOrigin, Boxes3d, COCO_KEYPOINT_SIGMAS, Geometry, Iou, Keypoints, Masks, Oks, PairView, Polygons,
     RotatedBoxes, Segments, XywhBoxes,
 };
-use softkit_io::{CocoGroundTruth, CocoResults, IoError, integer_id};
+use softkit_io::{CocoGroundTruth, CocoResults, Detection, IoError, integer_id};
 
 use crate::guard::{Size, compute};
 
@@ -251,12 +251,22 @@ pub(crate) fn coco_eval_images<'py>(
     kind: &str,
     mut params: RawParams,
     dt_ids: Option<Vec<i64>>,
+    dt_boxes: Option<BoxColumns<'py>>,
 ) -> PyResult<EvalImages> {
     let kind = kind_of(kind)?;
+    // Box results as columns: read without a round trip through JSON text.
+    let detections = dt_boxes.map(|c| c.detections()).transpose()?;
     let (gt, dt) = (Source::new(gt, gt_is_path, "gt"), Source::new(dt, dt_is_path, "dt"));
     let (images, notes) = compute(py, Size::Unbounded, move || {
         let p = params.params(kind)?;
-        let (gt, dt, notes) = load(&gt, &dt)?;
+        let (gt, dt, notes) = match detections {
+            None => load(&gt, &dt)?,
+            Some(detections) => {
+                let ground_truth = gt.ground_truth()?;
+                let results = CocoResults::from_detections(detections, &ground_truth)?;
+                (ground_truth, results, Vec::new())
+            }
+        };
         let ids = dt_ids.as_deref();
         let images = match kind {
             Kind::Bbox => evaluate_coco_images::<XywhBoxes, _>(&gt, &dt, &Iou, &p, ids)?,
@@ -280,6 +290,35 @@ pub(crate) fn coco_eval_images<'py>(
     })?;
     warn_each(py, &notes)?;
     Ok(EvalImages { images })
+}
+
+/// Box results as numpy columns: `image_id`, `category_id`, `score` and `bbox` `(N, 4)`.
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+pub(crate) struct BoxColumns<'py> {
+    image_id: numpy::PyReadonlyArray1<'py, i64>,
+    category_id: numpy::PyReadonlyArray1<'py, i64>,
+    score: numpy::PyReadonlyArray1<'py, f64>,
+    bbox: PyReadonlyArray2<'py, f64>,
+}
+
+impl BoxColumns<'_> {
+    fn detections(&self) -> PyResult<Vec<Detection>> {
+        let (images, cats, scores) = (self.image_id.as_array(), self.category_id.as_array(), self.score.as_array());
+        let boxes = self.bbox.as_array();
+        let n = images.len();
+        if cats.len() != n || scores.len() != n || boxes.shape() != [n, 4] {
+            return Err(PyValueError::new_err("the box result columns differ in length"));
+        }
+        Ok((0..n)
+            .map(|i| Detection {
+                image_id: images[i],
+                category_id: cats[i],
+                bbox: [boxes[[i, 0]], boxes[[i, 1]], boxes[[i, 2]], boxes[[i, 3]]],
+                score: scores[i],
+            })
+            .collect())
+    }
 }
 
 /// `evalImgs` held in Rust: `len`, and entry `i` as `None` or pycocotools' dict, built on read.

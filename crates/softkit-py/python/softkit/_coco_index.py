@@ -588,7 +588,10 @@ class COCO:
                     f"results file {os.fsdecode(resFile)!r} holds a {type(anns).__name__}, expected a list of "
                     "result objects [{'image_id': ..., 'category_id': ..., 'bbox': [x, y, w, h], 'score': ...}, ...]"
                 )
-            copied = False
+            if not all(type(ann) is dict for ann in anns):
+                i = next(i for i, ann in enumerate(anns) if type(ann) is not dict)
+                raise TypeError(f"result {i} must be a dict, got {type(anns[i]).__name__}")
+            copied = True  # parsed here: nobody else holds these dicts
         elif isinstance(resFile, np.ndarray):
             anns = self.loadNumpyAnnotations(resFile)
             copied = True

@@ -157,8 +157,9 @@ class COCOeval:
             p.catIds = [int(c) for c in np.unique(p.catIds)]
         p.maxDets = sorted(p.maxDets)
         self.params = p
-        gt, dt, dt_ids = self._json(p.iouType)
-        self.evalImgs = _EvalImgs(_native.coco_eval_images(gt, False, dt, False, p.iouType, _native_params(p), dt_ids))
+        gt, dt, dt_ids, boxes = self._json(p.iouType)
+        images = _native.coco_eval_images(gt, False, dt, False, p.iouType, _native_params(p), dt_ids, boxes)
+        self.evalImgs = _EvalImgs(images)
         self._paramsEval = copy.deepcopy(self.params)
         print(f"DONE (t={time.time() - tic:0.2f}s).")
 
@@ -228,9 +229,10 @@ class COCOeval:
         return ""
 
     def _json(self, iou_type: str) -> tuple:
-        """The ground truth and the results as JSON text for the evaluator, and the results' ids.
-        Serialised again whenever ``cocoGt``, ``cocoDt`` or the iou type changes (a training loop
-        assigns a new ``cocoDt`` per batch)."""
+        """``(gt, dt, dt_ids, boxes)`` for the evaluator: the ground truth as JSON text, the
+        results as JSON text or, for boxes, as numpy columns (``boxes``, and ``dt`` empty), and
+        the results' ids. Made again whenever ``cocoGt``, ``cocoDt`` or the iou type changes (a
+        training loop assigns a new ``cocoDt`` per batch)."""
         key = (self.cocoGt, self.cocoDt, iou_type)
         if self._sources is None or any(a is not b for a, b in zip(self._sources[0], key)):
             if self.cocoGt is None or self.cocoDt is None:
@@ -239,15 +241,44 @@ class COCOeval:
             if shape is None:
                 raise ValueError(f"iouType = {iou_type!r} is invalid: expected {_IOU_TYPES}")
             anns = self.cocoDt.dataset.get("annotations", [])
-            results = []
             for k, a in enumerate(anns):
-                if shape not in a:
+                if not isinstance(a, dict) or shape not in a:
                     raise ValueError(f"cocoDt annotations[{k}] has no {shape!r}, which iouType {iou_type!r} evaluates")
-                results.append({"image_id": a["image_id"], "category_id": a["category_id"], shape: a[shape], "score": a["score"]})
             dt_ids = [int(a.get("id", k + 1)) for k, a in enumerate(anns)]
             gt = json.dumps(self.cocoGt.dataset, default=_json_default)
-            self._sources = (key, gt, json.dumps(results, default=_json_default), dt_ids)
-        return self._sources[1], self._sources[2], self._sources[3]
+            boxes = _box_columns(anns) if shape == "bbox" else None
+            if boxes is None:
+                results = [
+                    {"image_id": a["image_id"], "category_id": a["category_id"], shape: a[shape], "score": a["score"]}
+                    for a in anns
+                ]
+                dt = json.dumps(results, default=_json_default)
+            else:
+                dt = ""
+            self._sources = (key, gt, dt, dt_ids, boxes)
+        return self._sources[1:]
+
+
+def _box_columns(anns: list) -> Optional[dict]:
+    """Box results as the evaluator's columns, or ``None`` when they are not plain numbers (the
+    JSON reader then names the bad one)."""
+    try:
+        columns = {
+            "image_id": np.array([a["image_id"] for a in anns]),
+            "category_id": np.array([a["category_id"] for a in anns]),
+            "score": np.array([a["score"] for a in anns], dtype=np.float64),
+            "bbox": np.array([a["bbox"] for a in anns], dtype=np.float64).reshape(len(anns), 4),
+        }
+    except (TypeError, ValueError, KeyError, OverflowError):
+        return None
+    for k in ("image_id", "category_id"):
+        # Integers as written (exact); anything else goes through the JSON reader's checks.
+        if columns[k].dtype.kind not in "iu" and len(anns) > 0:
+            return None
+        columns[k] = columns[k].astype(np.int64)
+    if not (np.isfinite(columns["score"]).all() and np.isfinite(columns["bbox"]).all()):
+        return None
+    return columns
 
 
 class _EvalImgs(Sequence):
