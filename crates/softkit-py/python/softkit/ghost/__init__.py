@@ -37,9 +37,9 @@ from typing import Optional
 
 import numpy as np
 
-from . import _native
-from ._arrays import array, floats, native_order
-from ._arrays import number as _number
+from .. import _native
+from .._arrays import array, floats, native_order
+from .._arrays import number as _number
 
 __all__ = ["delta_a", "rho_a", "rho_binary", "rho_top2", "nearest_zero", "scale"]
 
