@@ -187,7 +187,30 @@ CASES = [
     ("fusion: 3-D box of negative dx",
      lambda: softkit.weighted_boxes_fusion([[[0.5, 0.5, 0.5, -0.1, 0.2, 0.2, 0.0]]], [[0.9]], [[0]], geometry="box3d"),
      ValueError, ["boxes_list[0][0] dx = -0.1 is negative"]),
+    # Tensors: torch is the test environment's reference (imported by these rows only).
+    ("ops: a tensor on another device (CUDA's stand-in)",
+     lambda: softkit.ops.nms(_torch().empty(2, 4, device="meta"), _torch().rand(2), 0.5),
+     ValueError, ["boxes is a torch tensor on meta", "pass boxes.cpu()"]),
+    ("ops: a scores tensor on another device",
+     lambda: softkit.ops.batched_nms(_torch().rand(2, 4), _torch().empty(2, device="meta"), _torch().zeros(2), 0.5),
+     ValueError, ["scores is a torch tensor on meta", "scores.cpu()"]),
+    ("ops: NaN in a tensor",
+     lambda: softkit.ops.box_iou(_torch().tensor([[0.0, 0, float("nan"), 1]]), _torch().tensor([[0.0, 0, 1, 1]])),
+     ValueError, ["boxes1", "boxes[0].x2 = NaN is not finite"]),
+    ("ops: tensors of different lengths",
+     lambda: softkit.ops.nms(_torch().tensor([[0.0, 0, 1, 1]] * 3), _torch().rand(2), 0.5),
+     ValueError, ["scores has 2 entries but boxes has 3"]),
+    ("ops: remove_small_boxes of the wrong shape", lambda: softkit.ops.remove_small_boxes(_torch().rand(3, 5), 1.0),
+     ValueError, ["boxes must have shape (N, 4)", "(3, 5)"]),
+    ("ops: clip_boxes_to_image with a bad size", lambda: softkit.ops.clip_boxes_to_image(np.zeros((1, 4)), ("a", 3)),
+     TypeError, ["size[0] must be a real number"]),
 ]
+
+
+def _torch():
+    import torch
+
+    return torch
 
 
 @pytest.mark.parametrize("name, call, error, words", CASES, ids=[c[0] for c in CASES])

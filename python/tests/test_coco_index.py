@@ -516,10 +516,22 @@ def test_ann_to_rle_and_mask_match_pycocotools_for_run_lengths(gt_path, segm_pat
     sk_res, ref_res = load_res_both(str(gt_path), str(segm_path))
     for ann_id in list(sk_res.anns)[::37]:
         assert_same(sk_res.annToMask(sk_res.anns[ann_id]), ref_res.annToMask(ref_res.anns[ann_id]), f"mask {ann_id}")
-    with pytest.raises(NotImplementedError, match="polygon"):
-        sk.annToRLE(sk.anns[101])
-    with pytest.raises(NotImplementedError, match="polygon"):
-        sk.annToMask(sk.anns[101])
+
+
+def test_ann_to_rle_and_mask_match_pycocotools_for_polygons(gt_path):
+    """Polygons are rasterised at the image's size and merged, as pycocotools' annToRLE does;
+    pycocotools' own COCOeval("segm") calls it on a softkit COCO."""
+    data = small_dataset()
+    sk, ref = sk_coco(data), ref_coco(data)
+    assert_same(sk.annToRLE(sk.anns[101]), ref.annToRLE(ref.anns[101]), "annToRLE(101)")
+    assert_same(sk.annToMask(sk.anns[101]), ref.annToMask(ref.anns[101]), "annToMask(101)")
+    sk, ref = sk_coco(str(gt_path)), ref_coco(str(gt_path))
+    polygons = [i for i, a in sk.anns.items() if isinstance(a["segmentation"], list)]
+    assert len(polygons) > 100
+    for ann_id in polygons[::4]:
+        assert_same(sk.annToRLE(sk.anns[ann_id]), ref.annToRLE(ref.anns[ann_id]), f"annToRLE({ann_id})")
+    for ann_id in polygons[::40]:
+        assert_same(sk.annToMask(sk.anns[ann_id]), ref.annToMask(ref.anns[ann_id]), f"annToMask({ann_id})")
 
 
 # ------------------------------------------------------------------------------------ loadRes: keypoints, captions
@@ -729,3 +741,18 @@ def test_caller_results_unchanged_after_every_kind(gt_path, bbox_path, segm_path
         assert [id(r) for r in results] == ids_before
         assert all(a is not b for a, b in zip(res.dataset["annotations"], results))
         assert res.dataset["annotations"] is not results
+
+
+def test_pycocotools_own_segm_evaluation_runs_on_softkit_indexes(gt_path, segm_path):
+    """pycocotools' COCOeval("segm") reads ground truth polygons through annToRLE: on softkit's
+    COCO objects it gives the same stats as on its own."""
+    sk_res, ref_res = load_res_both(str(gt_path), str(segm_path))
+    stats = []
+    for gt, res in ((sk_coco(str(gt_path)), sk_res), (ref_coco(str(gt_path)), ref_res)):
+        with contextlib.redirect_stdout(io.StringIO()):
+            e = COCOeval(gt, res, "segm")
+            e.evaluate()
+            e.accumulate()
+            e.summarize()
+        stats.append(e.stats)
+    assert np.array_equal(stats[0], stats[1]) and stats[0][0] > 0.1

@@ -501,15 +501,15 @@ class COCO:
 
     def annToRLE(self, ann: dict) -> dict:
         """The annotation's segmentation as compressed run lengths, as pycocotools' ``annToRLE``:
-        a compressed RLE is returned as is, an uncompressed one (``counts`` a list) is compressed
-        (``{'size': [h, w], 'counts': bytes}``). Polygons are not rasterised here and raise
-        ``NotImplementedError``."""
+        polygons are rasterised at the image's size (pycocotools' exact rasterisation, in Rust) and
+        merged, an uncompressed RLE (``counts`` a list) is compressed (``{'size': [h, w], 'counts':
+        bytes}``), and a compressed one is returned as is."""
         segm = ann["segmentation"]
         if isinstance(segm, list):
-            raise NotImplementedError(
-                f"annToRLE: annotation {ann.get('id')!r} is a polygon; softkit.coco.COCO converts only "
-                "run-length segmentations (softkit.coco_eval rasterises polygons itself)"
-            )
+            from . import _mask  # here, not at import: _mask is a sibling module of the package
+
+            image = self.imgs[ann["image_id"]]
+            return _mask.merge(_mask.frPyObjects(segm, image["height"], image["width"]))
         if isinstance(segm, dict) and isinstance(segm.get("counts"), list):
             h, w, runs = _run_lengths(segm, f"annotation {ann.get('id')!r}: 'segmentation'")
             return {"size": [h, w], "counts": _encode_counts(runs.tolist())}
@@ -517,7 +517,7 @@ class COCO:
 
     def annToMask(self, ann: dict) -> np.ndarray:
         """The annotation's mask, ``uint8`` of shape ``(h, w)`` (column-major, as pycocotools'
-        ``decode`` gives it); run-length segmentations only (see ``annToRLE``)."""
+        ``decode`` gives it)."""
         rle = self.annToRLE(ann)
         h, w, runs = _run_lengths(rle, f"annotation {ann.get('id')!r}: 'segmentation'")
         values = (np.arange(runs.size) & 1).astype(np.uint8)
