@@ -588,9 +588,7 @@ class COCO:
                     f"results file {os.fsdecode(resFile)!r} holds a {type(anns).__name__}, expected a list of "
                     "result objects [{'image_id': ..., 'category_id': ..., 'bbox': [x, y, w, h], 'score': ...}, ...]"
                 )
-            if not all(type(ann) is dict for ann in anns):
-                i = next(i for i, ann in enumerate(anns) if type(ann) is not dict)
-                raise TypeError(f"result {i} must be a dict, got {type(anns[i]).__name__}")
+            _require_dicts(anns)
             copied = True  # parsed here: nobody else holds these dicts
         elif isinstance(resFile, np.ndarray):
             anns = self.loadNumpyAnnotations(resFile)
@@ -679,15 +677,19 @@ def _is_empty(x: Any) -> bool:
         return False
 
 
+def _require_dicts(anns: Any) -> None:
+    """Every result is a dict (or a dict subclass); else a ``TypeError`` naming the first other."""
+    for i, ann in enumerate(anns):
+        if not isinstance(ann, dict):
+            raise TypeError(f"result {i} must be a dict, got {type(ann).__name__}")
+
+
 def _copy_results(anns: Any) -> List[dict]:
     """A copy of each result dict, and of its ``bbox`` list or array."""
     out = []
     append = out.append
+    _require_dicts(anns)
     for ann in anns:
-        if type(ann) is not dict:
-            if not isinstance(ann, dict):
-                i = next(i for i, a in enumerate(anns) if not isinstance(a, dict))
-                raise TypeError(f"result {i} must be a dict, got {type(ann).__name__}")
         ann = ann.copy()
         bb = ann.get("bbox")
         if type(bb) is list or isinstance(bb, (list, np.ndarray)):
