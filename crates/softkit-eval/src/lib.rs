@@ -28,6 +28,7 @@
 //! - `params`: pycocotools' `Params` ([`Params`], [`AreaRange`], [`linspace`]).
 //! - `matching`: pycocotools' `evaluateImg`, one image and category at a time.
 //! - `images`: its records, pycocotools' `evalImgs` ([`evaluate_images`], [`ImageEval`]).
+//! - `ious`: pycocotools' `COCOeval.ious`, every image and category's overlap matrix ([`coco_ious`]).
 //! - `accumulate`: precision/recall curves, pycocotools' `accumulate`.
 //! - `summary`: the summary numbers and AP per category ([`STAT_NAMES`], [`ClassAp`]).
 //! - `group_order`: grouping records by image and category in input order.
@@ -69,6 +70,7 @@ mod error;
 mod evaluate;
 mod group_order;
 mod images;
+mod ious;
 mod matching;
 mod nms_ap;
 mod params;
@@ -84,6 +86,7 @@ pub use coco::{
 pub use error::EvalError;
 pub use evaluate::{DtRecord, EvalInput, Evaluation, GtRecord, evaluate};
 pub use images::{ImageEval, accumulate_images, evaluate_images};
+pub use ious::{PairIous, coco_ious};
 pub use nms_ap::{NMS_AP_IOU_THRESHOLD, evaluate_nms_ap, nms_ap_filter};
 pub use params::{AreaRange, Params, linspace};
 pub use r40::evaluate_r40;

@@ -141,6 +141,10 @@ pub struct CocoGroundTruth {
     segments: Vec<Option<[f64; 2]>>,
     /// The ids the file wrote as floats.
     float_ids: Option<FloatIds>,
+    /// The image ids as written (file order, repeats kept).
+    images_as_written: Vec<i64>,
+    /// The category ids as written (file order, repeats kept).
+    categories_as_written: Vec<i64>,
 }
 
 impl CocoGroundTruth {
@@ -191,9 +195,11 @@ impl CocoGroundTruth {
         annotations: Vec<GtAnnotation>,
     ) -> Result<Self, IoError> {
         let mut image_ids: Vec<i64> = image_ids.into_iter().collect();
+        let images_as_written = image_ids.clone();
         image_ids.sort_unstable();
         image_ids.dedup();
         let mut categories: Vec<Category> = categories.into_iter().collect();
+        let categories_as_written = categories.iter().map(|c| c.id).collect();
         categories.sort_by_key(|c| c.id);
         categories.dedup_by_key(|c| c.id);
         let mut first_index: HashMap<i64, usize> = HashMap::with_capacity(annotations.len());
@@ -223,6 +229,8 @@ impl CocoGroundTruth {
         let (boxes3d, segments) = (vec![None; annotations.len()], vec![None; annotations.len()]);
         Ok(CocoGroundTruth {
             float_ids: None,
+            images_as_written,
+            categories_as_written,
             image_ids,
             categories,
             annotations,
@@ -307,6 +315,18 @@ impl CocoGroundTruth {
     /// The image ids, sorted ascending, each once.
     pub fn image_ids(&self) -> &[i64] {
         &self.image_ids
+    }
+
+    /// The image ids in the order the file lists its images, repeats kept (pycocotools'
+    /// `getImgIds()` is this order, each id at its first place).
+    pub fn image_ids_as_written(&self) -> &[i64] {
+        &self.images_as_written
+    }
+
+    /// The category ids in the order the file lists its categories, repeats kept (pycocotools'
+    /// `getCatIds()`).
+    pub fn category_ids_as_written(&self) -> &[i64] {
+        &self.categories_as_written
     }
 
     /// The categories, sorted by id, each once.

@@ -7,8 +7,8 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use softkit_eval::{
-    AreaRange, DtRecord, EvalError, EvalInput, Evaluation, GtRecord, ImageEval, KEYPOINT_STAT_NAMES, Params,
-    STAT_NAMES, VocParams, accumulate_images, activitynet_thresholds, evaluate_activitynet, evaluate_bbox,
+    AreaRange, DtRecord, EvalError, EvalInput, Evaluation, GtRecord, ImageEval, KEYPOINT_STAT_NAMES, PairIous, Params,
+    STAT_NAMES, VocParams, accumulate_images, activitynet_thresholds, coco_ious, evaluate_activitynet, evaluate_bbox,
     evaluate_coco, evaluate_coco_images, evaluate_keypoints_with_sigmas, evaluate_r40, evaluate_segm,
     evaluate_voc_coco, nms_ap_filter,
 };
@@ -17,6 +17,8 @@ use softkit_geom::{
     RotatedBoxes, Segments, XywhBoxes,
 };
 use softkit_io::{CocoGroundTruth, CocoResults, Detection, IoError, integer_id};
+
+use std::sync::{Arc, OnceLock};
 
 use crate::guard::{Size, compute};
 
@@ -106,7 +108,7 @@ fn area_ranges(
 
 /// Which evaluation to run.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(crate) enum Kind {
     Bbox,
     Segm,
     Keypoints,
@@ -151,7 +153,7 @@ pub(crate) struct RawParams {
 
 impl RawParams {
     /// The evaluator's parameters, with `kind`'s defaults for what is `None`.
-    fn params(&mut self, kind: Kind) -> Result<Params, EvalError> {
+    pub(crate) fn params(&mut self, kind: Kind) -> Result<Params, EvalError> {
         let defaults = if kind == Kind::Keypoints { Params::keypoints() } else { Params::default() };
         Ok(Params {
             img_ids: self.img_ids.take(),
@@ -164,7 +166,7 @@ impl RawParams {
         })
     }
 
-    fn sigmas(&self) -> &[f64] {
+    pub(crate) fn sigmas(&self) -> &[f64] {
         self.kpt_oks_sigmas.as_deref().unwrap_or(&COCO_KEYPOINT_SIGMAS)
     }
 }
@@ -267,29 +269,90 @@ pub(crate) fn coco_eval_images<'py>(
                 (ground_truth, results, Vec::new())
             }
         };
-        let ids = dt_ids.as_deref();
-        let images = match kind {
-            Kind::Bbox => evaluate_coco_images::<XywhBoxes, _>(&gt, &dt, &Iou, &p, ids)?,
-            Kind::Segm => evaluate_coco_images::<Masks, _>(&gt, &dt, &Iou, &p, ids)?,
-            Kind::Keypoints => {
-                // The evaluation checks the keypoints (counts, use_cats) that the records assume.
-                evaluate_keypoints_with_sigmas(&gt, &dt, &p, params.sigmas())?;
-                evaluate_coco_images::<Keypoints, _>(&gt, &dt, &Oks::new(params.sigmas()), &p, ids)?
-            }
-            Kind::Rotated => evaluate_coco_images::<RotatedBoxes, _>(&gt, &dt, &Iou, &p, ids)?,
-            Kind::Polygon => evaluate_coco_images::<Polygons, _>(&gt, &dt, &Iou, &p, ids)?,
-            Kind::Box3d => evaluate_coco_images::<Boxes3d, _>(&gt, &dt, &Iou, &p, ids)?,
-            Kind::Bev => evaluate_coco_images::<Boxes3d, _>(&gt, &dt, &BevIou, &p, ids)?,
-            Kind::Segment => evaluate_coco_images::<Segments, _>(&gt, &dt, &Iou, &p, ids)?,
-            Kind::NmsAp => {
-                let reason = "NMS-AP has no evalImgs: evaluate its kept results as \"bbox\"".to_string();
-                return Err(EvalError::Params { field: "iou_type", reason });
-            }
-        };
-        Ok::<_, EvalError>((images, notes))
+        if let Some(ids) = &dt_ids
+            && ids.len() != dt.len()
+        {
+            let reason = format!("has {} ids but there are {} results", ids.len(), dt.len());
+            return Err(EvalError::Params { field: "dt_ids", reason });
+        }
+        let sigmas = params.sigmas().to_vec();
+        let inputs = EvalInputs { gt: Arc::new(gt), dt: Arc::new(dt), kind, params: p, sigmas, dt_ids };
+        Ok::<_, EvalError>((EvalImages::evaluate(inputs)?, notes))
     })?;
     warn_each(py, &notes)?;
-    Ok(EvalImages { images })
+    Ok(images)
+}
+
+/// pycocotools' `evaluate()` and `accumulate()` of `kind` at once (any iou type but NMS-AP).
+fn evaluation_of(inputs: &EvalInputs) -> Result<Evaluation, EvalError> {
+    let (gt, dt, p) = (&*inputs.gt, &*inputs.dt, &inputs.params);
+    match inputs.kind {
+        Kind::Bbox => evaluate_coco::<XywhBoxes, _>(gt, dt, &Iou, p),
+        Kind::Segm => evaluate_coco::<Masks, _>(gt, dt, &Iou, p),
+        Kind::Keypoints => evaluate_keypoints_with_sigmas(gt, dt, p, &inputs.sigmas),
+        Kind::Rotated => evaluate_coco::<RotatedBoxes, _>(gt, dt, &Iou, p),
+        Kind::Polygon => evaluate_coco::<Polygons, _>(gt, dt, &Iou, p),
+        Kind::Box3d => evaluate_coco::<Boxes3d, _>(gt, dt, &Iou, p),
+        Kind::Bev => evaluate_coco::<Boxes3d, _>(gt, dt, &BevIou, p),
+        Kind::Segment => evaluate_coco::<Segments, _>(gt, dt, &Iou, p),
+        Kind::NmsAp => {
+            let reason = "NMS-AP has no evalImgs: evaluate its kept results as \"bbox\"".to_string();
+            Err(EvalError::Params { field: "iou_type", reason })
+        }
+    }
+}
+
+/// pycocotools' `evalImgs` records of `kind` (any iou type but NMS-AP).
+fn eval_images(
+    gt: &CocoGroundTruth,
+    dt: &CocoResults,
+    kind: Kind,
+    p: &Params,
+    sigmas: &[f64],
+    ids: Option<&[i64]>,
+) -> Result<Vec<Option<ImageEval>>, EvalError> {
+    Ok(match kind {
+        Kind::Bbox => evaluate_coco_images::<XywhBoxes, _>(gt, dt, &Iou, p, ids)?,
+        Kind::Segm => evaluate_coco_images::<Masks, _>(gt, dt, &Iou, p, ids)?,
+        // `evaluation_of` ran first and checked the keypoints (counts, use_cats) the records assume.
+        Kind::Keypoints => evaluate_coco_images::<Keypoints, _>(gt, dt, &Oks::new(sigmas), p, ids)?,
+        Kind::Rotated => evaluate_coco_images::<RotatedBoxes, _>(gt, dt, &Iou, p, ids)?,
+        Kind::Polygon => evaluate_coco_images::<Polygons, _>(gt, dt, &Iou, p, ids)?,
+        Kind::Box3d => evaluate_coco_images::<Boxes3d, _>(gt, dt, &Iou, p, ids)?,
+        Kind::Bev => evaluate_coco_images::<Boxes3d, _>(gt, dt, &BevIou, p, ids)?,
+        Kind::Segment => evaluate_coco_images::<Segments, _>(gt, dt, &Iou, p, ids)?,
+        Kind::NmsAp => {
+            let reason = "NMS-AP has no evalImgs: evaluate its kept results as \"bbox\"".to_string();
+            return Err(EvalError::Params { field: "iou_type", reason });
+        }
+    })
+}
+
+/// pycocotools' `COCOeval.ious` of `kind` (any iou type but NMS-AP).
+fn ious_of(inputs: &EvalInputs) -> Result<Vec<PairIous>, EvalError> {
+    let (gt, dt, p) = (&*inputs.gt, &*inputs.dt, &inputs.params);
+    Ok(match inputs.kind {
+        Kind::Bbox => coco_ious::<XywhBoxes, _>(gt, dt, &Iou, p)?,
+        Kind::Segm => coco_ious::<Masks, _>(gt, dt, &Iou, p)?,
+        Kind::Keypoints => coco_ious::<Keypoints, _>(gt, dt, &Oks::new(&inputs.sigmas), p)?,
+        Kind::Rotated => coco_ious::<RotatedBoxes, _>(gt, dt, &Iou, p)?,
+        Kind::Polygon => coco_ious::<Polygons, _>(gt, dt, &Iou, p)?,
+        Kind::Box3d => coco_ious::<Boxes3d, _>(gt, dt, &Iou, p)?,
+        Kind::Bev => coco_ious::<Boxes3d, _>(gt, dt, &BevIou, p)?,
+        Kind::Segment => coco_ious::<Segments, _>(gt, dt, &Iou, p)?,
+        Kind::NmsAp => Vec::new(),
+    })
+}
+
+/// What an evaluation read, kept for `evalImgs` and `ious`: the ground truth, the results, the
+/// iou type, the parameters, the keypoint sigmas and the results' ids (`None`: 1, 2, ... in order).
+pub(crate) struct EvalInputs {
+    pub(crate) gt: Arc<CocoGroundTruth>,
+    pub(crate) dt: Arc<CocoResults>,
+    pub(crate) kind: Kind,
+    pub(crate) params: Params,
+    pub(crate) sigmas: Vec<f64>,
+    pub(crate) dt_ids: Option<Vec<i64>>,
 }
 
 /// Box results as numpy columns: `image_id`, `category_id`, `score` and `bbox` `(N, 4)`.
@@ -321,21 +384,73 @@ impl BoxColumns<'_> {
     }
 }
 
-/// `evalImgs` held in Rust: `len`, and entry `i` as `None` or pycocotools' dict, built on read.
+/// `evalImgs` held in Rust: `len`, and entry `i` as `None` or pycocotools' dict, built on read;
+/// and `ious`, computed on request from the inputs the evaluation read.
+///
+/// `evaluate()` matches and accumulates at once (the curves `accumulate()` gives for the same
+/// parameters); the per-image records are made only when `evalImgs` is read or `accumulate()`
+/// gets other parameters.
 #[pyclass(module = "softkit._native", name = "EvalImages", frozen)]
 pub(crate) struct EvalImages {
-    images: Vec<Option<ImageEval>>,
+    inputs: EvalInputs,
+    /// The curves at `inputs.params`.
+    evaluation: Evaluation,
+    len: usize,
+    images: OnceLock<Vec<Option<ImageEval>>>,
+}
+
+impl EvalImages {
+    /// Evaluates `inputs` (call without the GIL).
+    pub(crate) fn evaluate(inputs: EvalInputs) -> Result<Self, EvalError> {
+        let evaluation = evaluation_of(&inputs)?;
+        let n_cat = if evaluation.use_cats() { evaluation.cat_ids().len() } else { 1 };
+        let len = n_cat * evaluation.area_rngs().len() * evaluation.img_ids().len();
+        Ok(EvalImages { inputs, evaluation, len, images: OnceLock::new() })
+    }
+
+    fn records(&self, py: Python<'_>) -> PyResult<&[Option<ImageEval>]> {
+        if let Some(images) = self.images.get() {
+            return Ok(images);
+        }
+        let i = &self.inputs;
+        let images = compute(py, Size::Unbounded, || {
+            eval_images(&i.gt, &i.dt, i.kind, &i.params, &i.sigmas, i.dt_ids.as_deref())
+        })?;
+        Ok(self.images.get_or_init(|| images))
+    }
 }
 
 #[pymethods]
 impl EvalImages {
+    /// pycocotools' `ious`: `{(imgId, catId): ndarray [D, G] float64, or [] where the image has
+    /// no detection or no ground truth of the category}`, over the evaluated images and
+    /// categories (`catId` -1 without categories).
+    fn ious<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let pairs = compute(py, Size::Unbounded, || ious_of(&self.inputs))?;
+        let out = PyDict::new(py);
+        for pair in pairs {
+            let key = (pair.image_id, pair.category_id);
+            if pair.dt == 0 || pair.gt == 0 {
+                out.set_item(key, pyo3::types::PyList::empty(py))?;
+            } else {
+                out.set_item(key, PyArray1::from_vec(py, pair.values).reshape([pair.dt, pair.gt])?)?;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Held, never changed: a copy is the same object.
+    fn __deepcopy__(slf: Py<Self>, _memo: &Bound<'_, PyAny>) -> Py<Self> {
+        slf
+    }
+
     fn __len__(&self) -> usize {
-        self.images.len()
+        self.len
     }
 
     /// Entry `index` (`0 <= index < len`; the Python wrapper handles negative indices and slices).
     fn get<'py>(&self, py: Python<'py>, index: usize) -> PyResult<Bound<'py, PyAny>> {
-        match self.images.get(index) {
+        match self.records(py)?.get(index) {
             None => Err(pyo3::exceptions::PyIndexError::new_err(format!("evalImgs index {index} out of range"))),
             Some(None) => Ok(py.None().into_bound(py)),
             Some(Some(e)) => Ok(image_dict(py, e)?.into_any()),
@@ -344,10 +459,12 @@ impl EvalImages {
 
     /// pycocotools' `accumulate` over these records: `(precision, recall, scores)`.
     fn accumulate<'py>(&self, py: Python<'py>, mut params: RawParams) -> PyResult<Curves<'py>> {
-        let ev = compute(py, Size::Unbounded, || {
-            let p = params.params(Kind::Bbox)?;
-            accumulate_images(self.images.iter().flatten(), &p)
-        })?;
+        let p = params.params(self.inputs.kind).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        if p == self.inputs.params {
+            return curves(py, &self.evaluation);
+        }
+        let images = self.records(py)?;
+        let ev = compute(py, Size::Unbounded, || accumulate_images(images.iter().flatten(), &p))?;
         curves(py, &ev)
     }
 }
@@ -457,7 +574,7 @@ fn numbers(value: &Bound<'_, PyAny>, key: &str) -> PyResult<Vec<f64>> {
     value.extract::<Vec<f64>>().map_err(|_| PyValueError::new_err(format!("{key} is not an array of numbers")))
 }
 
-fn kind_of(kind: &str) -> PyResult<Kind> {
+pub(crate) fn kind_of(kind: &str) -> PyResult<Kind> {
     Ok(match kind {
         "bbox" => Kind::Bbox,
         "segm" => Kind::Segm,

@@ -18,6 +18,7 @@
 #![deny(missing_docs)]
 
 mod arrays;
+mod coco_index;
 mod evaluation;
 mod fusion;
 mod geometry;
@@ -61,6 +62,12 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(ghost::ghost_scale, m)?)?;
     m.add_class::<track::PyByteTracker>()?;
     m.add_class::<evaluation::EvalImages>()?;
+    m.add_class::<coco_index::CocoGtIndex>()?;
+    m.add_class::<coco_index::CocoResultsIndex>()?;
+    m.add_function(wrap_pyfunction!(coco_index::coco_gt_index, m)?)?;
+    m.add_function(wrap_pyfunction!(coco_index::coco_results_index, m)?)?;
+    m.add_function(wrap_pyfunction!(coco_index::coco_box_results, m)?)?;
+    m.add_function(wrap_pyfunction!(coco_index::coco_eval_indexed, m)?)?;
     m.add_function(wrap_pyfunction!(track::track_mot_metrics, m)?)?;
     m.add_function(wrap_pyfunction!(track::track_read_mot, m)?)?;
     m.add_function(wrap_pyfunction!(mask::mask_encode, m)?)?;

@@ -21,6 +21,10 @@ itself). ``showAnns`` and ``download`` are not provided. The differences are on 
   to ``catToImgs`` (pycocotools' ``defaultdict`` lookup does); ``loadAnns``/``loadCats``/
   ``loadImgs`` take numpy integers too, and raise ``TypeError`` where pycocotools returns None.
 
+The file given to ``COCO`` or ``loadRes`` is parsed in Rust (when softkit's reader accepts it;
+otherwise by Python's ``json``, as pycocotools does), and the attributes are built from it on first
+read: ``getImgIds()``, ``getCatIds()`` and evaluation never build them.
+
 Mask areas and boxes are computed from the run lengths here, exactly as pycocotools' ``maskApi.c``
 (``rleFrString``, ``rleArea``, ``rleToBbox``) computes them.
 """
@@ -28,6 +32,7 @@ Mask areas and boxes are computed from the run lengths here, exactly as pycocoto
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
 import json
 import numbers
@@ -72,14 +77,6 @@ def _members(seq: Any) -> Any:
 
 def _is_path(x: Any) -> bool:
     return isinstance(x, (str, bytes, os.PathLike))
-
-
-def _load_json(path: Any, what: str) -> Any:
-    with open(path, "r") as f:
-        try:
-            return json.load(f)
-        except json.JSONDecodeError as err:
-            raise ValueError(f"{what} {os.fsdecode(path)!r} is not valid JSON: {err}") from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -324,12 +321,16 @@ class COCO:
     """
 
     def __init__(self, annotation_file: Any = None) -> None:
-        self.dataset: Dict[str, Any] = dict()
-        self.anns: Dict[Any, dict] = dict()
-        self.cats: Dict[Any, dict] = dict()
-        self.imgs: Dict[Any, dict] = dict()
-        self.imgToAnns: "defaultdict[Any, List[dict]]" = defaultdict(list)
-        self.catToImgs: "defaultdict[Any, List[Any]]" = defaultdict(list)
+        # Evaluation reads ``_native`` (the file parsed in Rust) while nobody has read the
+        # annotations' dicts; ``_pending`` builds those dicts on first read.
+        self._native: Any = None
+        self._pending: Any = None
+        self._dataset: Dict[str, Any] = dict()
+        self._anns: Dict[Any, dict] = dict()
+        self._cats: Dict[Any, dict] = dict()
+        self._imgs: Dict[Any, dict] = dict()
+        self._imgToAnns: "defaultdict[Any, List[dict]]" = defaultdict(list)
+        self._catToImgs: "defaultdict[Any, List[Any]]" = defaultdict(list)
         if annotation_file is None:
             return
         print("loading annotations into memory...")
@@ -337,7 +338,17 @@ class COCO:
         if isinstance(annotation_file, dict):
             dataset = annotation_file
         elif _is_path(annotation_file):
-            dataset = _load_json(annotation_file, "annotation file")
+            with open(annotation_file, "rb") as f:
+                data = f.read()
+            native = _native_index(lambda: _native().coco_gt_index(data))
+            if native is not None:
+                print("Done (t={:0.2f}s)".format(time.time() - tic))
+                print("creating index...")
+                print("index created!")
+                self._native = native
+                self._pending = functools.partial(_gt_state, data, annotation_file)
+                return
+            dataset = _parse_json(data, annotation_file, "annotation file")
             if not isinstance(dataset, dict):
                 raise ValueError(
                     f"annotation file {os.fsdecode(annotation_file)!r} holds a {type(dataset).__name__}, "
@@ -348,20 +359,136 @@ class COCO:
                 f"annotation_file must be a path, a dict or None, got {type(annotation_file).__name__}"
             )
         print("Done (t={:0.2f}s)".format(time.time() - tic))
-        self.dataset = dataset
+        self._dataset = dataset
         self.createIndex()
+
+    # ---------------------------------------------------------------------------------- views
+    #
+    # pycocotools' attributes, built from the file on first read. Reading (or assigning) the
+    # dataset or the annotations' views hands evaluation over to the Python dicts, which the
+    # caller may then edit; the images and categories leave it with the Rust index.
+
+    def _materialise(self) -> None:
+        pending = self._pending
+        if pending is not None:
+            self._pending = None
+            self.__dict__.update(pending())
+
+    def _hand_over(self) -> None:
+        self._materialise()
+        self._native = None
+
+    @property
+    def dataset(self) -> Dict[str, Any]:
+        """The loaded dataset (pycocotools' ``dataset``)."""
+        self._hand_over()
+        return self._dataset
+
+    @dataset.setter
+    def dataset(self, value: Dict[str, Any]) -> None:
+        self._hand_over()
+        self._dataset = value
+
+    @property
+    def anns(self) -> Dict[Any, dict]:
+        """Annotation id to annotation."""
+        self._hand_over()
+        return self._anns
+
+    @anns.setter
+    def anns(self, value: Dict[Any, dict]) -> None:
+        self._hand_over()
+        self._anns = value
+
+    @property
+    def imgToAnns(self) -> "defaultdict[Any, List[dict]]":
+        """Image id to its annotations."""
+        self._hand_over()
+        return self._imgToAnns
+
+    @imgToAnns.setter
+    def imgToAnns(self, value: Any) -> None:
+        self._hand_over()
+        self._imgToAnns = value
+
+    @property
+    def catToImgs(self) -> "defaultdict[Any, List[Any]]":
+        """Category id to the image of each of its annotations."""
+        self._hand_over()
+        return self._catToImgs
+
+    @catToImgs.setter
+    def catToImgs(self, value: Any) -> None:
+        self._hand_over()
+        self._catToImgs = value
+
+    @property
+    def imgs(self) -> Dict[Any, dict]:
+        """Image id to image."""
+        self._materialise()
+        return self._imgs
+
+    @imgs.setter
+    def imgs(self, value: Dict[Any, dict]) -> None:
+        self._materialise()
+        self._imgs = value
+
+    @property
+    def cats(self) -> Dict[Any, dict]:
+        """Category id to category."""
+        self._materialise()
+        return self._cats
+
+    @cats.setter
+    def cats(self, value: Dict[Any, dict]) -> None:
+        self._materialise()
+        self._cats = value
+
+    def _gt_index(self) -> Any:
+        """The ground truth held in Rust, or None."""
+        native = self._native
+        return native if native is not None and type(native).__name__ == "CocoGtIndex" else None
+
+    def _results_index(self) -> Any:
+        """The results held in Rust, or None."""
+        native = self._native
+        return native if native is not None and type(native).__name__ == "CocoResultsIndex" else None
+
+    def _evaluation_dataset(self) -> Dict[str, Any]:
+        """The dataset for an evaluation from the Python dicts (the Rust index stays usable)."""
+        self._materialise()
+        return self._dataset
+
+    def __deepcopy__(self, memo: dict) -> "COCO":
+        new = COCO.__new__(COCO)
+        memo[id(self)] = new
+        for key, value in self.__dict__.items():
+            # The Rust index never changes; the source bytes are immutable.
+            new.__dict__[key] = value if key == "_native" else copy.deepcopy(value, memo)
+        return new
+
+    def __getstate__(self) -> Dict[str, Any]:
+        self._materialise()
+        state = dict(self.__dict__)
+        state["_native"] = None
+        return state
 
     # ---------------------------------------------------------------------------------- index
 
     def createIndex(self) -> None:
         """Builds ``anns``, ``imgs``, ``cats``, ``imgToAnns`` and ``catToImgs`` from ``dataset``."""
+        self._hand_over()
         print("creating index...")
+        self._build_index()
+        print("index created!")
+
+    def _build_index(self) -> None:
         anns: Dict[Any, dict] = {}
         cats: Dict[Any, dict] = {}
         imgs: Dict[Any, dict] = {}
         img_to_anns: "defaultdict[Any, List[dict]]" = defaultdict(list)
         cat_to_imgs: "defaultdict[Any, List[Any]]" = defaultdict(list)
-        dataset = self.dataset
+        dataset = self._dataset
         try:
             if "annotations" in dataset:
                 for ann in dataset["annotations"]:
@@ -381,16 +508,15 @@ class COCO:
             if message is None:
                 raise
             raise ValueError(message) from err
-        print("index created!")
-        self.anns = anns
-        self.imgToAnns = img_to_anns
-        self.catToImgs = cat_to_imgs
-        self.imgs = imgs
-        self.cats = cats
+        self._anns = anns
+        self._imgToAnns = img_to_anns
+        self._catToImgs = cat_to_imgs
+        self._imgs = imgs
+        self._cats = cats
 
     def _index_problem(self) -> Optional[str]:
         """Names the first record that ``createIndex`` cannot index, or None."""
-        dataset = self.dataset
+        dataset = self._dataset
         need = {"annotations": ("id", "image_id"), "images": ("id",), "categories": ("id",)}
         if "annotations" in dataset and "categories" in dataset:
             need["annotations"] += ("category_id",)
@@ -414,7 +540,8 @@ class COCO:
 
     def info(self) -> None:
         """Prints the dataset's ``info`` entries, one ``key: value`` a line."""
-        for key, value in self.dataset["info"].items():
+        self._materialise()
+        for key, value in self._dataset["info"].items():
             print("{}: {}".format(key, value))
 
     # ---------------------------------------------------------------------------------- queries
@@ -424,14 +551,15 @@ class COCO:
         ``areaRng`` and ``iscrowd`` equal to the given value; an empty filter (or None) skips it."""
         imgIds = imgIds if _is_array_like(imgIds) else [imgIds]
         catIds = catIds if _is_array_like(catIds) else [catIds]
+        self._materialise()
         if len(imgIds) == len(catIds) == len(areaRng) == 0:
-            anns = self.dataset["annotations"]
+            anns = self._dataset["annotations"]
         else:
             if len(imgIds) != 0:
-                index = self.imgToAnns
+                index = self._imgToAnns
                 anns = list(itertools.chain.from_iterable(index[i] for i in imgIds if i in index))
             else:
-                anns = self.dataset["annotations"]
+                anns = self._dataset["annotations"]
             if len(catIds) != 0:
                 wanted = _members(catIds)
                 anns = [ann for ann in anns if ann["category_id"] in wanted]
@@ -447,7 +575,10 @@ class COCO:
         catNms = catNms if _is_array_like(catNms) else [catNms]
         supNms = supNms if _is_array_like(supNms) else [supNms]
         catIds = catIds if _is_array_like(catIds) else [catIds]
-        cats = self.dataset["categories"]
+        if self._pending is not None and self._gt_index() is not None and len(catNms) == len(supNms) == len(catIds) == 0:
+            return self._native.category_ids()
+        self._materialise()
+        cats = self._dataset["categories"]
         if len(catNms) != 0:
             names = _members(catNms)
             cats = [cat for cat in cats if cat["name"] in names]
@@ -467,10 +598,13 @@ class COCO:
         imgIds = imgIds if _is_array_like(imgIds) else [imgIds]
         catIds = catIds if _is_array_like(catIds) else [catIds]
         if len(imgIds) == len(catIds) == 0:
+            if self._pending is not None and self._gt_index() is not None:
+                return self._native.image_ids()
             return list(self.imgs.keys())
+        self._materialise()
         ids = set(imgIds)
         for i, cat_id in enumerate(catIds):
-            with_cat = set(self.catToImgs.get(cat_id, ()))
+            with_cat = set(self._catToImgs.get(cat_id, ()))
             if i == 0 and len(ids) == 0:
                 ids = with_cat
             else:
@@ -479,7 +613,7 @@ class COCO:
 
     def loadAnns(self, ids: Any = []) -> List[dict]:
         """The annotations of ``ids`` (one id or a list)."""
-        return self._load(self.anns, ids, "loadAnns")
+        return self._load(self.anns, ids, "loadAnns")  # the caller may edit them: evaluation reads them
 
     def loadCats(self, ids: Any = []) -> List[dict]:
         """The categories of ``ids`` (one id or a list)."""
@@ -508,7 +642,7 @@ class COCO:
         if isinstance(segm, list):
             from . import _mask  # here, not at import: _mask is a sibling module of the package
 
-            image = self.imgs[ann["image_id"]]
+            image = self.imgs[ann["image_id"]]  # the images' views keep the Rust index
             return _mask.merge(_mask.frPyObjects(segm, image["height"], image["width"]))
         if isinstance(segm, dict) and isinstance(segm.get("counts"), list):
             h, w, runs = _run_lengths(segm, f"annotation {ann.get('id')!r}: 'segmentation'")
@@ -575,32 +709,56 @@ class COCO:
         each gets its mask's ``area`` and, without a ``bbox``, its mask's box) or keypoints (each
         gets the box around its keypoints and that box's area). Each gets ``id`` = its position
         + 1. The caller's results are not modified: each is copied."""
-        res = COCO()
-        res.dataset["info"] = copy.deepcopy(self.dataset.get("info", {}))
-        res.dataset["images"] = [img for img in self.dataset.get("images", [])]
-
         print("Loading and preparing results...")
         tic = time.time()
+        native = self._gt_index()
         if _is_path(resFile):
-            anns = _load_json(resFile, "results file")
-            if not isinstance(anns, list):
-                raise ValueError(
-                    f"results file {os.fsdecode(resFile)!r} holds a {type(anns).__name__}, expected a list of "
-                    "result objects [{'image_id': ..., 'category_id': ..., 'bbox': [x, y, w, h], 'score': ...}, ...]"
-                )
-            _require_dicts(anns)
+            with open(resFile, "rb") as f:
+                data = f.read()
+            results = None
+            if native is not None:
+                results = _native_index(lambda: _native().coco_results_index(native, data))
+            if results is not None:
+                return self._indexed_results(results, functools.partial(_results_from_bytes, data, resFile), True, tic)
+            anns = _results_from_bytes(data, resFile)
             copied = True  # parsed here: nobody else holds these dicts
         elif isinstance(resFile, np.ndarray):
             anns = self.loadNumpyAnnotations(resFile)
             copied = True
         elif isinstance(resFile, (list, tuple)):
+            if native is not None:
+                results = _native_index(lambda: _native().coco_box_results(native, resFile))
+                if results is not None:
+                    return self._indexed_results(results, functools.partial(list, list(resFile)), False, tic)
             anns = resFile
             copied = False
         else:
             raise TypeError(
                 f"results must be a file path, a list of result dicts or an (N, 7) numpy array, got {type(resFile).__name__}"
             )
+        res = self._results(anns, copied)
+        print("DONE (t={:0.2f}s)".format(time.time() - tic))
+        res.createIndex()
+        return res
 
+    def _indexed_results(self, results: Any, source: Any, copied: bool, tic: float) -> "COCO":
+        """A results index evaluated from ``results`` (held in Rust); its dicts are built from
+        ``source()`` on first read."""
+        print("DONE (t={:0.2f}s)".format(time.time() - tic))
+        print("creating index...")
+        print("index created!")
+        res = COCO()
+        res._native = results
+        res._pending = functools.partial(_results_state, self, source, copied)
+        return res
+
+    def _results(self, anns: Any, copied: bool) -> "COCO":
+        """pycocotools' ``loadRes`` bookkeeping over the result dicts ``anns`` (copied first
+        unless ``copied``), without the index."""
+        self._materialise()
+        res = COCO()
+        res._dataset["info"] = copy.deepcopy(self._dataset.get("info", {}))
+        res._dataset["images"] = [img for img in self._dataset.get("images", [])]
         # Each result is copied (the dict, and its bbox) before fields are written into it.
         if not copied:
             anns = _copy_results(anns)
@@ -609,7 +767,7 @@ class COCO:
         except KeyError:
             i = next(i for i, ann in enumerate(anns) if "image_id" not in ann)
             raise ValueError(f"result {i} has no 'image_id'") from None
-        known = self.imgs
+        known = self._imgs
         try:
             all_known = known.keys() >= set(image_ids)
         except TypeError:  # an unhashable image_id: found and named below
@@ -622,11 +780,11 @@ class COCO:
             )
 
         if not anns:
-            if "categories" in self.dataset:
-                res.dataset["categories"] = copy.deepcopy(self.dataset["categories"])
+            if "categories" in self._dataset:
+                res._dataset["categories"] = copy.deepcopy(self._dataset["categories"])
         elif "caption" in anns[0]:
-            img_ids = {img["id"] for img in res.dataset["images"]} & {ann["image_id"] for ann in anns}
-            res.dataset["images"] = [img for img in res.dataset["images"] if img["id"] in img_ids]
+            img_ids = {img["id"] for img in res._dataset["images"]} & {ann["image_id"] for ann in anns}
+            res._dataset["images"] = [img for img in res._dataset["images"] if img["id"] in img_ids]
             for i, ann in enumerate(anns):
                 ann["id"] = i + 1
         else:
@@ -646,8 +804,8 @@ class COCO:
                 if kind not in anns[i]:
                     raise ValueError(f"result {i} has no {kind!r}; the first result has one, so every result needs it")
                 raise ValueError(f"result {i} has no 'category_id'")
-            if "categories" in self.dataset:
-                res.dataset["categories"] = copy.deepcopy(self.dataset["categories"])
+            if "categories" in self._dataset:
+                res._dataset["categories"] = copy.deepcopy(self._dataset["categories"])
             if kind == "bbox":
                 _box_results(anns)
             elif kind == "segmentation":
@@ -656,11 +814,59 @@ class COCO:
                 _shape_results(anns, kind)
             else:
                 _keypoint_results(anns)
-        print("DONE (t={:0.2f}s)".format(time.time() - tic))
-
-        res.dataset["annotations"] = anns
-        res.createIndex()
+        res._dataset["annotations"] = anns
         return res
+
+
+def _native() -> Any:
+    from . import _native as native  # here, not at import: a sibling module of the package
+
+    return native
+
+
+def _native_index(build: Any) -> Any:
+    """``build()``, or None when softkit's reader declines the input (pycocotools' path then
+    reads it, with its own errors)."""
+    try:
+        return build()
+    except ValueError:
+        return None
+
+
+def _parse_json(data: bytes, path: Any, what: str) -> Any:
+    try:
+        return json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{what} {os.fsdecode(path)!r} is not valid JSON: {err}") from None
+
+
+def _results_from_bytes(data: bytes, path: Any) -> List[dict]:
+    anns = _parse_json(data, path, "results file")
+    if not isinstance(anns, list):
+        raise ValueError(
+            f"results file {os.fsdecode(path)!r} holds a {type(anns).__name__}, expected a list of "
+            "result objects [{'image_id': ..., 'category_id': ..., 'bbox': [x, y, w, h], 'score': ...}, ...]"
+        )
+    _require_dicts(anns)
+    return anns
+
+
+_STATE = ("_dataset", "_anns", "_cats", "_imgs", "_imgToAnns", "_catToImgs")
+
+
+def _gt_state(data: bytes, path: Any) -> Dict[str, Any]:
+    """The dicts of a ground-truth file that the Rust index read: pycocotools' ``dataset`` and index."""
+    coco = COCO()
+    coco._dataset = _parse_json(data, path, "annotation file")
+    coco._build_index()
+    return {key: coco.__dict__[key] for key in _STATE}
+
+
+def _results_state(gt: "COCO", source: Any, copied: bool) -> Dict[str, Any]:
+    """The dicts of results that the Rust index read, with ``loadRes``' bookkeeping."""
+    res = gt._results(source(), copied)
+    res._build_index()
+    return {key: res.__dict__[key] for key in _STATE}
 
 
 def _hashable_in(key: Any, index: Dict[Any, Any]) -> bool:

@@ -28,8 +28,14 @@ For code that cannot be edited, :func:`patch_pycocotools` makes ``pycocotools.co
 Differences, all on purpose: ``COCO`` also takes an already-loaded dict; ``loadRes`` names an
 unknown image id instead of failing an ``assert``, and never changes the caller's list; a
 detection's area is recomputed by ``loadRes``'s rule (``w * h`` for a box) rather than read from a
-hand-made results ``COCO``'s ``area`` field. ``ious`` is not filled (pycocotools' dict of every
-image's overlap matrix); evaluation computes the overlaps without keeping them.
+hand-made results ``COCO``'s ``area`` field. ``ious`` (pycocotools' dict of every image's
+overlap matrix) is computed when first read, not during ``evaluate()``.
+
+Speed: ``COCO(path)`` and ``loadRes(path)`` (or ``loadRes`` of a list of box results) parse in
+Rust, and ``evaluate()`` reads what Rust holds; the pycocotools dicts (``dataset``, ``anns``,
+``imgToAnns``, ...) are built only when read. Reading or assigning ``dataset``, ``anns``,
+``imgToAnns`` or ``catToImgs`` (or ``loadAnns``, whose dicts the caller may edit) hands later
+evaluations over to those dicts, so that edits count, as in pycocotools.
 """
 
 from __future__ import annotations
@@ -137,7 +143,7 @@ class COCOeval:
         self.params = Params(iouType=iouType)
         self._paramsEval: Any = {}
         self.stats: Any = []
-        self.ious: dict = {}
+        self.ious = {}
         if cocoGt is not None:
             self.params.imgIds = sorted(cocoGt.getImgIds())
             self.params.catIds = sorted(cocoGt.getCatIds())
@@ -157,9 +163,13 @@ class COCOeval:
             p.catIds = [int(c) for c in np.unique(p.catIds)]
         p.maxDets = sorted(p.maxDets)
         self.params = p
-        gt, dt, dt_ids, boxes = self._json(p.iouType)
-        images = _native.coco_eval_images(gt, False, dt, False, p.iouType, _native_params(p), dt_ids, boxes)
+        images = self._indexed(p)
+        if images is None:
+            gt, dt, dt_ids, boxes = self._json(p.iouType)
+            images = _native.coco_eval_images(gt, False, dt, False, p.iouType, _native_params(p), dt_ids, boxes)
         self.evalImgs = _EvalImgs(images)
+        self._ious_source = self.evalImgs
+        self._ious = None  # computed from the records on first read
         self._paramsEval = copy.deepcopy(self.params)
         print(f"DONE (t={time.time() - tic:0.2f}s).")
 
@@ -228,6 +238,31 @@ class COCOeval:
         self.summarize()
         return ""
 
+    @property
+    def ious(self) -> dict:
+        """pycocotools' ``ious``: ``{(imgId, catId): overlaps}`` over the evaluated images and
+        categories (``catId`` -1 with ``useCats`` 0), where overlaps is a float64 ``[D, G]`` array
+        (detections by descending score, cut to ``maxDets[-1]``; ground truth in file order) or
+        ``[]`` when either side is empty. Computed on first read after ``evaluate()``."""
+        if self._ious is None:
+            images = getattr(self, "_ious_source", None)
+            ious = images._records.ious() if images is not None else None
+            self._ious = {} if ious is None else ious
+        return self._ious
+
+    @ious.setter
+    def ious(self, value: dict) -> None:
+        self._ious = value
+
+    def _indexed(self, p: Params) -> Any:
+        """``evalImgs`` evaluated from the ground truth and results held in Rust, or None when
+        either lives in Python dicts (made in memory, or read and maybe edited by the caller)."""
+        gt = self.cocoGt._gt_index() if isinstance(self.cocoGt, COCO) else None
+        dt = self.cocoDt._results_index() if isinstance(self.cocoDt, COCO) else None
+        if gt is None or dt is None or not dt.checked_against(gt) or not dt.evaluates(p.iouType):
+            return None
+        return _native.coco_eval_indexed(gt, dt, p.iouType, _native_params(p))
+
     def _json(self, iou_type: str) -> tuple:
         """``(gt, dt, dt_ids, boxes)`` for the evaluator: the ground truth as JSON text, the
         results as JSON text or, for boxes, as numpy columns (``boxes``, and ``dt`` empty), and
@@ -240,12 +275,12 @@ class COCOeval:
             shape = _RESULT_FIELDS.get(iou_type)
             if shape is None:
                 raise ValueError(f"iouType = {iou_type!r} is invalid: expected {_IOU_TYPES}")
-            anns = self.cocoDt.dataset.get("annotations", [])
+            anns = _dataset(self.cocoDt).get("annotations", [])
             for k, a in enumerate(anns):
                 if not isinstance(a, dict) or shape not in a:
                     raise ValueError(f"cocoDt annotations[{k}] has no {shape!r}, which iouType {iou_type!r} evaluates")
             dt_ids = [int(a.get("id", k + 1)) for k, a in enumerate(anns)]
-            gt = json.dumps(self.cocoGt.dataset, default=_json_default)
+            gt = json.dumps(_dataset(self.cocoGt), default=_json_default)
             boxes = _box_columns(anns) if shape == "bbox" else None
             if boxes is None:
                 results = [
@@ -257,6 +292,14 @@ class COCOeval:
                 dt = ""
             self._sources = (key, gt, dt, dt_ids, boxes)
         return self._sources[1:]
+
+
+def _dataset(coco: Any) -> dict:
+    """``coco.dataset`` for an evaluation from the Python dicts (a softkit ``COCO`` keeps its
+    Rust index for later evaluations)."""
+    if isinstance(coco, COCO):
+        return coco._evaluation_dataset()
+    return coco.dataset
 
 
 def _box_columns(anns: list) -> Optional[dict]:
