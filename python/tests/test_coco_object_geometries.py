@@ -86,3 +86,47 @@ def test_geometry_iou_types_equal_pycocotools_bbox(seed, iou_type, field):
 def test_an_unknown_iou_type_lists_every_known_one():
     with pytest.raises(ValueError, match=r"iouType = 'obb' is invalid: expected 'bbox', 'segm', 'keypoints', 'rotated'"):
         skcoco.Params("obb")
+
+
+def as_polygon(item: dict) -> dict:
+    x, y, w, h = item["bbox"]
+    out = {k: v for k, v in item.items() if k not in ("bbox", "segmentation")}
+    out["segmentation"] = [[x, y, x + w, y, x + w, y + h, x, y + h]]
+    return out
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_polygon_iou_type_equals_pycocotools_bbox(seed):
+    """Boxes drawn as four-corner polygons: exact polygon IoU is the boxes' IoU (to rounding), so
+    the evaluation is pycocotools' bbox evaluation of the boxes."""
+    gt, results = scene(seed)
+    want, want_text = run(PyCOCO, PyCOCOeval, copy.deepcopy(gt), copy.deepcopy(results), "bbox")
+    shaped_gt = dict(gt, annotations=[as_polygon(a) for a in gt["annotations"]])
+    got, got_text = run(skcoco.COCO, skcoco.COCOeval, shaped_gt, [as_polygon(r) for r in results], "polygon")
+    assert got_text == want_text
+    np.testing.assert_allclose(got.stats, want.stats, rtol=0, atol=1e-12)
+    for key in ("precision", "recall", "scores"):
+        np.testing.assert_allclose(got.eval[key], want.eval[key], rtol=0, atol=1e-12, err_msg=key)
+    assert len(got.evalImgs) == len(want.evalImgs)
+    for mine, theirs in zip(got.evalImgs, want.evalImgs):
+        assert (mine is None) == (theirs is None)
+        if theirs is not None:
+            for key in ("dtIds", "gtIds", "dtScores"):
+                assert list(mine[key]) == list(theirs[key]), key
+            for key in ("dtMatches", "gtMatches", "dtIgnore", "gtIgnore"):
+                assert np.array_equal(np.asarray(mine[key]), np.asarray(theirs[key])), key
+    for key, theirs in want.ious.items():
+        mine = got.ious[key]
+        if isinstance(theirs, list):
+            assert mine == theirs == []
+        else:
+            np.testing.assert_allclose(mine, theirs, rtol=0, atol=1e-12)
+
+
+def test_polygon_results_get_their_polygon_area_and_extent():
+    gt = {"images": [{"id": 1}], "categories": [{"id": 1}], "annotations": []}
+    with contextlib.redirect_stdout(io.StringIO()):
+        dt = skcoco.COCO(gt).loadRes([{"image_id": 1, "category_id": 1, "score": 0.5,
+                                       "segmentation": [[0, 0, 4, 0, 0, 3]]}])
+    ann = dt.anns[1]
+    assert ann["area"] == 6.0 and list(ann["bbox"]) == [0.0, 0.0, 4.0, 3.0]

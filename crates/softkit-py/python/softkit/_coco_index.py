@@ -809,7 +809,7 @@ class COCO:
             if kind == "bbox":
                 _box_results(anns)
             elif kind == "segmentation":
-                _mask_results(anns)
+                _mask_results(anns, self._imgs)
             elif kind in _SHAPES:
                 _shape_results(anns, kind)
             else:
@@ -938,15 +938,53 @@ def _shape_results(anns: List[dict], kind: str) -> None:
         ann["iscrowd"] = 0
 
 
-def _mask_results(anns: List[dict]) -> None:
+def _mask_results(anns: List[dict], imgs: Dict[Any, dict]) -> None:
     names = [f"result {i}: 'segmentation'" for i in range(len(anns))]
-    areas, boxes = _rle_area_bbox([ann["segmentation"] for ann in anns], names)
+    segms = [ann["segmentation"] for ann in anns]
+    # Polygon results (softkit's "polygon" iouType; pycocotools' loadRes fails on them) are
+    # rasterised at the image's size as annToRLE does, or measured as drawn where the image has no
+    # size. Polygons among run-length masks are an error, named below.
+    rings = [i for i, segm in enumerate(segms) if isinstance(segm, list)]
+    if len(rings) != len(segms):
+        rings = []
+    polygon_area_bbox = {}
+    for i in rings:
+        image = imgs.get(anns[i]["image_id"], {})
+        if "height" in image and "width" in image:
+            from . import _mask  # here, not at import: _mask is a sibling module of the package
+
+            segms[i] = _mask.merge(_mask.frPyObjects(segms[i], image["height"], image["width"]))
+        else:
+            polygon_area_bbox[i] = _polygon_area_bbox(segms[i], names[i])
+    areas, boxes = _rle_area_bbox([{"size": [0, 0], "counts": b""} if i in polygon_area_bbox else segm
+                                   for i, segm in enumerate(segms)], names)
+    areas = areas.astype(np.float64) if polygon_area_bbox else areas
+    for i, (area, box) in polygon_area_bbox.items():
+        areas[i], boxes[i] = area, box
     for i, ann in enumerate(anns):
         ann["area"] = areas[i]
         if "bbox" not in ann:
             ann["bbox"] = boxes[i]
         ann["id"] = i + 1
         ann["iscrowd"] = 0
+
+
+def _polygon_area_bbox(polygons: Any, name: str) -> Tuple[float, List[float]]:
+    """The area (each ring's shoelace area, summed) and the extent of polygons
+    ``[[x1, y1, x2, y2, ...], ...]``, as softkit's reader measures polygons on an image without a size."""
+    try:
+        rings = [np.asarray(ring, dtype=np.float64).reshape(-1, 2) for ring in polygons]
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be polygons [[x1, y1, x2, y2, ...], ...], got {polygons!r:.80}") from None
+    area = 0.0
+    for ring in rings:
+        x, y = ring[:, 0], ring[:, 1]
+        area += 0.5 * abs(float(np.sum(x * np.roll(y, -1) - y * np.roll(x, -1))))
+    points = np.concatenate(rings) if rings else np.zeros((0, 2))
+    if not len(points):
+        return 0.0, [0.0, 0.0, 0.0, 0.0]
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    return area, [float(lo[0]), float(lo[1]), float(hi[0] - lo[0]), float(hi[1] - lo[1])]
 
 
 def _keypoint_results(anns: List[dict]) -> None:

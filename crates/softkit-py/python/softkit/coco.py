@@ -2,7 +2,8 @@
 
 Besides pycocotools' ``"bbox"``, ``"segm"`` and ``"keypoints"``, ``COCOeval`` takes softkit's
 geometries as iouTypes, with the same protocol: ``"rotated"`` (``rbox`` fields ``[cx, cy, w, h,
-angle]``), ``"box3d"`` and ``"bev"`` (``box3d`` fields ``[x, y, z, dx, dy, dz, heading]``, by 3-D
+angle]``), ``"polygon"`` (one-polygon ``segmentation`` fields ``[[x1, y1, x2, y2, ...]]``, exact
+polygon IoU, not rasterised; a result's area for the area ranges is its polygon's), ``"box3d"`` and ``"bev"`` (``box3d`` fields ``[x, y, z, dx, dy, dz, heading]``, by 3-D
 or bird's-eye IoU) and ``"segment"`` (``segment`` fields ``[start, end]``).
 
 Change one import, and a training loop's evaluation gives the same ``stats``, ``eval`` arrays and
@@ -72,6 +73,7 @@ _RESULT_FIELDS = {
     "segm": "segmentation",
     "keypoints": "keypoints",
     "rotated": "rbox",
+    "polygon": "segmentation",
     "box3d": "box3d",
     "bev": "box3d",
     "segment": "segment",
