@@ -4,10 +4,26 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Making a venv failed once on CI in ensurepip (exit 1, cause not printed): retry, then make it
+# without ensurepip and bootstrap pip with the system's own pip.
+make_venv() {
+    local venv=$1
+    [ -x "$venv/bin/python" ] && "$venv/bin/python" -m pip --version >/dev/null 2>&1 && return 0
+    for attempt in 1 2; do
+        rm -rf "$venv"
+        python3 -m venv "$venv" && return 0
+        echo "python3 -m venv $venv failed (attempt $attempt); disk and temp dir:" >&2
+        df -h . "${TMPDIR:-/tmp}" >&2 || true
+        sleep 5
+    done
+    rm -rf "$venv"
+    python3 -m venv --without-pip "$venv"
+    python3 -m pip --python "$venv/bin/python" install --quiet --disable-pip-version-check pip
+}
 # A package index can drop a connection now and then: each install is tried up to three times.
 install() {
     local venv=$1 requirements=$2
-    [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+    make_venv "$venv"
     for attempt in 1 2 3; do
         "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements" && return 0
         echo "pip install -r $requirements failed (attempt $attempt of 3)" >&2
