@@ -1,0 +1,141 @@
+//! [`OnnxModel`]: a detector run on tract, pure Rust, with nothing downloaded.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use tract_onnx::prelude::*;
+use tract_onnx::tract_hir::infer::Factoid;
+
+use crate::{DecodeError, OutputInfo};
+
+/// An ONNX detector, loaded and optimised once, then run image by image on tract.
+///
+/// # Usage
+///
+/// Load it, read [`input_size`](Self::input_size) to letterbox images for it, [`run`](Self::run)
+/// a `(1, 3, H, W)` tensor, and hand the outputs to the decoder that
+/// [`identify_head`](crate::identify_head) picks from [`outputs`](Self::outputs) and
+/// [`metadata`](Self::metadata).
+///
+/// # Runtime and Performance
+///
+/// tract runs the graph on one thread. Loading optimises the graph for the fixed input shape,
+/// which takes a moment for a large model and is done once.
+///
+/// # Examples
+///
+/// ```no_run
+/// use softkit_decode::OnnxModel;
+///
+/// let model = OnnxModel::load("yolox_nano.onnx".as_ref(), None)?;
+/// let [w, h] = model.input_size();
+/// let outputs = model.run(vec![114.0; 3 * w as usize * h as usize])?;
+/// assert_eq!(outputs.len(), model.outputs().len());
+/// # Ok::<(), softkit_decode::DecodeError>(())
+/// ```
+pub struct OnnxModel {
+    path: String,
+    plan: Arc<TypedRunnableModel>,
+    input_size: [u32; 2],
+    outputs: Vec<OutputInfo>,
+    metadata: BTreeMap<String, String>,
+}
+
+impl OnnxModel {
+    /// Loads the model at `path` with the input `(1, 3, H, W)`: the size the model declares, or
+    /// `input_size` (`[width, height]`) for a model whose size is not fixed.
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeError::Model`] for a missing or unreadable file, a graph tract cannot run, an input
+    /// that is not `(1, 3, H, W)` float, or a free size with no `input_size`.
+    pub fn load(path: &Path, input_size: Option<[u32; 2]>) -> Result<Self, DecodeError> {
+        let shown = path.display().to_string();
+        let fail = |message: String| DecodeError::Model { path: shown.clone(), message };
+        if !path.is_file() {
+            return Err(fail("no such model file".into()));
+        }
+        let mut model =
+            tract_onnx::onnx().model_for_path(path).map_err(|e| fail(format!("cannot read the ONNX model: {e:#}")))?;
+        let metadata = model
+            .properties
+            .iter()
+            .filter_map(|(key, value)| {
+                let key = key.strip_prefix("onnx.metadata_props.")?;
+                let text = value.try_as_plain_ram().ok()?.to_scalar::<String>().ok()?.clone();
+                Some((key.to_string(), text))
+            })
+            .collect();
+        let inputs = model.input_outlets().map_err(|e| fail(e.to_string()))?.len();
+        if inputs != 1 {
+            return Err(fail(format!(
+                "the model has {inputs} inputs; softkit detect runs detectors with one image input"
+            )));
+        }
+        let fact = model.input_fact(0).map_err(|e| fail(e.to_string()))?;
+        // A free batch makes the whole shape non-concrete; read the last two dimensions alone.
+        let dims: Vec<Option<u32>> = fact
+            .shape
+            .dims()
+            .map(|d| d.concretize().and_then(|v| v.to_i64().ok()).and_then(|v| u32::try_from(v).ok()))
+            .collect();
+        let size = match (input_size, dims.as_slice()) {
+            (Some(size), _) => size,
+            (None, [_, _, Some(h), Some(w)]) => [*w, *h],
+            _ => return Err(fail("the model's input size is not fixed: give it (--input-size W,H)".into())),
+        };
+        let fact = f32::fact([1, 3, size[1] as usize, size[0] as usize]);
+        model = model
+            .with_input_fact(0, fact.into())
+            .map_err(|e| fail(format!("input (1, 3, {}, {}): {e:#}", size[1], size[0])))?;
+        let typed = model.into_optimized().map_err(|e| fail(format!("cannot prepare the graph: {e:#}")))?;
+        let mut outputs = Vec::new();
+        for outlet in typed.output_outlets().map_err(|e| fail(e.to_string()))? {
+            let fact = typed.outlet_fact(*outlet).map_err(|e| fail(e.to_string()))?;
+            let shape = fact.shape.as_concrete().map(<[usize]>::to_vec).ok_or_else(|| {
+                fail(format!("output {} has no fixed shape ({:?})", typed.node(outlet.node).name, fact.shape))
+            })?;
+            let name = typed.outlet_label(*outlet).unwrap_or(&typed.node(outlet.node).name).to_string();
+            outputs.push(OutputInfo { name, shape });
+        }
+        let plan = typed.into_runnable().map_err(|e| fail(format!("cannot plan the graph: {e:#}")))?;
+        Ok(OnnxModel { path: shown, plan, input_size: size, outputs, metadata })
+    }
+
+    /// The input's `[width, height]`.
+    pub fn input_size(&self) -> [u32; 2] {
+        self.input_size
+    }
+
+    /// The outputs' names and shapes, in the graph's order.
+    pub fn outputs(&self) -> &[OutputInfo] {
+        &self.outputs
+    }
+
+    /// The ONNX metadata (`metadata_props`), such as ultralytics' `end2end`, `task` and `names`.
+    pub fn metadata(&self) -> &BTreeMap<String, String> {
+        &self.metadata
+    }
+
+    /// Runs the model on one `(1, 3, H, W)` tensor, row-major; returns each output's values in
+    /// [`outputs`](Self::outputs) order.
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeError::Model`] if `input` is not `3 * W * H` long or tract fails.
+    pub fn run(&self, input: Vec<f32>) -> Result<Vec<Vec<f32>>, DecodeError> {
+        let fail = |message: String| DecodeError::Model { path: self.path.clone(), message };
+        let [w, h] = self.input_size.map(|s| s as usize);
+        let tensor = tract_ndarray::Array4::from_shape_vec((1, 3, h, w), input)
+            .map_err(|e| fail(format!("input tensor (1, 3, {h}, {w}): {e}")))?;
+        let outputs = self.plan.run(tvec!(Tensor::from(tensor).into())).map_err(|e| fail(format!("{e:#}")))?;
+        outputs
+            .iter()
+            .map(|t| {
+                let values = t.try_as_plain_ram().and_then(|plain| plain.as_slice::<f32>().map(<[f32]>::to_vec));
+                values.map_err(|e| fail(format!("output is not float32: {e}")))
+            })
+            .collect()
+    }
+}
