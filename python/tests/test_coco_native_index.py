@@ -240,3 +240,17 @@ def test_invalid_json_names_the_file(tmp_path):
     bad.write_text('{"images": [')
     with pytest.raises(ValueError, match="broken.json"):
         quiet(skcoco.COCO, str(bad))
+
+
+def test_numpy_results_go_to_rust(tmp_path):
+    gt_path, _, results = write_case(tmp_path, 5, "bbox")
+    rows = np.array([[r["image_id"], *r["bbox"], r["score"], r["category_id"]] for r in results], dtype=np.float64)
+    sk_gt = quiet(skcoco.COCO, str(gt_path))[0]
+    sk_dt = quiet(sk_gt.loadRes, rows)[0]
+    assert sk_dt._results_index() is not None
+    py_gt = quiet(PyCOCO, str(gt_path))[0]
+    py_dt = quiet(py_gt.loadRes, rows)[0]
+    evals = {"softkit": skcoco.COCOeval(sk_gt, sk_dt, "bbox"), "pycocotools": PyCOCOeval(py_gt, py_dt, "bbox")}
+    run_both(evals)
+    assert_ious_same(evals["softkit"].ious, evals["pycocotools"].ious)
+    assert_anns_same(sk_dt, py_dt)

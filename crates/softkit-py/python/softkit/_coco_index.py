@@ -725,6 +725,10 @@ class COCO:
         elif isinstance(resFile, np.ndarray):
             anns = self.loadNumpyAnnotations(resFile)
             copied = True
+            if native is not None:
+                results = _native_index(lambda: _native().coco_box_results(native, anns))
+                if results is not None:
+                    return self._indexed_results(results, functools.partial(list, anns), True, tic)
         elif isinstance(resFile, (list, tuple)):
             if native is not None:
                 results = _native_index(lambda: _native().coco_box_results(native, resFile))
