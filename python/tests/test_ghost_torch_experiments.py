@@ -4,12 +4,16 @@ One seed and 70 steps (20 after the spike): the one-step x10^4
 learning-rate spike at step 50 on MLP+LayerNorm, the transformer block and CNN+BatchNorm, and the
 sustained x1000 spike on the MLP, run once through the command line; the paper's qualitative
 claims are asserted with margins. Also: the ported generator, splits and seeded initial weights
-that make the runs mirror burn's.
+that make the runs mirror burn's, and the agreement of the two stacks' controllers at the first
+step (burn's ``ghost-paper first-step`` exports its weights and radius; PyTorch loads the weights
+and must measure the same radius).
 """
 
 import json
 import math
+import os
 import pathlib
+import subprocess
 import sys
 
 import numpy as np
@@ -24,6 +28,7 @@ sys.path.insert(0, str(REPO / "experiments" / "ghost-paper" / "torch"))
 import run as ghost_run  # noqa: E402
 from ghostpaper_torch import data as gdata  # noqa: E402
 from ghostpaper_torch import models as gmodels  # noqa: E402
+from ghostpaper_torch import train as gtrain  # noqa: E402
 
 STEPS = 70
 
@@ -126,3 +131,38 @@ def test_seeded_networks_are_reproducible_and_bounded_by_fan_in(kind):
             fan_in = math.prod(p.shape[1:])
             assert p.abs().max() <= 1 / math.sqrt(fan_in) + 1e-7, name
             assert p.abs().max() > 0.5 / math.sqrt(fan_in), name
+
+
+@pytest.fixture(scope="module")
+def burn_first_steps(tmp_path_factory):
+    """``ghost-paper first-step`` (the binary that ``cargo test`` built beside ``softkit``): each
+    network's seeded weights and the radius of its first Adam step, in float64."""
+    softkit = pathlib.Path(os.environ.get("SOFTKIT_BIN", REPO / "target" / "debug" / "softkit"))
+    binary = softkit.with_name("ghost-paper")
+    if not binary.exists():
+        pytest.fail(f"ghost-paper binary missing at {binary}: run the README's test command, which builds it")
+    out = tmp_path_factory.mktemp("first-step") / "first_step.json"
+    digits = data_file("digits", "digits.csv.gz")
+    done = subprocess.run([str(binary), "first-step", "--data", str(digits), "--out", str(out), "--seeds", "2"],
+                          capture_output=True, text=True, env={k: v for k, v in os.environ.items() if k != "SOFTKIT_DIGITS"})
+    assert done.returncode == 0, done.stderr
+    return json.loads(out.read_text())
+
+
+def test_both_stacks_start_from_the_same_weights_and_measure_the_same_first_radius(burn_first_steps):
+    pixels, labels = gdata.load_digits(data_file("digits", "digits.csv.gz"))
+    data = gtrain.SplitData(pixels, labels, *gdata.head(len(labels)))
+    assert sorted({(r["model"], r["seed"]) for r in burn_first_steps}) == [
+        (m, s) for m in ("cnn_bn", "mlp_ln", "transformer") for s in (0, 1)
+    ]
+    for row in burn_first_steps:
+        kind, seed = row["model"], row["seed"]
+        # The ported SplitMix64 draws burn's initial weights exactly.
+        np.testing.assert_array_equal(gmodels.burn_flat(gmodels.build(kind, seed)), row["theta"], err_msg=kind)
+        # Burn's exported weights, loaded into PyTorch: the same first Adam step and the same radius.
+        model = gmodels.load_burn_flat(gmodels.build(kind, seed + 100), row["theta"])
+        rec = gtrain.first_step(model, data, lr=row["lr"])
+        # burn keeps Adam's hyperparameters in float32: ||p|| differs by about 2e-8.
+        assert rec.step_norm == pytest.approx(row["step_norm"], rel=1e-6), kind
+        assert rec.rho_a == pytest.approx(row["rho_a"], rel=1e-5), (kind, seed, rec.rho_a, row["rho_a"])
+        assert 0.0 < rec.rho_a < math.inf and rec.r <= 1.0

@@ -3,17 +3,19 @@
 //! out in the same order on any thread count.
 
 use burn::module::Module;
-use burn::optim::{GradientsParams, SgdConfig};
-use burn::tensor::Device;
+use burn::optim::{AdamConfig, GradientsParams, SgdConfig};
+use burn::tensor::{Device, FloatDType};
 use rayon::prelude::*;
-use softkit_ghost::rho_a_temperature;
-use softkit_ghost::train::{central_jvp, default_jvp_step, flatten_params, load_params};
+use softkit_ghost::train::{GhostOptimizer, central_jvp, default_jvp_step, flatten_params, load_params};
+use softkit_ghost::{Controller, rho_a_temperature};
 use softkit_sim::Rng;
 
 use crate::data::{CLASSES, Digits, Split};
-use crate::models::{Classifier, Mlp, MlpLn, Transformer};
-use crate::results::{Experiment, FAILED_LOSS_RATIO, FAILED_RETAINED_ACC, Method, ModelKind, RunRecord, SweepPoint};
-use crate::run::{Schedule, SplitData, TrainSpec, train};
+use crate::models::{Classifier, CnnBn, Mlp, MlpLn, Transformer};
+use crate::results::{
+    Experiment, FAILED_LOSS_RATIO, FAILED_RETAINED_ACC, FirstStep, Method, ModelKind, RunRecord, SweepPoint,
+};
+use crate::run::{ADAM_EPSILON, Schedule, SplitData, TrainSpec, train};
 
 /// Runs `$body` with `$m` bound to the seeded network of `$kind` (a closure cannot be generic
 /// over the network type).
@@ -30,6 +32,10 @@ macro_rules! with_model {
             }
             ModelKind::Transformer => {
                 let $m = Transformer::new($device, $seed);
+                $body
+            }
+            ModelKind::CnnBn => {
+                let $m = CnnBn::new($device, $seed);
                 $body
             }
         }
@@ -104,6 +110,36 @@ pub(crate) fn one_step_spike(
         }
     }
     run_all(digits, Experiment::OneStepSpike, &specs, |_| Split::head(digits.labels.len()))
+}
+
+/// The first step of the one-step spike's runs in float64, for comparison with another stack:
+/// per network and seed, the seeded initial parameters in burn's order (running statistics
+/// included), and the radius of Adam's first full-batch update (lr 0.015) on the paper's split.
+/// In float64 the central-difference JVP is exact to about 1e-10, so another stack's exact JVP
+/// must give the same `rho_a` to far better than 1e-5.
+pub(crate) fn first_steps(digits: &Digits, models: &[ModelKind], seeds: u64) -> Result<Vec<FirstStep>, String> {
+    let jobs: Vec<(ModelKind, u64)> = models.iter().flat_map(|&m| (0..seeds).map(move |s| (m, s))).collect();
+    let mut device = Device::flex();
+    device.configure(FloatDType::F64).map_err(|e| format!("float64 on the CPU backend: {e:?}"))?;
+    let device = device.autodiff();
+    let data = SplitData::new(digits, &Split::head(digits.labels.len()), &device);
+    jobs.iter()
+        .map(|&(model, seed)| {
+            let (theta, record) = with_model!(model, &device, seed, |m| first_step(m, &data))
+                .map_err(|e| format!("{} seed {seed}: {e}", model.name()))?;
+            Ok(FirstStep { model, seed, lr: 0.015, step_norm: record.step_norm, rho_a: record.rho_a, theta })
+        })
+        .collect()
+}
+
+/// `(initial parameters, the record of the first controlled step)` of `model`.
+fn first_step<M: Classifier>(model: M, data: &SplitData) -> Result<(Vec<f64>, softkit_ghost::StepRecord), String> {
+    let theta = flatten_params(&model);
+    let adam = AdamConfig::new().with_epsilon(ADAM_EPSILON).init();
+    let mut optimizer = GhostOptimizer::new(adam, Controller::observe());
+    let grads = GradientsParams::from_grads(data.loss(&model, None, 1.0).backward(), &model);
+    optimizer.step(0.015, model, grads, |m| m.logits(data.probe_x.clone())).map_err(|e| e.to_string())?;
+    Ok((theta, optimizer.records()[0]))
 }
 
 fn run_all(

@@ -1,11 +1,13 @@
-//! `ghost-paper spike|sweep|temperature --out DIR` and `ghost-paper overhead`: the experiments of
+//! `ghost-paper spike|sweep|temperature --out DIR`, `ghost-paper overhead` and
+//! `ghost-paper first-step --out FILE`: the experiments of
 //! Sao (2026), "Ghosts of Softmax", on sklearn's digits, with `DIR/results.json`, PNG plots and a
 //! printed summary. Unpublished: it reproduces the paper and is not part of the softkit product.
 //!
 //! - `data`: the digits file (`--data` or `SOFTKIT_DIGITS`) and its train/test splits.
-//! - `models`: the paper's three small classifiers, seeded.
+//! - `models`: the paper's small classifiers (MLP, MLP+LayerNorm, transformer block, CNN+BatchNorm), seeded.
 //! - `run`: one training run with Adam, clipping or the ghost controller.
-//! - `experiments`: the two learning-rate spikes, the r-sweep and the temperature sweep as runs.
+//! - `experiments`: the two learning-rate spikes, the r-sweep and the temperature sweep as runs,
+//!   and the float64 first step that another stack compares itself with.
 //! - `overhead`: the controller's cost per step against a plain Adam step.
 //! - `results`: the rows of `results.json`.
 //! - `analysis`: onsets, spreads, medians and quantiles over those rows.
@@ -48,7 +50,7 @@ struct Cli {
 enum GhostCommand {
     /// Learning-rate spikes: lr x1000 from step 50 (MLP, batch 64, three base rates), and a
     /// one-step spike of x10 to x10^4 at step 50 (full batch, MLP+LayerNorm and a transformer
-    /// block); plain Adam, clipping and the ghost controller.
+    /// block, CNN+BatchNorm); plain Adam, clipping and the ghost controller.
     Spike(SpikeArgs),
     /// From trained models, one step of normalised length r = tau / rho_a in 0.01..100 along the
     /// descent direction and random directions: where do steps start to fail?
@@ -59,6 +61,25 @@ enum GhostCommand {
     /// Time a plain Adam step against a controlled one for each network (release builds only
     /// give meaningful figures).
     Overhead(OverheadArgs),
+    /// For comparison with another stack (the PyTorch experiments): each seeded network's
+    /// initial parameters and the radius of its first Adam step of the one-step spike, in
+    /// float64, as JSON.
+    FirstStep(FirstStepArgs),
+}
+
+#[derive(Args)]
+struct FirstStepArgs {
+    /// The JSON file to write (its directory must exist).
+    #[arg(long)]
+    out: PathBuf,
+    #[command(flatten)]
+    data: DataArg,
+    /// Networks.
+    #[arg(long, value_delimiter = ',', default_value = "mlp_ln,transformer,cnn_bn")]
+    models: Vec<ModelKind>,
+    /// Seeds 0..N of the initial parameters.
+    #[arg(long, default_value_t = 1)]
+    seeds: u64,
 }
 
 #[derive(Args)]
@@ -114,7 +135,7 @@ struct SpikeArgs {
     #[arg(long, value_delimiter = ',', default_value = "10,100,1000,10000")]
     spikes: Vec<f64>,
     /// The one-step spike's networks.
-    #[arg(long, value_delimiter = ',', default_value = "mlp_ln,transformer")]
+    #[arg(long, value_delimiter = ',', default_value = "mlp_ln,transformer,cnn_bn")]
     models: Vec<ModelKind>,
 }
 
@@ -182,6 +203,7 @@ fn run(experiment: &GhostCommand) -> Result<(), String> {
             (&a.common, experiments::r_sweep(&digits, &scale, &a.models)?)
         }
         GhostCommand::Overhead(a) => return print_overhead(a),
+        GhostCommand::FirstStep(a) => return write_first_steps(a),
         GhostCommand::Temperature(a) => {
             let (digits, scale) = prepare(&a.common, a.directions, a.r_points)?;
             check_positive("--temperatures", &a.temperatures)?;
@@ -215,6 +237,21 @@ fn print_overhead(args: &OverheadArgs) -> Result<(), String> {
     // The header first: the measurement takes a while.
     summary::print_overhead_header();
     summary::print_overhead(&overhead::measure(&digits, args.steps)?, args.steps);
+    Ok(())
+}
+
+fn write_first_steps(args: &FirstStepArgs) -> Result<(), String> {
+    if args.seeds == 0 {
+        return Err("--seeds 0: take at least one seed".to_string());
+    }
+    let digits = args.data.load()?;
+    let rows = experiments::first_steps(&digits, &args.models, args.seeds)?;
+    let text = serde_json::to_string(&rows).map_err(|e| e.to_string())?;
+    std::fs::write(&args.out, text + "\n").map_err(|e| format!("--out {}: {e}", args.out.display()))?;
+    for row in &rows {
+        println!("{:<12} seed {}: ||p|| {:.12e}, rho_a {:.12e}", row.model.name(), row.seed, row.step_norm, row.rho_a);
+    }
+    println!("wrote {}", args.out.display());
     Ok(())
 }
 

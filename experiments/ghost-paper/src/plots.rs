@@ -92,6 +92,7 @@ fn model_name(model: ModelKind) -> &'static str {
         ModelKind::Mlp => "MLP",
         ModelKind::MlpLn => "MLP + LayerNorm",
         ModelKind::Transformer => "Transformer",
+        ModelKind::CnnBn => "CNN + BatchNorm",
     }
 }
 

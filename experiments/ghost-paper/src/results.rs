@@ -40,6 +40,9 @@ pub(crate) enum ModelKind {
     MlpLn,
     /// Eight row tokens of eight pixels, dim 32: one pre-LayerNorm attention + GELU MLP block.
     Transformer,
+    /// Two 3x3 convolutions (8 and 16 channels) with BatchNorm, ReLU and 2x2 max pooling, then
+    /// a linear head.
+    CnnBn,
 }
 
 impl Method {
@@ -63,6 +66,7 @@ impl ModelKind {
             ModelKind::Mlp => "mlp",
             ModelKind::MlpLn => "mlp_ln",
             ModelKind::Transformer => "transformer",
+            ModelKind::CnnBn => "cnn_bn",
         }
     }
 }
@@ -98,6 +102,25 @@ pub(crate) struct RunRecord {
     /// The sweep's extra fields; absent for training runs.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub(crate) sweep: Option<SweepPoint>,
+}
+
+/// One row of `ghost-paper first-step`'s JSON: a seeded network's initial parameters and the
+/// radius of its first Adam step, in float64.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct FirstStep {
+    /// Which network.
+    pub(crate) model: ModelKind,
+    /// The seed of its initial parameters.
+    pub(crate) seed: u64,
+    /// The learning rate of the step.
+    pub(crate) lr: f64,
+    /// `||p||`, the norm of Adam's first update.
+    pub(crate) step_norm: f64,
+    /// The radius along `p / ||p||` on the whole training split.
+    pub(crate) rho_a: f64,
+    /// Every parameter (and BatchNorm running statistic) in burn's visiting order, linear
+    /// weights as `[d_in, d_out]` row-major.
+    pub(crate) theta: Vec<f64>,
 }
 
 /// Test accuracy is recorded every this many steps in [`RunRecord::test_acc_curve`].

@@ -15,7 +15,7 @@ use crate::results::{CURVE_EVERY, Method};
 /// Gradient clipping's global norm in the baseline.
 const CLIP_NORM: f64 = 1.0;
 /// PyTorch's Adam epsilon (burn's default is 1e-5).
-const ADAM_EPSILON: f32 = 1e-8;
+pub(crate) const ADAM_EPSILON: f32 = 1e-8;
 
 /// The digits of one split, on the device: training rows with autodiff, everything else without.
 pub(crate) struct SplitData {

@@ -82,7 +82,7 @@ pub(crate) fn print_summary(rows: &[RunRecord]) {
         let below_one = rows.iter().filter(|r| r.sweep.as_ref().is_some_and(|p| p.failed && p.r < 1.0)).count();
         let steps = rows.iter().filter(|r| r.experiment == Experiment::RSweep).count();
         println!("r-sweep: {steps} steps, {below_one} failures at r < 1");
-        for model in [ModelKind::Mlp, ModelKind::MlpLn, ModelKind::Transformer] {
+        for model in [ModelKind::Mlp, ModelKind::MlpLn, ModelKind::Transformer, ModelKind::CnnBn] {
             for kind in ["gradient", "random"] {
                 let r: Vec<f64> =
                     sweep.iter().filter(|o| o.model == model && o.direction.starts_with(kind)).map(|o| o.r).collect();

@@ -200,3 +200,25 @@ def burn_flat(model: nn.Module) -> np.ndarray:
             t = t.T
         parts.append(t.reshape(-1).double().numpy())
     return np.concatenate(parts)
+
+
+def load_burn_flat(model: nn.Module, theta) -> nn.Module:
+    """Writes ``theta``, every tensor in burn's ``flatten_params`` order and layout (as
+    ``ghost-paper first-step`` exports it), into ``model`` in place; returns ``model``."""
+    theta = np.asarray(theta, dtype=np.float64)
+    tensors = _tensors(model)
+    at = 0
+    with torch.no_grad():
+        for name, role in model.burn_order():
+            t = tensors[name]
+            n = t.numel()
+            if at + n > len(theta):
+                raise ValueError(f"theta has {len(theta)} values; {name} needs {at + n}")
+            part = torch.from_numpy(theta[at : at + n].copy())
+            if role == "linear_weight":  # burn stores [d_in, d_out]
+                part = part.reshape(t.shape[1], t.shape[0]).T
+            t.copy_(part.reshape(t.shape))
+            at += n
+    if at != len(theta):
+        raise ValueError(f"theta has {len(theta)} values; the model has {at}")
+    return model

@@ -220,3 +220,18 @@ def one_step_spike(pixels, labels, seeds: int, steps: int, models: Sequence[str]
                     rows.append(run_record("one_step_spike", model, spec, spike, data))
                     progress(rows[-1])
     return rows
+
+
+def first_step(model: torch.nn.Module, data: SplitData, lr: float = ONE_STEP_LR):
+    """The first step of the one-step spike's runs in float64: full-batch cross-entropy, Adam
+    (epsilon 1e-8) at ``lr``, measured by the controller on the whole training split. Returns the
+    step's ``GhostRecord`` (``step_norm``, ``rho_a``, ...); ``model`` is converted to float64 and
+    moved by the (capped) step."""
+    model.double().train()
+    x, y = data.train_x.double(), data.train_y
+    adam = torch.optim.Adam(model.parameters(), lr=lr, eps=ADAM_EPSILON)
+    records = []
+    ghost = GhostOptimizer(adam, model, radius_batch=x, log=records.append)
+    F.cross_entropy(model(x), y).backward()
+    ghost.step()
+    return records[0]
