@@ -146,6 +146,10 @@ impl<'a> Origin<'a> {
 /// byte-order mark, which some Windows editors write, is skipped.
 pub(crate) fn parse_json<T: DeserializeOwned>(text: &str, origin: Origin, format: &'static str) -> Result<T, IoError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // The fast path keeps no JSON path; only a document that fails is parsed again to name the place.
+    if let Ok(value) = serde_json::from_str(text) {
+        return Ok(value);
+    }
     let mut de = serde_json::Deserializer::from_str(text);
     let parsed = serde_path_to_error::deserialize(&mut de);
     let (path, result) = match parsed {
@@ -157,6 +161,53 @@ pub(crate) fn parse_json<T: DeserializeOwned>(text: &str, origin: Origin, format
     };
     result.map_err(|e| json_error(e, clean_path(path), Some(text), origin, format))
 }
+
+/// Parses a large JSON array (of objects) in parallel, or `None` when it is small, not an array
+/// of objects, or fails anywhere (the caller then parses it whole, for the error's place).
+///
+/// The text between the brackets is cut at about every [`ARRAY_CHUNK`] bytes, at a comma between
+/// `}` and `{`, and each piece is parsed as an array of its own. A cut that falls inside a string
+/// or a nested value leaves its piece unbalanced (an unterminated string or bracket), so that
+/// piece fails and so does the whole: a wrong cut never changes what is read.
+pub(crate) fn parse_array_parallel<T: DeserializeOwned + Send>(text: &str) -> Option<Vec<T>> {
+    use rayon::prelude::*;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let inner = text.trim().strip_prefix('[')?.strip_suffix(']')?;
+    if inner.len() < 2 * ARRAY_CHUNK {
+        return None;
+    }
+    let bytes = inner.as_bytes();
+    let is_space = |b: u8| matches!(b, b' ' | b'\n' | b'\r' | b'\t');
+    let mut pieces = Vec::new();
+    let (mut start, mut at) = (0, ARRAY_CHUNK);
+    while at < bytes.len() {
+        let Some(comma) = (at..bytes.len()).find(|&i| {
+            bytes[i] == b','
+                && bytes[..i].iter().rev().find(|&&b| !is_space(b)) == Some(&b'}')
+                && bytes[i + 1..].iter().find(|&&b| !is_space(b)) == Some(&b'{')
+        }) else {
+            break;
+        };
+        pieces.push(&inner[start..comma]);
+        start = comma + 1;
+        at = comma + ARRAY_CHUNK;
+    }
+    pieces.push(&inner[start..]);
+    let parsed: Option<Vec<Vec<T>>> = pieces
+        .par_iter()
+        .map(|piece| {
+            let mut wrapped = String::with_capacity(piece.len() + 2);
+            wrapped.push('[');
+            wrapped.push_str(piece);
+            wrapped.push(']');
+            serde_json::from_str::<Vec<T>>(&wrapped).ok()
+        })
+        .collect();
+    Some(parsed?.into_iter().flatten().collect())
+}
+
+/// The bytes per piece of [`parse_array_parallel`].
+const ARRAY_CHUNK: usize = 1 << 22;
 
 /// Reads a whole file; the error names the path.
 pub(crate) fn read_text(path: &Path) -> Result<String, IoError> {
@@ -351,5 +402,40 @@ impl FloatIdCounter {
     /// The note, `None` when every id was an integer.
     pub(crate) fn finish(self) -> Option<FloatIds> {
         self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A results-like array of `n` objects, one of which holds the cut pattern inside a string.
+    fn big_array(n: usize) -> String {
+        let items: Vec<String> = (0..n)
+            .map(|i| {
+                let name = if i == n / 2 { "a}, {\"trap\": 1" } else { "plain" };
+                format!(r#"{{"id": {i}, "name": "{}", "v": [{i}.5, 2]}}"#, name.replace('"', "\\\""))
+            })
+            .collect();
+        format!("[{}]", items.join(", "))
+    }
+
+    #[test]
+    fn parallel_pieces_read_what_one_pass_reads() {
+        let text = big_array(300_000);
+        assert!(text.len() > 2 * ARRAY_CHUNK);
+        let whole: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+        let pieces: Vec<serde_json::Value> = parse_array_parallel(&text).unwrap();
+        assert_eq!(pieces, whole);
+    }
+
+    #[test]
+    fn parallel_parse_declines_small_broken_and_non_arrays() {
+        assert!(parse_array_parallel::<serde_json::Value>("[1, 2]").is_none());
+        let mut broken = big_array(300_000);
+        broken.insert(broken.len() / 3, '!');
+        assert!(parse_array_parallel::<serde_json::Value>(&broken).is_none());
+        let object = format!("{{\"a\": {}}}", big_array(300_000));
+        assert!(parse_array_parallel::<serde_json::Value>(&object).is_none());
     }
 }

@@ -8,8 +8,8 @@ use serde::Deserialize;
 use softkit_geom::Rle;
 
 use crate::json::{
-    FloatIdCounter, FloatIds, Origin, RawBbox, RawId, check_bbox, check_keypoint_triples, check_rbox, parse_json,
-    parse_path, parse_value,
+    FloatIdCounter, FloatIds, Origin, RawBbox, RawId, check_bbox, check_keypoint_triples, check_rbox,
+    parse_array_parallel, parse_json, parse_value, read_text,
 };
 use crate::segmentation::RawSegmentation;
 use crate::{CocoGroundTruth, IoError, Segmentation};
@@ -118,11 +118,19 @@ pub struct CocoResults {
 impl CocoResults {
     /// Reads a results JSON file.
     pub fn from_path(path: impl AsRef<Path>, gt: &CocoGroundTruth) -> Result<Self, IoError> {
-        Self::from_raw(parse_path(path.as_ref(), "COCO")?, gt)
+        let path = path.as_ref();
+        let text = read_text(path)?;
+        if let Some(raw) = parse_array_parallel(&text) {
+            return Self::from_raw(raw, gt);
+        }
+        Self::from_raw(parse_json(&text, Origin::text(&path.display().to_string()), "COCO")?, gt)
     }
 
     /// Parses results JSON text.
     pub fn from_json_str(text: &str, gt: &CocoGroundTruth) -> Result<Self, IoError> {
+        if let Some(raw) = parse_array_parallel(text) {
+            return Self::from_raw(raw, gt);
+        }
         Self::from_raw(parse_json(text, Origin::text("results"), "COCO")?, gt)
     }
 
