@@ -685,7 +685,7 @@ def test_load_res_numpy_of_the_wrong_width(small_gt, shape):
         quiet(gt.loadRes, data)
 
 
-@pytest.mark.parametrize("iou_type", ["polygon", "mask", "BBOX"])
+@pytest.mark.parametrize("iou_type", ["obb", "mask", "BBOX"])  # "polygon" is an iouType now
 def test_invalid_iou_type(small_gt, iou_type):
     gt, results = small_gt
     dt = quiet(gt.loadRes, copy.deepcopy(results))[0]
