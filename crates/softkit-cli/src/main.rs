@@ -18,6 +18,8 @@
 
 mod ablate;
 mod demo;
+mod detect_cmd;
+mod draw;
 mod eval_cmd;
 mod fuse_cmd;
 mod mot_eval_cmd;
@@ -54,6 +56,9 @@ enum Command {
     Ablate(ablate::AblateArgs),
     /// Simulate a detector on a seeded scene and compare hard NMS with Soft-NMS.
     Demo(demo::DemoArgs),
+    /// Run an ONNX detector on a folder of images (tract, pure Rust): letterbox, infer, decode the
+    /// head (YOLOX, YOLOv8/11, YOLOv10/YOLO26 end-to-end, DETR, CenterNet), suppress, write COCO results.
+    Detect(detect_cmd::DetectArgs),
     /// Track objects through a MOTChallenge detection file with ByteTrack, optionally after NMS.
     Track(track_cmd::TrackArgs),
     /// Score tracks against ground truth: CLEAR-MOT, IDF1 and HOTA, per sequence and overall.
@@ -68,6 +73,7 @@ fn main() -> ExitCode {
         Command::Fuse(args) => fuse_cmd::run(&args),
         Command::Ablate(args) => ablate::run(&args),
         Command::Demo(args) => demo::run(&args),
+        Command::Detect(args) => detect_cmd::run(&args),
         Command::Track(args) => track_cmd::run(&args),
         Command::MotEval(args) => mot_eval_cmd::run(&args),
     };

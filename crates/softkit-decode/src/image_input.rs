@@ -125,7 +125,12 @@ impl InputSpec {
 /// other than JPEG and PNG.
 pub fn read_image(path: &Path) -> Result<(RgbImage, Option<String>), DecodeError> {
     let fail = |message: String| DecodeError::Image { path: path.display().to_string(), message };
-    let reader = image::ImageReader::open(path).map_err(|e| fail(e.to_string()))?;
+    let bytes = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+    // The JPEG decoder fills a cut-off file with grey rather than failing: check the end marker.
+    if bytes.starts_with(&[0xFF, 0xD8]) && !bytes.trim_ascii_end().ends_with(&[0xFF, 0xD9]) {
+        return Err(fail("the JPEG is truncated (no end-of-image marker)".into()));
+    }
+    let reader = image::ImageReader::new(std::io::Cursor::new(bytes));
     let reader = reader.with_guessed_format().map_err(|e| fail(e.to_string()))?;
     let decoded = reader.decode().map_err(|e| fail(format!("cannot decode the image: {e}")))?;
     let note = match &decoded {

@@ -10,6 +10,7 @@
 //! - `geometry`: box overlap matrices and box format conversion.
 //! - `shapes`: rotated boxes and polygons: suppression, overlap matrices, rotated-box formats.
 //! - `evaluation`: `coco_eval` (bbox, segm, keypoints) and NMS-AP.
+//! - `decode`: the detector-head decoders of `softkit.decode`.
 //! - `ghost`: the ghost-radius functions.
 //! - `track`: the ByteTrack tracker, the MOT metrics and the MOTChallenge reader of `softkit.track`.
 //! - `arrays`: borrowing numpy arrays as slices, zero-copy when contiguous.
@@ -19,6 +20,7 @@
 
 mod arrays;
 mod coco_index;
+mod decode;
 mod evaluation;
 mod fusion;
 mod geometry;
@@ -60,6 +62,13 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(ghost::ghost_rho_top2, m)?)?;
     m.add_function(wrap_pyfunction!(ghost::ghost_nearest_zero, m)?)?;
     m.add_function(wrap_pyfunction!(ghost::ghost_scale, m)?)?;
+    m.add_function(wrap_pyfunction!(decode::decode_yolox, m)?)?;
+    m.add_function(wrap_pyfunction!(decode::decode_yolov8, m)?)?;
+    m.add_function(wrap_pyfunction!(decode::decode_end2end, m)?)?;
+    m.add_function(wrap_pyfunction!(decode::decode_detr, m)?)?;
+    m.add_function(wrap_pyfunction!(decode::decode_centernet, m)?)?;
+    m.add_function(wrap_pyfunction!(decode::decode_centernet_bev, m)?)?;
+    m.add_function(wrap_pyfunction!(decode::decode_letterbox, m)?)?;
     m.add_class::<track::PyByteTracker>()?;
     m.add_class::<evaluation::EvalImages>()?;
     m.add_class::<coco_index::CocoGtIndex>()?;

@@ -66,6 +66,37 @@ def track_read_mot(
     path: str,
 ) -> Tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
 
+# softkit.decode
+_Candidates = Tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.int64]]
+
+def decode_yolox(output: npt.NDArray[np.float32], input_size: Any, strides: Any, score_threshold: float) -> _Candidates: ...
+def decode_yolov8(output: npt.NDArray[np.float32], score_threshold: float, multi_label: bool, obb: bool) -> _Candidates: ...
+def decode_end2end(output: npt.NDArray[np.float32], score_threshold: float, max_det: int) -> _Candidates: ...
+def decode_detr(
+    logits: npt.NDArray[np.float32], boxes: npt.NDArray[np.float32], activation: str, top_k: int, score_threshold: float, size: Any
+) -> _Candidates: ...
+def decode_centernet(
+    heatmap: npt.NDArray[np.float32],
+    offset: npt.NDArray[np.float32],
+    size: npt.NDArray[np.float32],
+    top_k: int,
+    score_threshold: float,
+    down_ratio: float,
+    heat_is_logits: bool,
+) -> _Candidates: ...
+def decode_centernet_bev(
+    heatmap: npt.NDArray[np.float32],
+    maps: Any,
+    top_k: int,
+    score_threshold: float,
+    heat_is_logits: bool,
+    origin: Any,
+    voxel: Any,
+    stride: float,
+    log_dims: bool,
+) -> _Candidates: ...
+def decode_letterbox(original: Any, input: Any, placement: str) -> Tuple[float, Any, Any]: ...
+
 # softkit.coco: ground truth and results parsed in Rust, evaluated from there.
 class CocoGtIndex:
     def image_ids(self) -> list[int]: ...
