@@ -70,14 +70,7 @@ pub(crate) fn decode_yolov8<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let raw = Raw::of(&output);
     let head = Yolov8Head { score_threshold, multi_label };
-    let size = Size::Items(raw.values.len());
-    if obb {
-        let c = compute(py, size, || head.decode_rotated(&raw.tensor("output")?))?;
-        arrays(py, c)?.into_bound_py_any(py)
-    } else {
-        let c = compute(py, size, || head.decode_boxes(&raw.tensor("output")?))?;
-        arrays(py, c)?.into_bound_py_any(py)
-    }
+    boxes_or_rotated(py, &raw, obb, |t| head.decode_boxes(t), |t| head.decode_rotated(t))
 }
 
 /// `softkit.decode.end2end`: boxes from `(1, rows, 6)`, rotated boxes from `(1, rows, 7)`.
@@ -90,12 +83,24 @@ pub(crate) fn decode_end2end<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let raw = Raw::of(&output);
     let head = EndToEndHead { score_threshold, max_det };
+    let rotated = raw.shape.last() == Some(&7);
+    boxes_or_rotated(py, &raw, rotated, |t| head.decode_boxes(t), |t| head.decode_rotated(t))
+}
+
+/// Decodes one `output` tensor as rotated boxes or as boxes, as `rotated` says.
+fn boxes_or_rotated<'py>(
+    py: Python<'py>,
+    raw: &Raw<'_>,
+    rotated: bool,
+    boxes: impl FnOnce(&HeadTensor) -> Result<Candidates<[f32; 4]>, DecodeError> + Send,
+    rotated_boxes: impl FnOnce(&HeadTensor) -> Result<Candidates<[f32; 5]>, DecodeError> + Send,
+) -> PyResult<Bound<'py, PyAny>> {
     let size = Size::Items(raw.values.len());
-    if raw.shape.last() == Some(&7) {
-        let c = compute(py, size, || head.decode_rotated(&raw.tensor("output")?))?;
+    if rotated {
+        let c = compute(py, size, || rotated_boxes(&raw.tensor("output")?))?;
         arrays(py, c)?.into_bound_py_any(py)
     } else {
-        let c = compute(py, size, || head.decode_boxes(&raw.tensor("output")?))?;
+        let c = compute(py, size, || boxes(&raw.tensor("output")?))?;
         arrays(py, c)?.into_bound_py_any(py)
     }
 }
