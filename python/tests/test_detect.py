@@ -226,7 +226,9 @@ def test_drawing_and_image_conversions(softkit_bin, tmp_path):
         assert picture.size == (50, 40) and picture.mode == "RGB"
 
 
-@pytest.mark.parametrize("case", ["no_decoder", "corrupt", "truncated", "empty", "missing_model", "bad_decoder", "nms_free_iou"])
+@pytest.mark.parametrize(
+    "case", ["no_decoder", "corrupt", "truncated", "empty", "missing_model", "bad_decoder", "nms_free_iou", "draw_over_images"]
+)
 def test_bad_input_is_a_clear_error(softkit_bin, tmp_path, case):
     model = data_file("yolox-nano", "yolox_nano.onnx")
     images = one_image(tmp_path / "images")
@@ -248,11 +250,16 @@ def test_bad_input_is_a_clear_error(softkit_bin, tmp_path, case):
     elif case == "bad_decoder":
         args += ["--decoder", "e2e"]
         words = ["[1, 3549, 85]", "do not fit the e2e decoder"]
+    elif case == "draw_over_images":
+        args += ["--draw", images]
+        words = ["--draw", "is the --images folder"]
     else:
         args += ["--decoder", "yolox", "--method", "none", "--iou", "0.5"]
         words = ["--iou 0.5", "not none"]
     proc = detect(softkit_bin, *args, ok=False)
     assert proc.returncode == 1, proc.stderr
     assert "panicked" not in proc.stderr
+    if case == "draw_over_images":
+        assert (images / "7.png").stat().st_size > 0 and not (tmp_path / "o.json").exists()
     for word in words:
         assert word in proc.stderr, proc.stderr

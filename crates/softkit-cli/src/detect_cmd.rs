@@ -148,6 +148,10 @@ pub(crate) fn run(args: &DetectArgs) -> Result<(), String> {
     );
     if let Some(dir) = &args.draw {
         std::fs::create_dir_all(dir).map_err(|e| format!("--draw {dir}: {e}"))?;
+        // Drawn PNGs are named after the images: into the image folder they would replace its PNGs.
+        if std::fs::canonicalize(dir).ok() == std::fs::canonicalize(&args.images).ok() {
+            return Err(format!("--draw {dir} is the --images folder: the drawings would overwrite its PNG images"));
+        }
     }
 
     let mut dets = Detections {
