@@ -31,15 +31,15 @@ STAGES = ["read", "letterbox", "inference", "decode", "suppress"]
 CONF, IOU, SIGMA, MAX_DET = 0.001, 0.65, 0.5, 100
 
 
-def softkit_stages(cli: str, images: Path, method: list[str]) -> dict:
-    """The binary's own per-image stage medians (ms)."""
+def softkit_stages(cli: str, images: Path, method: list[str]) -> tuple[dict, list]:
+    """The binary's own per-image stage medians (ms), and its inference by tract operator."""
     with tempfile.TemporaryDirectory() as tmp:
         timings = Path(tmp) / "t.json"
         cmd = [cli, "detect", "--model", str(DATA / "yolox_nano.onnx"), "--images", str(images), "--output", str(Path(tmp) / "o.json"),
                "--timings", str(timings), "--conf", str(CONF), "--max-det", str(MAX_DET), *method]  # fmt: skip
         subprocess.run(cmd, check=True, capture_output=True)
-        median = json.loads(timings.read_text())["median"]
-    return {s: median[f"{s}_ms"] for s in STAGES}
+        report = json.loads(timings.read_text())
+    return {s: report["median"][f"{s}_ms"] for s in STAGES}, report["inference_by_op"]
 
 
 def grids(size=416):
@@ -116,6 +116,16 @@ def table(title, ours, peer):
           f"{ours['inference'] / peer['inference']:.2f}x")  # fmt: skip
 
 
+def op_table(ops: list) -> None:
+    """tract's inference on the first image by operator: where the gap to onnxruntime lies."""
+    total = sum(o["ms"] for o in ops)
+    print("\n#### tract inference by operator (first image, 5 runs)\n")
+    print("| operator | nodes | ms per run | share |")
+    print("|---|---:|---:|---:|")
+    for o in ops[:8]:
+        print(f"| {o['op']} | {o['nodes']} | {o['ms']:.3f} | {100 * o['ms'] / total:.1f}% |")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cli", default=str(HERE.parent / "target" / "release" / "softkit"))
@@ -129,10 +139,11 @@ def main():
         for f in files:
             os.symlink(f, folder / f.name)
         print(f"{len(files)} COCO val2017 images, YOLOX-nano 416x416, conf {CONF}, max_det {MAX_DET}, one inference thread")
-        hard = (softkit_stages(args.cli, folder, ["--method", "hard", "--iou", str(IOU)]), peer_stages(files, soft=False))
-        table(f"hard NMS, IoU {IOU} (OpenCV NMSBoxesBatched)", *hard)
-        soft = (softkit_stages(args.cli, folder, ["--method", "gaussian", "--sigma", str(SIGMA)]), peer_stages(files, soft=True))
-        table(f"Gaussian Soft-NMS, sigma {SIGMA} (OpenCV softNMSBoxes per class)", *soft)
+        ours, ops = softkit_stages(args.cli, folder, ["--method", "hard", "--iou", str(IOU)])
+        table(f"hard NMS, IoU {IOU} (OpenCV NMSBoxesBatched)", ours, peer_stages(files, soft=False))
+        ours, _ = softkit_stages(args.cli, folder, ["--method", "gaussian", "--sigma", str(SIGMA)])
+        table(f"Gaussian Soft-NMS, sigma {SIGMA} (OpenCV softNMSBoxes per class)", ours, peer_stages(files, soft=True))
+        op_table(ops)
 
 
 if __name__ == "__main__":

@@ -129,9 +129,62 @@ def test_unletterbox_undoes_both_placements():
     assert clipped.tolist() == [[0.0, 0.0, 640.0, 426.0]]
 
 
+def pillow_letterbox(rgb, size, style):
+    """The reference input: Pillow's bilinear resize (as ../shared/data/README.md made YOLOX's
+    inputs), a canvas of 114, then the style's placement, channel order and scale."""
+    from PIL import Image
+
+    h, w = rgb.shape[:2]
+    W, H = size
+    r = min(W / w, H / h)
+    if style == "yolox":
+        rw, rh = int(w * r), int(h * r)
+    else:
+        rw, rh = round(w * r), round(h * r)
+    resized = np.asarray(Image.fromarray(rgb).resize((max(rw, 1), max(rh, 1)), Image.BILINEAR))
+    canvas = np.full((H, W, 3), 114, np.uint8)
+    left, top = (0, 0) if style == "yolox" else (round((W - rw) / 2 - 0.1), round((H - rh) / 2 - 0.1))
+    canvas[top : top + rh, left : left + rw] = resized
+    if style == "yolox":
+        return canvas[:, :, ::-1].transpose(2, 0, 1)[None].astype(np.float32)
+    return canvas.transpose(2, 0, 1)[None].astype(np.float32) / np.float32(255.0)
+
+
+@pytest.mark.parametrize("shape", [(426, 640), (640, 427), (480, 640), (123, 77), (17, 300), (416, 416), (1000, 999), (3, 2)])
+@pytest.mark.parametrize("style", ["yolox", "ultralytics"])
+def test_letterbox_image_is_pillow_bit_for_bit(shape, style):
+    rng = np.random.default_rng(hash(shape) % 2**32)
+    # Smooth gradients plus noise: every weight and rounding of the resize shows.
+    y, x = np.mgrid[: shape[0], : shape[1]]
+    base = (x * 3 + y * 5)[..., None] % 256 + rng.integers(-40, 40, (*shape, 3))
+    rgb = np.clip(base, 0, 255).astype(np.uint8)
+    before = rgb.copy()
+    got = decode.letterbox_image(rgb, (416, 416), style)
+    want = pillow_letterbox(rgb, (416, 416), style)
+    assert got.dtype == np.float32 and got.shape == (1, 3, 416, 416)
+    np.testing.assert_array_equal(got, want)
+    assert np.array_equal(rgb, before)
+
+
+def test_letterbox_image_reproduces_the_shared_letterboxed_pngs():
+    from PIL import Image
+
+    for name in LETTERBOXED[:2]:
+        original = np.asarray(Image.open(data_file("yolox-nano", "images", name.replace(".png", ".jpg"))).convert("RGB"))
+        expected = np.asarray(Image.open(data_file("yolox-nano", "letterboxed", name)).convert("RGB"))
+        got = decode.letterbox_image(original, (416, 416))
+        # Pillow decoded the JPEG here too, so the bytes match exactly.
+        np.testing.assert_array_equal(got[0].transpose(1, 2, 0)[:, :, ::-1], expected.astype(np.float32))
+
+
 @pytest.mark.parametrize(
     "call, words",
     [
+        (lambda: decode.letterbox_image(np.zeros((4, 4, 3), np.float32)), ["8-bit RGB", "float32"]),
+        (lambda: decode.letterbox_image(np.zeros((4, 4), np.uint8)), ["(height, width, 3)", "(4, 4)"]),
+        (lambda: decode.letterbox_image(np.zeros((4, 4, 3), np.uint8), (20000, 416)), ["input size = 20000x416", "16384"]),
+        (lambda: decode.letterbox_image(np.zeros((4, 4, 3), np.uint8), style="detr"), ["style = 'detr'"]),
+        (lambda: decode.letterbox_image(np.zeros((0, 4, 3), np.uint8)), ["size = 4x0"]),
         (lambda: decode.yolox(np.zeros((1, 100, 85), np.float32)), ["output: shape [1, 100, 85]", "3549"]),
         (lambda: decode.yolox(np.zeros((1, 3549, 85), np.float32), (415, 416)), ["strides", "415x416"]),
         (lambda: decode.yolov8(np.zeros((1, 4, 10), np.float32)), ["(1, 4 + classes, anchors)"]),

@@ -134,7 +134,7 @@ def test_auto_recognises_and_decodes_the_variant_heads(softkit_bin, tmp_path, mo
         shutil.copy(data_file("yolox-nano", "letterboxed", name), images)
     out = tmp_path / "out.json"
     # The variants keep YOLOX's input (BGR, 0..255, top-left), not ultralytics' default for these heads.
-    yolox_input = ["--channels", "bgr", "--pixel-scale", 1, "--letterbox", "top-left"]
+    yolox_input = ["--channels", "bgr", "--pixel-divisor", 1, "--letterbox", "top-left"]
     proc = detect(softkit_bin, "--model", models[head], "--images", images, "--method", "none", "--max-det", 100000, "--output", out, *yolox_input)
     assert found in proc.stderr and "no suppression" in proc.stderr
     if head == "e2e":
@@ -149,6 +149,26 @@ def test_auto_recognises_and_decodes_the_variant_heads(softkit_bin, tmp_path, mo
         # threshold (and, for the top-k, at the 300th score) may swap.
         cut = 0.0012 if head == "yolov8" else float(scores[-1]) + 1e-4
         assert all(row[5] < cut for row in missing + extra), (missing[:3], extra[:3])
+
+
+def test_a_model_with_a_free_input_size_needs_input_size(softkit_bin, tmp_path):
+    import onnx
+
+    model = onnx.load(data_file("yolox-nano", "yolox_nano.onnx"))
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    dims[0].dim_param, dims[2].dim_param, dims[3].dim_param = "batch", "height", "width"
+    free = tmp_path / "free.onnx"
+    onnx.save(model, free)
+    images = tmp_path / "images"
+    images.mkdir()
+    shutil.copy(data_file("yolox-nano", "letterboxed", "000000000139.png"), images)
+    refused = detect(softkit_bin, "--model", free, "--images", images, "--output", tmp_path / "o.json", ok=False)
+    assert refused.returncode != 0 and "input size is not fixed" in refused.stderr and "--input-size" in refused.stderr
+    outputs = {}
+    for name, model_args in (("free", [free, "--input-size", "416,416"]), ("fixed", [data_file("yolox-nano", "yolox_nano.onnx")])):
+        outputs[name] = tmp_path / f"{name}.json"
+        detect(softkit_bin, "--model", *model_args, "--images", images, "--method", "none", "--output", outputs[name])
+    assert json.loads(outputs["free"].read_text()) == json.loads(outputs["fixed"].read_text())
 
 
 def tiny_model(path, outputs, metadata=None):
@@ -205,6 +225,55 @@ def test_detr_and_centernet_heads_through_tract(softkit_bin, tmp_path):
         for g, w in zip(got, want):
             assert g[0] == w[0] and abs(g[5] - w[5]) < 1e-6
             np.testing.assert_allclose(g[1:5], w[1:5], atol=1e-3)
+
+
+def oriented_heads(rng, anchors=21, classes=2):
+    """A YOLOv8-OBB head ``(1, 4 + classes + 1, anchors)`` and an end-to-end OBB table
+    ``(1, anchors, 7)`` of clustered rotated boxes on a 32 x 32 input, so that many overlap. The
+    table's 21 rows also number the input's YOLOX grid cells: its end2end metadata must win."""
+    centres = rng.uniform(10, 22, (2, anchors))
+    sizes = rng.uniform(4, 14, (2, anchors))
+    scores = rng.uniform(0, 1, (classes, anchors)) ** 2
+    angles = rng.uniform(-0.8, 0.8, (1, anchors))
+    v8 = np.concatenate([centres, sizes, scores, angles])[None]
+    table = np.concatenate([centres.T, sizes.T, scores[0][:, None], (np.arange(anchors) % classes)[:, None], angles.T], axis=1)
+    return v8, table[None]
+
+
+def test_oriented_heads_write_rotated_results(softkit_bin, tmp_path):
+    import shape_reference as shapes
+
+    v8, table = oriented_heads(np.random.default_rng(11))
+    images = one_image(tmp_path / "images")
+    v8_model = tiny_model(tmp_path / "obb.onnx", {"output0": v8}, {"task": "obb"})
+    e2e_model = tiny_model(tmp_path / "e2e_obb.onnx", {"output0": table}, {"task": "obb", "end2end": "True"})
+    head = v8[0].astype(np.float32)
+    rows = [(a, c) for a in range(head.shape[1]) for c in range(2) if head[4 + c, a] > 0.001]
+    rboxes = [[*head[:4, a].tolist(), float(head[6, a])] for a, _ in rows]
+    scores = [float(head[4 + c, a]) for a, c in rows]
+    labels = [c for _, c in rows]
+    for method, kwargs in (("gaussian", {"sigma": 0.5}), ("hard", {"iou_threshold": 0.3})):
+        out = tmp_path / f"{method}.json"
+        flags = ["--sigma", 0.5] if method == "gaussian" else ["--iou", 0.3]
+        proc = detect(softkit_bin, "--model", v8_model, "--images", images, "--method", method, *flags, "--max-det", 1000, "--output", out)
+        assert "head yolov8-obb" in proc.stderr
+        got = [(r["category_id"], r["rbox"], r["score"]) for r in json.loads(out.read_text())]
+        ref_method = "nms" if method == "hard" else "gaussian"
+        want = shapes.batched(rboxes, scores, labels, ref_method, **kwargs)
+        assert len(got) == len(want) and len(want) < len(rows), (len(got), len(want), len(rows))
+        for (category, rbox, score), (index, ref_score) in zip(got, want):
+            assert category == labels[index] and abs(score - ref_score) < 1e-9
+            np.testing.assert_allclose(rbox, rboxes[index], rtol=1e-6)
+
+    out = tmp_path / "e2e.json"
+    proc = detect(softkit_bin, "--model", e2e_model, "--images", images, "--output", out, "--draw", tmp_path / "drawn", "--draw-threshold", 0)
+    assert "head e2e-obb" in proc.stderr and "no suppression" in proc.stderr
+    got = json.loads(out.read_text())
+    rows = table[0].astype(np.float32)
+    want = sorted((i for i in range(len(rows)) if rows[i, 4] > 0.001), key=lambda i: (-rows[i, 4], i))
+    assert [r["category_id"] for r in got] == [int(rows[i, 5]) for i in want]
+    np.testing.assert_allclose([r["rbox"] for r in got], [[*rows[i, :4], rows[i, 6]] for i in want], rtol=1e-6)
+    assert (tmp_path / "drawn" / "7.png").is_file()
 
 
 def test_drawing_and_image_conversions(softkit_bin, tmp_path):

@@ -8,18 +8,24 @@ use std::time::Instant;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use softkit_decode::{
-    CenterNetHead, ChannelOrder, ClassActivation, DetrHead, EndToEndHead, HeadKind, HeadTensor, Identified, InputSpec,
-    OnnxModel, Placement, Yolov8Head, YoloxHead, identify_head, read_image,
+    Candidates, CenterNetHead, ChannelOrder, ClassActivation, DecodeError, DetrHead, EndToEndHead, HeadKind,
+    HeadTensor, Identified, InputSpec, OnnxModel, OpTime, Placement, Yolov8Head, YoloxHead, identify_head, read_image,
 };
 use softkit_eval::CocoGroundTruth;
-use softkit_geom::BoxFormat;
-use softkit_geom::{BoxMeasure, BoxSet};
-use softkit_io::{Detections, ImageInfo, ensure_not_an_input, write_atomic, write_coco_results};
+use softkit_geom::{
+    Box3dOrigin, BoxFormat, BoxMeasure, BoxSet, COCO_KEYPOINT_SIGMAS, RotatedFormat, RotatedSet, ShapeMeasure,
+    rotated_corners,
+};
+use softkit_io::{
+    Detections, ImageInfo, ShapeDetections, ShapeKind, ensure_not_an_input, write_atomic, write_coco_results,
+    write_shape_results,
+};
 use softkit_nms::{SuppressParams, suppress_batched};
 
 use crate::draw::draw_detections;
 use crate::nms_cmd::{GeometryArg, NmsArgs, NmsMethod};
 use crate::scoring::{evaluate_on, evaluated_images, kept_results, load_ground_truth};
+use crate::shape_nms::{Column, evaluate_kept};
 
 /// Arguments of `softkit detect`.
 #[derive(Args, Debug)]
@@ -73,9 +79,9 @@ pub(crate) struct DetectArgs {
     /// The model's channel order, `rgb` or `bgr` [default: bgr for yolox, rgb for the others].
     #[arg(long)]
     pub(crate) channels: Option<ChannelOrder>,
-    /// Multiplies pixel values 0..255 [default: 1 for yolox, 1/255 for the others].
+    /// Divides pixel values 0..255 [default: 1 for yolox, 255 for the others, as ultralytics divides].
     #[arg(long)]
-    pub(crate) pixel_scale: Option<f32>,
+    pub(crate) pixel_divisor: Option<f32>,
     /// The input's width and height, for a model whose size is not fixed: `--input-size 640,640`.
     #[arg(long, value_delimiter = ',', num_args = 1)]
     pub(crate) input_size: Option<Vec<u32>>,
@@ -95,7 +101,8 @@ pub(crate) struct DetectArgs {
     /// Class names, one per line in class-index order, for `--draw`.
     #[arg(long)]
     pub(crate) classes: Option<String>,
-    /// Write each image's stage times (milliseconds) and their medians as JSON here.
+    /// Write each image's stage times (milliseconds), their medians, and the first image's
+    /// inference by operator (5 more runs of it) as JSON here.
     #[arg(long)]
     pub(crate) timings: Option<String>,
 }
@@ -126,13 +133,6 @@ pub(crate) fn run(args: &DetectArgs) -> Result<(), String> {
     let model = OnnxModel::load(Path::new(&args.model), input_size).map_err(|e| e.to_string())?;
     let [w, h] = model.input_size().map(|s| s as usize);
     let head = identify_head(model.outputs(), model.metadata(), [w, h], forced).map_err(|e| e.to_string())?;
-    if head.kind.is_oriented() {
-        return Err(format!(
-            "the model's head is {}: softkit detect writes axis-aligned COCO results; decode oriented heads with the \
-             softkit-decode library or softkit.decode in Python",
-            head.kind
-        ));
-    }
     let suppression = args.suppression(head.kind)?;
     let gt = args.gt.as_deref().map(GroundTruth::load).transpose()?;
     let ids = image_ids(&files, gt.as_ref())?;
@@ -164,8 +164,12 @@ pub(crate) fn run(args: &DetectArgs) -> Result<(), String> {
         scores: Vec::new(),
         float_ids: None,
     };
+    // An oriented head's boxes, in original pixels and radians; `dets.boxes` holds their
+    // axis-aligned hulls (for drawing).
+    let mut rboxes: Vec<[f64; 5]> = Vec::new();
     let mut kept: Vec<(usize, f64)> = Vec::new();
     let mut times: Vec<[f64; 5]> = Vec::with_capacity(files.len());
+    let mut profiled_input: Option<Vec<f32>> = None;
     let progress = ProgressBar::new(files.len() as u64);
     progress.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} images, {per_sec}, {eta} left")
@@ -180,28 +184,42 @@ pub(crate) fn run(args: &DetectArgs) -> Result<(), String> {
         let read_ms = clock.lap();
         let (tensor, letterbox) = spec.letterbox(&image).map_err(|e| e.to_string())?;
         let letterbox_ms = clock.lap();
+        if args.timings.is_some() && profiled_input.is_none() {
+            profiled_input = Some(tensor.clone());
+        }
         let raw = model.run(tensor).map_err(|e| e.to_string())?;
         let inference_ms = clock.lap();
-        let candidates = args.decode(&head, &model, &raw).map_err(|e| format!("{}: {e}", file.display()))?;
+        let decoded = args.decode(&head, &model, &raw).map_err(|e| format!("{}: {e}", file.display()))?;
         let first = dets.len();
-        for ((b, &score), &label) in candidates.geometry.iter().zip(&candidates.scores).zip(&candidates.labels) {
+        let (labels, scores) = decoded.labels_and_scores();
+        for (&label, &score) in labels.iter().zip(scores) {
             let category = match &gt {
                 Some(gt) => gt.category_of(label).map_err(|e| format!("{}: {e}", file.display()))?,
                 None => i64::from(label),
             };
             dets.image_ids.push(image_id);
             dets.category_ids.push(category);
-            dets.boxes.push(letterbox.box_to_original(*b));
             dets.scores.push(f64::from(score));
         }
+        match &decoded {
+            Decoded::Boxes(c) => dets.boxes.extend(c.geometry.iter().map(|b| letterbox.box_to_original(*b))),
+            Decoded::Rotated(c) => {
+                for b in &c.geometry {
+                    let rbox = letterbox.rotated_to_original(*b);
+                    dets.boxes.push(hull(&rbox));
+                    rboxes.push(rbox);
+                }
+            }
+        }
         let decode_ms = clock.lap();
-        let image_kept = suppress_image(&dets, first, suppression.as_ref().map(|(_, p)| p), args.max_det)?;
+        let oriented = head.kind.is_oriented().then_some(rboxes.as_slice());
+        let image_kept = suppress_image(&dets, oriented, first, suppression.as_ref().map(|(_, p)| p), args.max_det)?;
         let suppress_ms = clock.lap();
         if let Some(dir) = &args.draw {
             let shown: Vec<(usize, f64)> =
                 image_kept.iter().copied().filter(|&(_, s)| s >= args.draw_threshold).collect();
             let target = Path::new(dir).join(file.file_stem().unwrap_or_default()).with_extension("png");
-            draw_detections(&image, &dets, &shown, class_names.as_deref(), &target)?;
+            draw_detections(&image, &dets, oriented, &shown, class_names.as_deref(), &target)?;
         }
         kept.extend(image_kept);
         dets.images.push(ImageInfo {
@@ -215,8 +233,13 @@ pub(crate) fn run(args: &DetectArgs) -> Result<(), String> {
     }
     progress.finish_and_clear();
 
+    let rotated_table = head.kind.is_oriented().then(|| rotated_detections(&dets, rboxes));
     if let Some(output) = &args.output {
-        write_coco_results(output, &dets, &kept).map_err(|e| e.to_string())?;
+        match &rotated_table {
+            Some(table) => write_shape_results(output, table, &kept),
+            None => write_coco_results(output, &dets, &kept),
+        }
+        .map_err(|e| e.to_string())?;
     }
     let medians = stage_medians(&times);
     let [_, _, inference, decode, suppress] = medians;
@@ -228,8 +251,10 @@ pub(crate) fn run(args: &DetectArgs) -> Result<(), String> {
         STAGES.iter().zip(medians).map(|(s, t)| format!("{s} {t:.2} ms")).collect::<Vec<_>>().join(", "),
         100.0 * (decode + suppress) / inference.max(f64::MIN_POSITIVE)
     );
-    if let Some(path) = &args.timings {
-        write_timings(path, &files, &times, &medians)?;
+    if let (Some(path), Some(input)) = (&args.timings, profiled_input) {
+        // Inference by operator, on the first image, after the timed loop so it does not skew it.
+        let ops = model.profile_ops(input, OP_PROFILE_RUNS).map_err(|e| e.to_string())?;
+        write_timings(path, &files, &times, &medians, &ops)?;
     }
     if let Some(gt) = &gt {
         let img_ids = evaluated_images(&dets, &gt.truth);
@@ -238,6 +263,12 @@ pub(crate) fn run(args: &DetectArgs) -> Result<(), String> {
                 "--gt {}: none of the images is an image of the ground truth, so there is nothing to evaluate",
                 args.gt.as_deref().unwrap_or_default()
             ));
+        }
+        if let Some(table) = &rotated_table {
+            let set =
+                RotatedSet::new(&table.rboxes, RotatedFormat::Radians, ShapeMeasure::Iou).map_err(|e| e.to_string())?;
+            let column = Column::Rotated(set);
+            return evaluate_kept(&gt.truth, table, &column, &kept, Box3dOrigin::Centre, &COCO_KEYPOINT_SIGMAS);
         }
         let results = kept_results(&dets, &kept, &gt.truth)?;
         let ev = evaluate_on(&gt.truth, &results, &img_ids)?;
@@ -303,25 +334,20 @@ impl DetectArgs {
     /// overrides.
     fn input_spec(&self, kind: HeadKind, size: [u32; 2]) -> Result<InputSpec, String> {
         let base = if kind == HeadKind::Yolox { InputSpec::yolox(size) } else { InputSpec::ultralytics(size) };
-        let scale = self.pixel_scale.unwrap_or(base.scale);
-        if !(scale.is_finite() && scale > 0.0) {
-            return Err(format!("--pixel-scale {scale} is invalid: expected a finite number > 0"));
+        let divisor = self.pixel_divisor.unwrap_or(base.divisor);
+        if !(divisor.is_finite() && divisor > 0.0) {
+            return Err(format!("--pixel-divisor {divisor} is invalid: expected a finite number > 0"));
         }
         Ok(InputSpec {
             placement: self.letterbox.unwrap_or(base.placement),
             channels: self.channels.unwrap_or(base.channels),
-            scale,
+            divisor,
             ..base
         })
     }
 
     /// Decodes one image's raw outputs with the identified head, in input pixels.
-    fn decode(
-        &self,
-        head: &Identified,
-        model: &OnnxModel,
-        raw: &[Vec<f32>],
-    ) -> Result<softkit_decode::Candidates<[f32; 4]>, softkit_decode::DecodeError> {
+    fn decode(&self, head: &Identified, model: &OnnxModel, raw: &[Vec<f32>]) -> Result<Decoded, DecodeError> {
         const ROLES: [&str; 3] = ["output", "boxes", "size"];
         let tensors: Vec<HeadTensor> = head
             .outputs
@@ -339,10 +365,14 @@ impl DetectArgs {
             .collect::<Result<_, _>>()?;
         let conf = self.conf as f32;
         let [w, h] = model.input_size();
-        match head.kind {
+        let yolov8 = Yolov8Head { score_threshold: conf, multi_label: true };
+        let end2end = EndToEndHead { score_threshold: conf, max_det: usize::MAX };
+        let boxes = match head.kind {
+            HeadKind::Yolov8Obb => return yolov8.decode_rotated(&tensors[0]).map(Decoded::Rotated),
+            HeadKind::EndToEndObb => return end2end.decode_rotated(&tensors[0]).map(Decoded::Rotated),
             HeadKind::Yolox => YoloxHead::new([w as usize, h as usize], conf).decode(&tensors[0]),
-            HeadKind::Yolov8 => Yolov8Head { score_threshold: conf, multi_label: true }.decode_boxes(&tensors[0]),
-            HeadKind::EndToEnd => EndToEndHead { score_threshold: conf, max_det: usize::MAX }.decode_boxes(&tensors[0]),
+            HeadKind::Yolov8 => yolov8.decode_boxes(&tensors[0]),
+            HeadKind::EndToEnd => end2end.decode_boxes(&tensors[0]),
             HeadKind::Detr => DetrHead {
                 activation: self.activation,
                 top_k: self.top_k.unwrap_or(300),
@@ -357,15 +387,52 @@ impl DetectArgs {
                 heat_is_logits: self.activation == ClassActivation::Sigmoid,
             }
             .decode_boxes(&tensors[0], &tensors[1], &tensors[2]),
-            HeadKind::Yolov8Obb | HeadKind::EndToEndObb => unreachable!("refused before the loop"),
+        };
+        boxes.map(Decoded::Boxes)
+    }
+}
+
+/// One image's decoded candidates: axis-aligned boxes, or an oriented head's rotated boxes.
+enum Decoded {
+    Boxes(Candidates<[f32; 4]>),
+    Rotated(Candidates<[f32; 5]>),
+}
+
+impl Decoded {
+    fn labels_and_scores(&self) -> (&[u32], &[f32]) {
+        match self {
+            Decoded::Boxes(c) => (&c.labels, &c.scores),
+            Decoded::Rotated(c) => (&c.labels, &c.scores),
         }
     }
 }
 
-/// The kept `(row, score)` pairs of the image whose rows start at `first`: suppressed class-wise,
-/// or (with no policy) every row by score, ties by row; at most `max_det`.
+/// The axis-aligned box around a rotated box.
+fn hull(rbox: &[f64; 5]) -> [f64; 4] {
+    let corners = rotated_corners(rbox);
+    let (xs, ys) = (corners.map(|c| c[0]), corners.map(|c| c[1]));
+    let min = |v: [f64; 4]| v.into_iter().fold(f64::INFINITY, f64::min);
+    let max = |v: [f64; 4]| v.into_iter().fold(f64::NEG_INFINITY, f64::max);
+    [min(xs), min(ys), max(xs), max(ys)]
+}
+
+/// The rows of an oriented head as a rotated-box table, to write and evaluate as `softkit nms
+/// --geometry rotated` does.
+fn rotated_detections(dets: &Detections, rboxes: Vec<[f64; 5]>) -> ShapeDetections {
+    let mut table = ShapeDetections::new(ShapeKind::Rotated, dets.images.clone(), false);
+    table.image_ids.clone_from(&dets.image_ids);
+    table.category_ids.clone_from(&dets.category_ids);
+    table.scores.clone_from(&dets.scores);
+    table.rboxes = rboxes;
+    table
+}
+
+/// The kept `(row, score)` pairs of the image whose rows start at `first`: suppressed class-wise
+/// (by rotated IoU when `rboxes` holds an oriented head's boxes), or (with no policy) every row by
+/// score, ties by row; at most `max_det`.
 fn suppress_image(
     dets: &Detections,
+    rboxes: Option<&[[f64; 5]]>,
     first: usize,
     params: Option<&SuppressParams>,
     max_det: usize,
@@ -374,9 +441,18 @@ fn suppress_image(
     let scores = &dets.scores[first..];
     let mut kept: Vec<(usize, f64)> = match params {
         Some(params) => {
-            let set = BoxSet::new(boxes, BoxMeasure::Iou, 0.0).map_err(|e| e.to_string())?;
             let labels = &dets.category_ids[first..];
-            let out = suppress_batched(&set, scores, labels, params).map_err(|e| e.to_string())?;
+            let out = match rboxes {
+                Some(rboxes) => {
+                    let set = RotatedSet::new(&rboxes[first..], RotatedFormat::Radians, ShapeMeasure::Iou);
+                    suppress_batched(&set.map_err(|e| e.to_string())?, scores, labels, params)
+                }
+                None => {
+                    let set = BoxSet::new(boxes, BoxMeasure::Iou, 0.0).map_err(|e| e.to_string())?;
+                    suppress_batched(&set, scores, labels, params)
+                }
+            }
+            .map_err(|e| e.to_string())?;
             out.indices.into_iter().zip(out.scores).map(|(i, s)| (first + i, s)).collect()
         }
         None => {
@@ -417,20 +493,8 @@ struct GroundTruth {
 
 impl GroundTruth {
     fn load(path: &str) -> Result<Self, String> {
-        #[derive(serde::Deserialize)]
-        struct Image {
-            id: i64,
-            #[serde(default)]
-            file_name: Option<String>,
-        }
-        #[derive(serde::Deserialize)]
-        struct Images {
-            images: Vec<Image>,
-        }
         let truth = load_ground_truth(path)?;
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
-        let images: Images = serde_json::from_str(&text).map_err(|e| format!("{path}: images: {e}"))?;
-        let file_ids = images.images.into_iter().filter_map(|i| Some((i.file_name?, i.id))).collect();
+        let file_ids = truth.image_file_names().map(|(name, id)| (name.to_string(), id)).collect();
         let categories = truth.category_ids();
         Ok(GroundTruth { truth, file_ids, categories, path: path.to_string() })
     }
@@ -510,8 +574,17 @@ fn stage_medians(times: &[[f64; 5]]) -> [f64; 5] {
     })
 }
 
-/// `--timings`: per-image stage times and their medians, in milliseconds.
-fn write_timings(path: &str, files: &[PathBuf], times: &[[f64; 5]], medians: &[f64; 5]) -> Result<(), String> {
+/// Runs of the first image that `--timings` times operator by operator.
+const OP_PROFILE_RUNS: usize = 5;
+
+/// `--timings`: per-image stage times, their medians, and inference by operator, in milliseconds.
+fn write_timings(
+    path: &str,
+    files: &[PathBuf],
+    times: &[[f64; 5]],
+    medians: &[f64; 5],
+    ops: &[OpTime],
+) -> Result<(), String> {
     let stages = |t: &[f64; 5]| -> serde_json::Map<String, serde_json::Value> {
         STAGES.iter().zip(t).map(|(s, v)| (format!("{s}_ms"), serde_json::json!(v))).collect()
     };
@@ -524,7 +597,9 @@ fn write_timings(path: &str, files: &[PathBuf], times: &[[f64; 5]], medians: &[f
             serde_json::Value::Object(row)
         })
         .collect();
-    let doc = serde_json::json!({ "median": stages(medians), "images": images });
+    let ops: Vec<serde_json::Value> =
+        ops.iter().map(|o| serde_json::json!({ "op": o.op, "nodes": o.nodes, "ms": o.ms })).collect();
+    let doc = serde_json::json!({ "median": stages(medians), "images": images, "inference_by_op": ops });
     write_atomic(path, doc.to_string().as_bytes()).map_err(|e| e.to_string())
 }
 

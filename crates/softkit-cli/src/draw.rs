@@ -4,14 +4,17 @@ use std::path::Path;
 
 use image::ImageEncoder;
 use plotters::prelude::*;
+use softkit_geom::rotated_corners;
 use softkit_io::{Detections, write_atomic};
 use softkit_plot::{SERIES_COLOURS, drawing_error, register_font, text};
 
-/// Draws the `shown` `(row, score)` detections of `dets` on `image` (boxes in its pixels) with
-/// their class name (from `names`, else the category id) and score, and writes a PNG to `target`.
+/// Draws the `shown` `(row, score)` detections of `dets` on `image` (boxes in its pixels; the
+/// rotated boxes `rboxes`, when given, as their outlines) with their class name (from `names`,
+/// else the category id) and score, and writes a PNG to `target`.
 pub(crate) fn draw_detections(
     image: &image::RgbImage,
     dets: &Detections,
+    rboxes: Option<&[[f64; 5]]>,
     shown: &[(usize, f64)],
     names: Option<&[String]>,
     target: &Path,
@@ -25,7 +28,16 @@ pub(crate) fn draw_detections(
             let category = dets.category_ids[row];
             let colour = SERIES_COLOURS[category.unsigned_abs() as usize % SERIES_COLOURS.len()];
             let [x1, y1, x2, y2] = dets.boxes[row].map(|v| v.round() as i32);
-            root.draw(&Rectangle::new([(x1, y1), (x2, y2)], colour.stroke_width(2))).map_err(drawing_error)?;
+            match rboxes {
+                Some(rboxes) => {
+                    let corners = rotated_corners(&rboxes[row]).map(|[x, y]| (x.round() as i32, y.round() as i32));
+                    let outline: Vec<(i32, i32)> = corners.iter().chain(&corners[..1]).copied().collect();
+                    root.draw(&PathElement::new(outline, colour.stroke_width(2))).map_err(drawing_error)?;
+                }
+                None => {
+                    root.draw(&Rectangle::new([(x1, y1), (x2, y2)], colour.stroke_width(2))).map_err(drawing_error)?;
+                }
+            }
             let name = names
                 .and_then(|n| usize::try_from(category).ok().and_then(|c| n.get(c)))
                 .cloned()

@@ -16,7 +16,7 @@ use crate::scoring::load_gt_for;
 
 /// The validated shapes of the rows (rotated boxes with angles now in radians, polygons,
 /// segments, 3-D boxes, or 3-D boxes' bird's-eye view), under the measure.
-enum Column<'s> {
+pub(crate) enum Column<'s> {
     Rotated(SetView<RotatedBoxes, ShapeMeasure>),
     Polygons(SetView<Polygons, ShapeMeasure>),
     Segments(SetView<Segments, IntersectMeasure>),
@@ -114,7 +114,7 @@ pub(crate) fn run(args: &NmsArgs, params: &SuppressParams) -> Result<(), String>
 }
 
 /// COCO-protocol AP of the kept rows on the ground truth's images, with pycocotools' defaults.
-fn evaluate_kept(
+pub(crate) fn evaluate_kept(
     gt: &CocoGroundTruth,
     dets: &ShapeDetections,
     column: &Column<'_>,

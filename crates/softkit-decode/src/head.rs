@@ -178,7 +178,8 @@ fn arrange(
     match kind {
         HeadKind::Yolox => {
             let ((rows, width), shape) = single?;
-            (Some(rows) == cells && width >= 6)
+            // ultralytics' end2end metadata comes first: a 21-row table on a 32 x 32 input is not YOLOX.
+            ((forced || !end2end) && Some(rows) == cells && width >= 6)
                 .then(|| (vec![0], format!("one output {shape}, a row per cell of the stride 8/16/32 grids")))
         }
         HeadKind::Yolov8 | HeadKind::Yolov8Obb => {

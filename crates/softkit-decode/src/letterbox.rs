@@ -1,6 +1,9 @@
 //! [`Letterbox`]: how an image was fitted into the model's input, and the way back.
 
-use crate::DecodeError;
+use std::borrow::Cow;
+
+use crate::resize::check_pixels;
+use crate::{DecodeError, resize_bilinear};
 
 /// Where the resized image sits in the model's input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -141,6 +144,126 @@ impl Letterbox {
     pub fn clip_box(&self, b: [f64; 4]) -> [f64; 4] {
         let [w, h] = self.original.map(f64::from);
         [b[0].clamp(0.0, w), b[1].clamp(0.0, h), b[2].clamp(0.0, w), b[3].clamp(0.0, h)]
+    }
+}
+
+/// The channel order a model expects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChannelOrder {
+    /// Red, green, blue (ultralytics, DETR).
+    Rgb,
+    /// Blue, green, red (YOLOX and other OpenCV-trained models).
+    Bgr,
+}
+
+impl std::str::FromStr for ChannelOrder {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "rgb" => Ok(ChannelOrder::Rgb),
+            "bgr" => Ok(ChannelOrder::Bgr),
+            _ => Err(format!("unknown channel order {s:?}: expected \"rgb\" or \"bgr\"")),
+        }
+    }
+}
+
+/// The largest model input side [`InputSpec::letterbox_rgb`] makes a tensor for.
+const MAX_INPUT_SIDE: u32 = 16384;
+
+/// How an image becomes a model input: the letterbox, the padding value, the channel order and
+/// the pixel scale.
+///
+/// # Examples
+///
+/// ```
+/// use softkit_decode::{ChannelOrder, InputSpec, Placement};
+///
+/// let spec = InputSpec::yolox([416, 416]);
+/// assert_eq!((spec.placement, spec.channels, spec.pad_value), (Placement::TopLeft, ChannelOrder::Bgr, 114));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct InputSpec {
+    /// The model input's `[width, height]`.
+    pub size: [u32; 2],
+    /// Where the resized image sits.
+    pub placement: Placement,
+    /// The value of padding pixels, before the division.
+    pub pad_value: u8,
+    /// The channel order.
+    pub channels: ChannelOrder,
+    /// Divides every pixel value (0..255): 1 for YOLOX, 255 for ultralytics (which divides, so
+    /// dividing here gives its floats exactly; multiplying by 1/255 would not).
+    pub divisor: f32,
+}
+
+impl InputSpec {
+    /// YOLOX's input: top-left, padded with 114, BGR in 0..255.
+    pub fn yolox(size: [u32; 2]) -> Self {
+        InputSpec { size, placement: Placement::TopLeft, pad_value: 114, channels: ChannelOrder::Bgr, divisor: 1.0 }
+    }
+
+    /// ultralytics' input: centred, padded with 114, RGB in 0..1.
+    pub fn ultralytics(size: [u32; 2]) -> Self {
+        InputSpec { size, placement: Placement::Centred, pad_value: 114, channels: ChannelOrder::Rgb, divisor: 255.0 }
+    }
+
+    /// Letterboxes an image, interleaved 8-bit RGB pixels of `size` (`[width, height]`), into a
+    /// `(3, H, W)` tensor, row-major, with its [`Letterbox`].
+    ///
+    /// The resize is [`resize_bilinear`](crate::resize_bilinear): Pillow's `Image.BILINEAR`
+    /// resize, which YOLOX's reference inputs were made with, bit for bit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use softkit_decode::InputSpec;
+    ///
+    /// // A 4 x 2 grey image into ultralytics' 4 x 4 input: centred, one row of pad above.
+    /// let (tensor, letterbox) = InputSpec::ultralytics([4, 4]).letterbox_rgb(&[255; 3 * 4 * 2], [4, 2])?;
+    /// assert_eq!(letterbox.pad(), [0, 1]);
+    /// assert_eq!((tensor[0], tensor[4]), (114.0 / 255.0, 1.0));
+    /// # Ok::<(), softkit_decode::DecodeError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeError::InvalidParameter`] for an empty image or input size, or pixels that are not
+    /// `3 * width * height` bytes.
+    pub fn letterbox_rgb(&self, pixels: &[u8], size: [u32; 2]) -> Result<(Vec<f32>, Letterbox), DecodeError> {
+        let letterbox = Letterbox::new(size, self.size, self.placement)?;
+        let resized = letterbox.resized();
+        check_pixels(pixels, size)?;
+        if self.size.iter().any(|&side| side > MAX_INPUT_SIDE) {
+            return Err(DecodeError::InvalidParameter {
+                name: "input size",
+                value: format!("{}x{}", self.size[0], self.size[1]),
+                expected: "at most 16384 pixels a side (a 3.2 GB tensor)",
+            });
+        }
+        let fitted =
+            if resized == size { Cow::Borrowed(pixels) } else { Cow::Owned(resize_bilinear(pixels, size, resized)?) };
+        let [w, h] = self.size.map(|s| s as usize);
+        let [rw, rh] = resized.map(|s| s as usize);
+        let [px, py] = letterbox.pad().map(|p| p as usize);
+        let pad = f32::from(self.pad_value) / self.divisor;
+        let mut tensor = vec![pad; 3 * w * h];
+        let planes = match self.channels {
+            ChannelOrder::Rgb => [0, 1, 2],
+            ChannelOrder::Bgr => [2, 1, 0],
+        };
+        // Pixels past the input (a resized side rounded up) are cut, as a slice assignment cuts.
+        let (cols, rows) = (rw.min(w.saturating_sub(px)), rh.min(h.saturating_sub(py)));
+        for (plane, &channel) in planes.iter().enumerate() {
+            let out = &mut tensor[plane * w * h..][..w * h];
+            for (y, src) in fitted.chunks_exact(3 * rw).take(rows).enumerate() {
+                let dst = &mut out[(y + py) * w + px..][..cols];
+                for (d, pixel) in dst.iter_mut().zip(src.chunks_exact(3)) {
+                    *d = f32::from(pixel[channel]) / self.divisor;
+                }
+            }
+        }
+        Ok((tensor, letterbox))
     }
 }
 

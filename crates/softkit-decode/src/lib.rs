@@ -54,6 +54,7 @@ mod image_input;
 mod letterbox;
 #[cfg(feature = "onnx")]
 mod onnx;
+mod resize;
 mod tensor;
 mod top_k;
 mod yolov8;
@@ -66,10 +67,11 @@ pub use end2end::EndToEndHead;
 pub use error::DecodeError;
 pub use head::{HeadKind, Identified, OutputInfo, identify_head};
 #[cfg(feature = "onnx")]
-pub use image_input::{ChannelOrder, InputSpec, read_image};
-pub use letterbox::{Letterbox, Placement};
+pub use image_input::read_image;
+pub use letterbox::{ChannelOrder, InputSpec, Letterbox, Placement};
 #[cfg(feature = "onnx")]
-pub use onnx::OnnxModel;
+pub use onnx::{OnnxModel, OpTime};
+pub use resize::resize_bilinear;
 pub use tensor::HeadTensor;
 pub use yolov8::Yolov8Head;
 pub use yolox::YoloxHead;

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Instant;
 
 use tract_onnx::prelude::*;
 use tract_onnx::tract_hir::infer::Factoid;
@@ -125,17 +126,74 @@ impl OnnxModel {
     ///
     /// [`DecodeError::Model`] if `input` is not `3 * W * H` long or tract fails.
     pub fn run(&self, input: Vec<f32>) -> Result<Vec<Vec<f32>>, DecodeError> {
-        let fail = |message: String| DecodeError::Model { path: self.path.clone(), message };
+        let tensor = self.input_tensor(input)?;
+        let outputs = self.plan.run(tvec!(tensor)).map_err(|e| self.fail(format!("{e:#}")))?;
+        self.output_values(&outputs)
+    }
+
+    /// Where inference time goes: runs the model `repeats` times on `input` and times every node
+    /// of the optimised graph, summed by operator name (tract's, such as `Conv` or `Sigmoid`),
+    /// most expensive first. The times are per run, in milliseconds.
+    ///
+    /// # Errors
+    ///
+    /// As [`run`](Self::run).
+    pub fn profile_ops(&self, input: Vec<f32>, repeats: usize) -> Result<Vec<OpTime>, DecodeError> {
+        let tensor = self.input_tensor(input)?;
+        let mut state = self.plan.spawn().map_err(|e| self.fail(format!("{e:#}")))?;
+        let mut by_op: BTreeMap<String, OpTime> = BTreeMap::new();
+        for _ in 0..repeats.max(1) {
+            state
+                .run_plan_with_eval(tvec!(tensor.clone()), |context, op_state, node, inputs| {
+                    let start = Instant::now();
+                    let out = tract_onnx::tract_core::plan::eval(context, op_state, node, inputs);
+                    let entry = by_op.entry(node.op().name().to_string()).or_insert_with(|| OpTime {
+                        op: node.op().name().to_string(),
+                        nodes: 0,
+                        ms: 0.0,
+                    });
+                    entry.ms += start.elapsed().as_secs_f64() * 1e3;
+                    entry.nodes += 1;
+                    out
+                })
+                .map_err(|e| self.fail(format!("{e:#}")))?;
+        }
+        let runs = repeats.max(1);
+        let mut ops: Vec<OpTime> =
+            by_op.into_values().map(|t| OpTime { nodes: t.nodes / runs, ms: t.ms / runs as f64, ..t }).collect();
+        ops.sort_by(|a, b| b.ms.total_cmp(&a.ms).then_with(|| a.op.cmp(&b.op)));
+        Ok(ops)
+    }
+
+    fn fail(&self, message: String) -> DecodeError {
+        DecodeError::Model { path: self.path.clone(), message }
+    }
+
+    fn input_tensor(&self, input: Vec<f32>) -> Result<TValue, DecodeError> {
         let [w, h] = self.input_size.map(|s| s as usize);
         let tensor = tract_ndarray::Array4::from_shape_vec((1, 3, h, w), input)
-            .map_err(|e| fail(format!("input tensor (1, 3, {h}, {w}): {e}")))?;
-        let outputs = self.plan.run(tvec!(Tensor::from(tensor).into())).map_err(|e| fail(format!("{e:#}")))?;
+            .map_err(|e| self.fail(format!("input tensor (1, 3, {h}, {w}): {e}")))?;
+        Ok(Tensor::from(tensor).into())
+    }
+
+    fn output_values(&self, outputs: &[TValue]) -> Result<Vec<Vec<f32>>, DecodeError> {
         outputs
             .iter()
             .map(|t| {
                 let values = t.try_as_plain_ram().and_then(|plain| plain.as_slice::<f32>().map(<[f32]>::to_vec));
-                values.map_err(|e| fail(format!("output is not float32: {e}")))
+                values.map_err(|e| self.fail(format!("output is not float32: {e}")))
             })
             .collect()
     }
+}
+
+/// One operator's share of an inference, from [`OnnxModel::profile_ops`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct OpTime {
+    /// tract's name for the operator.
+    pub op: String,
+    /// How many nodes of the optimised graph run it.
+    pub nodes: usize,
+    /// Milliseconds per inference, summed over those nodes.
+    pub ms: f64,
 }

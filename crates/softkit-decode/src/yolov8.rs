@@ -79,19 +79,39 @@ impl Yolov8Head {
     }
 
     /// Calls `emit(anchor, score, class)` for the pairs above the threshold, anchor-major.
+    ///
+    /// The head is stored class-row by class-row, so it is scanned row by row (contiguous reads)
+    /// and the passing pairs are put in anchor order afterwards.
     fn for_each_pair(&self, head: &Columns, mut emit: impl FnMut(usize, f32, u32)) -> Result<(), DecodeError> {
         check_threshold(self.score_threshold)?;
-        for anchor in 0..head.anchors {
-            let scores = (0..head.classes).map(|class| (class as u32, head.value(4 + class, anchor)));
-            if self.multi_label {
-                for (class, score) in scores.filter(|&(_, s)| s > self.score_threshold) {
-                    emit(anchor, score, class);
+        if self.multi_label {
+            let mut pairs: Vec<(usize, u32, f32)> = Vec::new();
+            for class in 0..head.classes {
+                let row = head.row(4 + class);
+                pairs.extend(
+                    row.iter()
+                        .enumerate()
+                        .filter(|&(_, &s)| s > self.score_threshold)
+                        .map(|(a, &s)| (a, class as u32, s)),
+                );
+            }
+            pairs.sort_unstable_by_key(|&(anchor, class, _)| (anchor, class));
+            for (anchor, class, score) in pairs {
+                emit(anchor, score, class);
+            }
+        } else {
+            // The first maximum, as torch's `max(1)` returns on CPU: a later class wins only if higher.
+            let mut best = vec![(0_u32, f32::NEG_INFINITY); head.anchors];
+            for class in 0..head.classes {
+                for (b, &s) in best.iter_mut().zip(head.row(4 + class)) {
+                    if s > b.1 {
+                        *b = (class as u32, s);
+                    }
                 }
-            } else {
-                // The first maximum, as torch's `max(1)` returns on CPU.
-                let best = scores.fold((0, f32::NEG_INFINITY), |b, s| if s.1 > b.1 { s } else { b });
-                if best.1 > self.score_threshold {
-                    emit(anchor, best.1, best.0);
+            }
+            for (anchor, (class, score)) in best.into_iter().enumerate() {
+                if score > self.score_threshold {
+                    emit(anchor, score, class);
                 }
             }
         }
@@ -116,6 +136,10 @@ impl<'a> Columns<'a> {
             return Err(output.shape_error(expected));
         }
         Ok(Columns { data: output.data(), rows, anchors, classes: rows - 4 - extra_rows })
+    }
+
+    fn row(&self, row: usize) -> &'a [f32] {
+        &self.data[row * self.anchors..(row + 1) * self.anchors]
     }
 
     fn value(&self, row: usize, anchor: usize) -> f32 {

@@ -64,13 +64,17 @@ impl YoloxHead {
             let s = stride as f32;
             for (cell, row) in rows.by_ref().take(cols * (self.input_size[1] / stride)).enumerate() {
                 let objectness = row[4];
-                let (gx, gy) = ((cell % cols) as f32, (cell / cols) as f32);
-                let (cx, cy) = ((row[0] + gx) * s, (row[1] + gy) * s);
-                let (w, h) = (row[2].exp() * s, row[3].exp() * s);
-                let corners = [cx - w / 2.0, cy - h / 2.0, cx + w / 2.0, cy + h / 2.0];
+                // Most anchors pass no class: the box (two exps) is computed for the first that does.
+                let mut corners = None;
                 for (class, &p) in row[5..].iter().enumerate() {
                     let score = objectness * p;
                     if score > self.score_threshold {
+                        let corners = *corners.get_or_insert_with(|| {
+                            let (gx, gy) = ((cell % cols) as f32, (cell / cols) as f32);
+                            let (cx, cy) = ((row[0] + gx) * s, (row[1] + gy) * s);
+                            let (w, h) = (row[2].exp() * s, row[3].exp() * s);
+                            [cx - w / 2.0, cy - h / 2.0, cx + w / 2.0, cy + h / 2.0]
+                        });
                         out.push(corners, score, class as u32);
                     }
                 }

@@ -56,6 +56,8 @@ struct RawImage {
     height: Option<u32>,
     #[serde(default)]
     width: Option<u32>,
+    #[serde(default)]
+    file_name: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -125,6 +127,8 @@ pub struct CocoGroundTruth {
     annotations: Vec<GtAnnotation>,
     /// `(height, width)` per image, aligned with `image_ids`.
     image_sizes: Vec<Option<(u32, u32)>>,
+    /// The `file_name` per image, aligned with `image_ids`.
+    file_names: Vec<Option<String>>,
     /// The `segmentation` of each annotation, aligned with `annotations`.
     segmentations: Vec<Option<Segmentation>>,
     /// The `keypoints` (`[x1, y1, v1, x2, ...]`) of each annotation, aligned with `annotations`.
@@ -224,6 +228,7 @@ impl CocoGroundTruth {
             }
         }
         let (image_sizes, segmentations) = (vec![None; image_ids.len()], vec![None; annotations.len()]);
+        let file_names = vec![None; image_ids.len()];
         let (keypoints, num_keypoints) = (vec![None; annotations.len()], vec![None; annotations.len()]);
         let (rboxes, difficult) = (vec![None; annotations.len()], vec![false; annotations.len()]);
         let (boxes3d, segments) = (vec![None; annotations.len()], vec![None; annotations.len()]);
@@ -235,6 +240,7 @@ impl CocoGroundTruth {
             categories,
             annotations,
             image_sizes,
+            file_names,
             segmentations,
             keypoints,
             num_keypoints,
@@ -299,9 +305,12 @@ impl CocoGroundTruth {
         }
         // pycocotools indexes images by id, so a repeated id takes the last entry's size.
         let sizes: HashMap<i64, Option<(u32, u32)>> = image_ids.iter().copied().collect();
+        let mut names: HashMap<i64, Option<String>> =
+            image_ids.iter().map(|&(id, _)| id).zip(raw.images.into_iter().map(|i| i.file_name)).collect();
         let mut gt = Self::new(image_ids.iter().map(|&(id, _)| id), categories, annotations)?;
         gt.float_ids = floats.finish();
         gt.image_sizes = gt.image_ids.iter().map(|id| sizes[id]).collect();
+        gt.file_names = gt.image_ids.iter().map(|id| names.remove(id).flatten()).collect();
         gt.segmentations = segmentations;
         gt.keypoints = keypoints;
         gt.num_keypoints = num_keypoints;
@@ -393,6 +402,19 @@ impl CocoGroundTruth {
     pub fn image_size(&self, image_id: i64) -> Option<(u32, u32)> {
         let pos = self.image_ids.binary_search(&image_id).ok()?;
         self.image_sizes[pos]
+    }
+
+    /// Each image's `file_name` with its id, in ascending id order, for the images that have one.
+    ///
+    /// ```
+    /// let gt = softkit_io::CocoGroundTruth::from_json_str(
+    ///     r#"{"images": [{"id": 9, "file_name": "b.jpg"}, {"id": 4}, {"id": 2, "file_name": "a.jpg"}]}"#,
+    /// )?;
+    /// assert_eq!(gt.image_file_names().collect::<Vec<_>>(), vec![("a.jpg", 2), ("b.jpg", 9)]);
+    /// # Ok::<(), softkit_io::IoError>(())
+    /// ```
+    pub fn image_file_names(&self) -> impl Iterator<Item = (&str, i64)> {
+        self.file_names.iter().zip(&self.image_ids).filter_map(|(name, &id)| Some((name.as_deref()?, id)))
     }
 
     /// Whether `image_id` is an image of the ground truth.

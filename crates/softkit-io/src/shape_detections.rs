@@ -115,7 +115,20 @@ pub struct ShapeDetections {
 }
 
 impl ShapeDetections {
-    fn new(kind: ShapeKind, images: Vec<ImageInfo>, candidate_table: bool) -> Self {
+    /// An empty table of `kind` rows, to be filled column by column (as `softkit detect` fills
+    /// one with a model's oriented boxes).
+    ///
+    /// ```
+    /// use softkit_io::{ShapeDetections, ShapeKind};
+    ///
+    /// let mut dets = ShapeDetections::new(ShapeKind::Rotated, Vec::new(), false);
+    /// dets.image_ids.push(1);
+    /// dets.category_ids.push(0);
+    /// dets.scores.push(0.9);
+    /// dets.rboxes.push([5.0, 5.0, 4.0, 2.0, 0.3]);
+    /// assert_eq!(dets.len(), 1);
+    /// ```
+    pub fn new(kind: ShapeKind, images: Vec<ImageInfo>, candidate_table: bool) -> Self {
         Self {
             kind,
             images,

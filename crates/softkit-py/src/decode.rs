@@ -2,13 +2,15 @@
 
 use std::borrow::Cow;
 
-use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArrayDyn, PyUntypedArrayMethods};
+use numpy::{
+    PyArray1, PyArray2, PyArray4, PyArrayMethods, PyReadonlyArray3, PyReadonlyArrayDyn, PyUntypedArrayMethods,
+};
 use pyo3::IntoPyObjectExt;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use softkit_decode::{
-    BevGrid, BevMaps, Candidates, CenterNetHead, ClassActivation, DecodeError, DetrHead, EndToEndHead, HeadTensor,
-    Letterbox, Placement, Yolov8Head, YoloxHead,
+    BevGrid, BevMaps, Candidates, CenterNetHead, ChannelOrder, ClassActivation, DecodeError, DetrHead, EndToEndHead,
+    HeadTensor, InputSpec, Letterbox, Placement, Yolov8Head, YoloxHead,
 };
 
 use crate::guard::{Size, compute};
@@ -174,6 +176,29 @@ pub(crate) fn decode_centernet_bev<'py>(
         head.decode_bev(&heat.tensor("heatmap")?, maps, &grid)
     })?;
     arrays(py, c)
+}
+
+/// `softkit.decode.letterbox_image`: an `(H, W, 3)` RGB image as a `(1, 3, h, w)` model input.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn decode_letterbox_image<'py>(
+    py: Python<'py>,
+    image: PyReadonlyArray3<'py, u8>,
+    input_size: [u32; 2],
+    placement: &str,
+    channels: &str,
+    pad_value: u8,
+    pixel_divisor: f32,
+) -> PyResult<Bound<'py, PyArray4<f32>>> {
+    let placement: Placement = placement.parse().map_err(PyValueError::new_err)?;
+    let channels: ChannelOrder = channels.parse().map_err(PyValueError::new_err)?;
+    let spec = InputSpec { size: input_size, placement, pad_value, channels, divisor: pixel_divisor };
+    let &[h, w, _] = image.shape() else { unreachable!("a 3-d array") };
+    let pixels = image.as_slice()?;
+    let size = [u32::try_from(w), u32::try_from(h)].map(|s| s.unwrap_or(u32::MAX));
+    let (tensor, _) = compute(py, Size::Items(pixels.len()), || spec.letterbox_rgb(pixels, size))?;
+    let [iw, ih] = input_size.map(|s| s as usize);
+    PyArray1::from_vec(py, tensor).reshape([1, 3, ih, iw])
 }
 
 /// `softkit.decode.letterbox`: the scale, the left and top pad, and the resized size.

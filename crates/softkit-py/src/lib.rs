@@ -69,6 +69,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(decode::decode_centernet, m)?)?;
     m.add_function(wrap_pyfunction!(decode::decode_centernet_bev, m)?)?;
     m.add_function(wrap_pyfunction!(decode::decode_letterbox, m)?)?;
+    m.add_function(wrap_pyfunction!(decode::decode_letterbox_image, m)?)?;
     m.add_class::<track::PyByteTracker>()?;
     m.add_class::<evaluation::EvalImages>()?;
     m.add_class::<coco_index::CocoGtIndex>()?;

@@ -32,7 +32,7 @@ import numpy as np
 from . import _native
 from ._arrays import array, count, integer, number
 
-__all__ = ["yolox", "yolov8", "end2end", "detr", "centernet", "centernet_bev", "letterbox", "unletterbox"]
+__all__ = ["yolox", "yolov8", "end2end", "detr", "centernet", "centernet_bev", "letterbox", "letterbox_image", "unletterbox"]
 
 Candidates = Tuple[np.ndarray, np.ndarray, np.ndarray]
 
@@ -150,6 +150,42 @@ def letterbox(original_size, input_size, placement: str = "top-left") -> Tuple[f
     size = _pair(input_size, "input_size", integer)
     scale, pad, resized = _native.decode_letterbox(original, size, str(placement))
     return scale, tuple(pad), tuple(resized)
+
+
+_STYLES = {"yolox": ("top-left", "bgr", 1.0), "ultralytics": ("centre", "rgb", 255.0)}
+
+
+def letterbox_image(image, input_size=(416, 416), style: str = "yolox", *, placement=None, channels=None,
+                    pad_value: int = 114, pixel_divisor=None) -> np.ndarray:  # fmt: skip
+    """An 8-bit RGB image ``(height, width, 3)`` as a model's ``(1, 3, H, W)`` float32 input:
+    resized by ``r = min(W / width, H / height)`` with Pillow's ``Image.BILINEAR`` filter (the
+    same bytes as Pillow), placed in an ``input_size`` (W, H) canvas of ``pad_value``, channels
+    ordered, and divided by ``pixel_divisor``. ``style`` sets the defaults: ``"yolox"`` (top-left,
+    BGR, 0..255) or ``"ultralytics"`` (centred, RGB, 0..1). :func:`letterbox` gives the record
+    that :func:`unletterbox` undoes. The image is not changed.
+
+    >>> import numpy as np
+    >>> from softkit import decode
+    >>> x = decode.letterbox_image(np.full((426, 640, 3), 200, np.uint8), (416, 416))
+    >>> x.shape, x[0, 0, 0, 0], x[0, 0, 415, 0]  # the image fills the top 276 rows, then pad
+    ((1, 3, 416, 416), np.float32(200.0), np.float32(114.0))
+    """
+    if style not in _STYLES:
+        raise ValueError(f"style = {style!r} is invalid: expected one of {sorted(_STYLES)}")
+    default_placement, default_channels, default_divisor = _STYLES[style]
+    a = array(image, "image")
+    if a.dtype != np.uint8 or a.ndim != 3 or a.shape[2] != 3:
+        raise ValueError(f"image must be an 8-bit RGB array of shape (height, width, 3), got {a.dtype} {a.shape}")
+    size = _pair(input_size, "input_size", lambda v, n: count(v, n, 1))
+    pad = count(pad_value, "pad_value", 0)
+    if pad > 255:
+        raise ValueError(f"pad_value = {pad_value!r} is invalid: expected 0..255")
+    divisor = number(default_divisor if pixel_divisor is None else pixel_divisor, "pixel_divisor")
+    if not (np.isfinite(divisor) and divisor > 0):
+        raise ValueError(f"pixel_divisor = {pixel_divisor!r} is invalid: expected a finite number > 0")
+    return _native.decode_letterbox_image(
+        np.ascontiguousarray(a), size, str(placement or default_placement), str(channels or default_channels), pad, divisor
+    )
 
 
 def unletterbox(boxes, original_size, input_size, placement: str = "top-left", *, clip: bool = False) -> np.ndarray:
