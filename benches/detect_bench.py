@@ -2,13 +2,14 @@
 on the same 100 COCO images and the same YOLOX-nano model.
 
     cargo build --release -p softkit-cli
-    benches/.venv/bin/python benches/detect_bench.py [--cli target/release/softkit] [--images 100]
+    .venv/bin/python benches/detect_bench.py [--cli target/release/softkit] [--images 100]
 
 softkit's stages are timed inside the binary (`softkit detect --timings`); the peer's in this
 process. Both run inference on one thread. The peer pipeline is what a Python deployment writes:
 Pillow to read and resize (the reference inputs were made with Pillow's bilinear filter), numpy to
 pad and reorder channels, onnxruntime, the YOLOX decode in numpy, then OpenCV's class-wise
-`NMSBoxesBatched` (hard NMS) or its `softNMSBoxes` per class (Gaussian Soft-NMS). Medians per image.
+`NMSBoxesBatched` (hard NMS) or its `softNMSBoxes` per class (Gaussian Soft-NMS, which takes integer
+rectangles only, so the peer rounds the boxes). Medians per image.
 """
 
 from __future__ import annotations
@@ -86,9 +87,11 @@ def peer_stages(files: list[Path], soft: bool) -> dict:
         xywh = np.concatenate([boxes[:, :2], boxes[:, 2:] - boxes[:, :2]], axis=1)
         if soft:
             kept_scores = []
+            # softNMSBoxes takes integer rectangles only (cv::Rect): the peer must round.
+            rects = np.round(xywh).astype(np.int64)
             for c in np.unique(label):
                 members = np.nonzero(label == c)[0]
-                s, _ = cv2.dnn.softNMSBoxes(xywh[members].tolist(), cand_scores[members].tolist(), CONF, IOU, 0, SIGMA,
+                s, _ = cv2.dnn.softNMSBoxes(rects[members].tolist(), cand_scores[members].tolist(), CONF, IOU, 0, SIGMA,
                                             cv2.dnn.SOFT_NMSMETHOD_SOFTNMS_GAUSSIAN)  # fmt: skip
                 kept_scores.extend(np.asarray(s).ravel().tolist())
             kept = np.sort(np.asarray(kept_scores))[::-1][:MAX_DET]

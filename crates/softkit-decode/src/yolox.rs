@@ -64,18 +64,32 @@ impl YoloxHead {
             let s = stride as f32;
             for (cell, row) in rows.by_ref().take(cols * (self.input_size[1] / stride)).enumerate() {
                 let objectness = row[4];
-                // Most anchors pass no class: the box (two exps) is computed for the first that does.
+                // Most anchors pass no class: test 8 classes at a time without branching, and
+                // compute the box (two exps) only for an anchor that has a passing class.
                 let mut corners = None;
-                for (class, &p) in row[5..].iter().enumerate() {
+                let mut box_of = || {
+                    *corners.get_or_insert_with(|| {
+                        let (gx, gy) = ((cell % cols) as f32, (cell / cols) as f32);
+                        let (cx, cy) = ((row[0] + gx) * s, (row[1] + gy) * s);
+                        let (w, h) = (row[2].exp() * s, row[3].exp() * s);
+                        [cx - w / 2.0, cy - h / 2.0, cx + w / 2.0, cy + h / 2.0]
+                    })
+                };
+                let (blocks, tail) = row[5..].as_chunks::<LANES>();
+                for (block, probabilities) in blocks.iter().enumerate() {
+                    let scores: [f32; LANES] = probabilities.map(|p| objectness * p);
+                    if scores.iter().fold(false, |any, &score| any | (score > self.score_threshold)) {
+                        for (lane, &score) in scores.iter().enumerate() {
+                            if score > self.score_threshold {
+                                out.push(box_of(), score, (block * LANES + lane) as u32);
+                            }
+                        }
+                    }
+                }
+                for (lane, &p) in tail.iter().enumerate() {
                     let score = objectness * p;
                     if score > self.score_threshold {
-                        let corners = *corners.get_or_insert_with(|| {
-                            let (gx, gy) = ((cell % cols) as f32, (cell / cols) as f32);
-                            let (cx, cy) = ((row[0] + gx) * s, (row[1] + gy) * s);
-                            let (w, h) = (row[2].exp() * s, row[3].exp() * s);
-                            [cx - w / 2.0, cy - h / 2.0, cx + w / 2.0, cy + h / 2.0]
-                        });
-                        out.push(corners, score, class as u32);
+                        out.push(box_of(), score, (blocks.len() * LANES + lane) as u32);
                     }
                 }
             }
@@ -83,6 +97,9 @@ impl YoloxHead {
         Ok(out)
     }
 }
+
+/// Classes tested at once: eight `f32` lanes, one AVX register.
+const LANES: usize = 8;
 
 /// The number of cells of the stride grids over an input, each stride dividing both sides.
 pub(crate) fn grid_cells(input_size: [usize; 2], strides: &[usize]) -> Result<usize, DecodeError> {

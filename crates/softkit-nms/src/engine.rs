@@ -4,11 +4,14 @@
 use rayon::prelude::*;
 use softkit_geom::{Coord, Envelope, Overlap};
 
-use crate::grid::Grid;
+use crate::grid::{AllItems, Grid};
 use crate::{NmsError, Policy, SuppressParams, hard, merge, parallel, soft, sweep};
 
 /// Scopes smaller than this in total run on the calling thread: spawning costs more than it saves.
 const PARALLEL_MIN_ITEMS: usize = 4096;
+/// Up to this many items, hard NMS tests every pair instead of building a grid (a detector's
+/// class-wise scopes are mostly this small; measured in `softkit-decode`'s `decode` bench).
+const SMALL_SCOPE: usize = 48;
 
 /// The outcome of a suppression: selected items in selection order, with their final scores.
 ///
@@ -279,6 +282,9 @@ fn run_scope<const D: usize, S: Overlap<D> + ?Sized>(
             let limit = params.max_output.unwrap_or(usize::MAX);
             match spans {
                 Some(spans) => sweep::hard_select(&spans, &local_scores, exceeds, limit),
+                None if members.len() <= SMALL_SCOPE => {
+                    hard::select(&local_scores, &AllItems(members.len() as u32), exceeds, limit)
+                }
                 None => hard::select(&local_scores, &Grid::new(&envelopes()), exceeds, limit),
             }
         }

@@ -187,6 +187,17 @@ pub(crate) trait Neighbours {
     fn for_each_neighbour(&self, i: u32, visit: impl FnMut(u32));
 }
 
+/// Every other item of a scope: for scopes so small that building a grid costs more than testing
+/// every pair. It visits a superset of a grid's neighbours, and the overlap test decides.
+pub(crate) struct AllItems(pub(crate) u32);
+
+impl Neighbours for AllItems {
+    #[inline]
+    fn for_each_neighbour(&self, i: u32, visit: impl FnMut(u32)) {
+        (0..self.0).filter(|&j| j != i).for_each(visit);
+    }
+}
+
 impl<const D: usize> Neighbours for Grid<D> {
     #[inline]
     fn for_each_neighbour(&self, i: u32, mut visit: impl FnMut(u32)) {
