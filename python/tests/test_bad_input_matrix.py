@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import softkit
-from softkit import ghost, track
+from softkit import decode, ghost, track
 
 BOXES = np.array([[0, 0, 10, 10], [1, 0, 11, 10], [50, 50, 60, 60]], dtype=np.float64)
 SCORES = np.array([0.9, 0.8, 0.7])
@@ -187,6 +187,25 @@ CASES = [
     ("fusion: 3-D box of negative dx",
      lambda: softkit.weighted_boxes_fusion([[[0.5, 0.5, 0.5, -0.1, 0.2, 0.2, 0.0]]], [[0.9]], [[0]], geometry="box3d"),
      ValueError, ["boxes_list[0][0] dx = -0.1 is negative"]),
+    # Detector heads (softkit.decode): shapes named, non-finite values located, images checked.
+    ("decode: a YOLOX head for another input size", lambda: decode.yolox(np.zeros((1, 3549, 85), np.float32), (640, 640)),
+     ValueError, ["output: shape [1, 3549, 85]", "8400"]),
+    ("decode: NaN in a head", lambda: decode.yolov8(np.full((1, 84, 8400), np.nan, np.float32)), ValueError,
+     ["output[0] = NaN is not finite"]),
+    ("decode: a complex head", lambda: decode.end2end(np.zeros((1, 300, 6), complex)), TypeError,
+     ["must be a real-valued array", "complex128"]),
+    ("decode: an end-to-end class that is not a whole number",
+     lambda: decode.end2end(np.array([[[0, 0, 1, 1, 0.9, -1.0]]], np.float32)), ValueError, ["row 0", "class = -1"]),
+    ("decode: DETR boxes for other queries", lambda: decode.detr(np.zeros((1, 5, 3), np.float32), np.zeros((1, 4, 4), np.float32)),
+     ValueError, ["boxes", "(1, 5, 4)"]),
+    ("decode: a float image to letterbox", lambda: decode.letterbox_image(np.zeros((8, 8, 3))), ValueError,
+     ["8-bit RGB", "float64"]),
+    ("decode: an empty image to letterbox", lambda: decode.letterbox_image(np.zeros((0, 8, 3), np.uint8)), ValueError,
+     ["size = 8x0"]),
+    ("decode: a huge model input", lambda: decode.letterbox_image(np.zeros((8, 8, 3), np.uint8), (100000, 100000)),
+     ValueError, ["input size = 100000x100000", "at most 16384"]),
+    ("decode: a zero pixel divisor", lambda: decode.letterbox_image(np.zeros((8, 8, 3), np.uint8), pixel_divisor=0),
+     ValueError, ["pixel_divisor = 0"]),
     # Tensors: torch is the test environment's reference (imported by these rows only).
     ("ops: a tensor on another device (CUDA's stand-in)",
      lambda: softkit.ops.nms(_torch().empty(2, 4, device="meta"), _torch().rand(2), 0.5),

@@ -46,6 +46,17 @@ fn cases() -> Vec<(&'static str, Vec<String>, i32, Vec<String>)> {
         r#"{"images": [{"id": 1}], "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "area": 1, "iscrowd": 0}]}"#,
     );
     let out = path(&std::env::temp_dir().join(format!("softkit-matrix-out-{}.json", std::process::id())));
+    // Image folders for `detect`: one empty, one whose image is never read (the flags fail first).
+    let folder = |name: &str, files: &[&str]| {
+        let dir = std::env::temp_dir().join(format!("softkit-matrix-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for f in files {
+            std::fs::write(dir.join(f), b"not read").unwrap();
+        }
+        path(&dir)
+    };
+    let no_images = folder("no-images", &["notes.txt"]);
+    let images = folder("images", &["1.png"]);
     let args = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<String>>();
     let words = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<String>>();
     vec![
@@ -291,6 +302,37 @@ fn cases() -> Vec<(&'static str, Vec<String>, i32, Vec<String>)> {
             args(&["nms", "--input", &table, "--gt", &gt]),
             1,
             words(&["are not the 80 COCO category ids"]),
+        ),
+        // detect: checked before the model is loaded or an image is read.
+        (
+            "detect: no such image folder",
+            args(&["detect", "--model", "/absent.onnx", "--images", "/absent-images", "--output", &out]),
+            1,
+            words(&["--images /absent-images"]),
+        ),
+        (
+            "detect: a folder with no image",
+            args(&["detect", "--model", "/absent.onnx", "--images", &no_images, "--output", &out]),
+            1,
+            words(&["holds no JPEG or PNG image"]),
+        ),
+        (
+            "detect: unknown decoder",
+            args(&["detect", "--model", "/absent.onnx", "--images", &images, "--decoder", "ssd", "--output", &out]),
+            1,
+            words(&["--decoder", "ssd", "auto"]),
+        ),
+        (
+            "detect: --input-size 0,5",
+            args(&["detect", "--model", "/absent.onnx", "--images", &images, "--input-size", "0,5", "--output", &out]),
+            1,
+            words(&["--input-size [0, 5]", "both >= 1"]),
+        ),
+        (
+            "detect: missing model file",
+            args(&["detect", "--model", "/absent.onnx", "--images", &images, "--output", &out]),
+            1,
+            words(&["/absent.onnx", "no such model file"]),
         ),
         (
             "unknown image in results",
