@@ -14,7 +14,9 @@ use softkit_sim::Rng;
 
 const SAMPLES: usize = 15;
 const MIN_SAMPLE: Duration = Duration::from_millis(2);
-const SHAPES: [(usize, usize); 3] = [(4096, 10), (1024, 1000), (64, 32_000)];
+/// Rows of 10, 100, 1,000 and 100,000 classes (issue 17's widths), short rows in many-row batches,
+/// plus a 32,000-wide vocabulary.
+const SHAPES: [(usize, usize); 5] = [(4096, 10), (4096, 100), (1024, 1000), (64, 32_000), (16, 100_000)];
 
 /// Median seconds per call of `op`.
 fn median_secs(mut op: impl FnMut()) -> f64 {
