@@ -1,6 +1,8 @@
 //! [`resize_bilinear`]: Pillow's `Image.resize(size, Image.BILINEAR)` on 8-bit RGB, bit for bit,
 //! so that a letterbox made here feeds a model the pixels its Python reference fed it.
 
+use std::borrow::Cow;
+
 use crate::DecodeError;
 
 /// Fixed-point bits of Pillow's 8-bit resampling coefficients (`32 - 8 - 2`).
@@ -39,19 +41,18 @@ pub fn resize_bilinear(pixels: &[u8], size: [u32; 2], new_size: [u32; 2]) -> Res
     let rows = Coefficients::new(h, nh);
     // The rows the vertical pass reads, the only ones the horizontal pass needs to make.
     let (first_row, end_row) = if nh == h { (0, h) } else { rows.span() };
+    let rows_read = &pixels[3 * w * first_row..3 * w * end_row];
     let horizontal = if nw == w {
-        pixels[3 * w * first_row..3 * w * end_row].to_vec()
+        Cow::Borrowed(rows_read)
     } else {
         let mut out = vec![0; 3 * nw * (end_row - first_row)];
-        for (src, dst) in
-            pixels[3 * w * first_row..3 * w * end_row].chunks_exact(3 * w).zip(out.chunks_exact_mut(3 * nw))
-        {
+        for (src, dst) in rows_read.chunks_exact(3 * w).zip(out.chunks_exact_mut(3 * nw)) {
             resample_row(src, dst, &columns);
         }
-        out
+        Cow::Owned(out)
     };
     if nh == h {
-        return Ok(horizontal);
+        return Ok(horizontal.into_owned());
     }
     let mut out = vec![0; 3 * nw * nh];
     let mut sums = vec![0_i32; 3 * nw];
