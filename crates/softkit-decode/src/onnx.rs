@@ -135,6 +135,19 @@ impl OnnxModel {
     /// of the optimised graph, summed by operator name (tract's, such as `Conv` or `Sigmoid`),
     /// most expensive first. The times are per run, in milliseconds.
     ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use softkit_decode::OnnxModel;
+    ///
+    /// let model = OnnxModel::load("yolox_nano.onnx".as_ref(), None)?;
+    /// let [w, h] = model.input_size();
+    /// for op in model.profile_ops(vec![114.0; 3 * w as usize * h as usize], 5)? {
+    ///     println!("{}: {} nodes, {:.2} ms", op.op, op.nodes, op.ms);
+    /// }
+    /// # Ok::<(), softkit_decode::DecodeError>(())
+    /// ```
+    ///
     /// # Errors
     ///
     /// As [`run`](Self::run).
@@ -147,8 +160,9 @@ impl OnnxModel {
                 .run_plan_with_eval(tvec!(tensor.clone()), |context, op_state, node, inputs| {
                     let start = Instant::now();
                     let out = tract_onnx::tract_core::plan::eval(context, op_state, node, inputs);
-                    let entry = by_op.entry(node.op().name().to_string()).or_insert_with(|| OpTime {
-                        op: node.op().name().to_string(),
+                    let name = node.op().name();
+                    let entry = by_op.entry(name.to_string()).or_insert_with(|| OpTime {
+                        op: name.to_string(),
                         nodes: 0,
                         ms: 0.0,
                     });
