@@ -296,7 +296,8 @@ def test_drawing_and_image_conversions(softkit_bin, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "case", ["no_decoder", "corrupt", "truncated", "empty", "missing_model", "bad_decoder", "nms_free_iou", "draw_over_images"]
+    "case",
+    ["no_decoder", "corrupt", "truncated", "empty", "missing_model", "bad_decoder", "nms_free_iou", "draw_over_images", "zero_divisor"],
 )
 def test_bad_input_is_a_clear_error(softkit_bin, tmp_path, case):
     model = data_file("yolox-nano", "yolox_nano.onnx")
@@ -322,6 +323,9 @@ def test_bad_input_is_a_clear_error(softkit_bin, tmp_path, case):
     elif case == "draw_over_images":
         args += ["--draw", images]
         words = ["--draw", "is the --images folder"]
+    elif case == "zero_divisor":
+        args += ["--pixel-divisor", "0"]
+        words = ["--pixel-divisor 0 is invalid", "> 0"]
     else:
         args += ["--decoder", "yolox", "--method", "none", "--iou", "0.5"]
         words = ["--iou 0.5", "not none"]
